@@ -1,0 +1,3 @@
+from admin.views import bp
+
+__all__ = ["bp"]

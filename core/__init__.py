@@ -1,0 +1,100 @@
+"""The SIPAS survey app: application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from core.config import DEV_SECRET_KEY, Defaults
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely (e.g. no SECRET_KEY in production)."""
+
+
+def _load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("SIPAS")
+    for env_name, key in (("DATABASE_URL", "SQLALCHEMY_DATABASE_URI"),
+                          ("SECRET_KEY", "SECRET_KEY"), ("SIPAS_ENV", "ENV")):
+        if os.environ.get(env_name):
+            app.config[key] = os.environ[env_name]
+    if test_config:
+        app.config.from_mapping(test_config)
+        app.config.setdefault("ENV", "testing")
+        if "ENV" not in test_config:
+            app.config["ENV"] = "testing"
+
+    env = app.config["ENV"]
+    if env not in ("production", "development", "testing"):
+        raise ConfigError(f"SIPAS_ENV must be production, development or testing, not {env!r}")
+    app.testing = env == "testing" or app.testing
+    if not app.config.get("SECRET_KEY"):
+        if env == "production":
+            raise ConfigError(
+                "SECRET_KEY is not set. Set the SECRET_KEY environment variable to a long random "
+                "value (e.g. python -c 'import secrets; print(secrets.token_hex(32))'), or set "
+                "SIPAS_ENV=development on a developer machine.")
+        app.config["SECRET_KEY"] = DEV_SECRET_KEY
+    elif env == "production" and app.config["SECRET_KEY"] == DEV_SECRET_KEY:
+        raise ConfigError("SECRET_KEY is the development default; set a real secret in production.")
+
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        uri = f"sqlite:///{Path(app.instance_path) / 'sipas.sqlite3'}"
+    if uri.startswith("postgres://"):
+        uri = "postgresql://" + uri[len("postgres://"):]
+    if uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    app.config.setdefault(
+        "BABEL_TRANSLATION_DIRECTORIES", str(REPO_ROOT / "translations"))
+
+
+def _configure_logging(app: Flask) -> None:
+    if not app.logger.handlers or app.config["ENV"] == "production":
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        app.logger.handlers = [handler]
+    app.logger.setLevel(logging.INFO)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. Raises ConfigError when the configuration is unsafe."""
+    app = Flask(__name__, instance_path=str(REPO_ROOT / "instance"))
+    _load_config(app, test_config)
+    _configure_logging(app)
+
+    from core import db_setup, errors, i18n, web  # noqa: F401 - db_setup registers listeners
+    from core.extensions import csrf, db, migrate
+    from core.instrument import BUILTIN_DIR, InstrumentRegistry
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    i18n.init_app(app)
+    app.extensions["sipas_instruments"] = InstrumentRegistry(
+        [BUILTIN_DIR, *map(Path, app.config["INSTRUMENT_DIRS"])])
+
+    from admin import bp as admin_bp
+    from kiosk import bp as kiosk_bp
+    from survey import bp as survey_bp
+
+    app.register_blueprint(web.bp)
+    app.register_blueprint(kiosk_bp)
+    app.register_blueprint(survey_bp)
+    app.register_blueprint(admin_bp)
+    errors.init_app(app)
+
+    from core import cli
+    cli.init_app(app)
+    return app

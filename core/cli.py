@@ -1,0 +1,140 @@
+"""Flask commands for analysts and the IT team. Each exits non-zero on error."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from flask_babel import force_locale
+
+from core.errors import AppError
+from core.services.common import get_instrument, registry
+from core.services.offices import ImportFailed, get_office, import_offices
+
+offices_cli = AppGroup("offices", help="Manage the office tree.")
+responses_cli = AppGroup("responses", help="Import responses.")
+tallies_cli = AppGroup("tallies", help="Monthly tallies.")
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Lỗi / Error: {message}", err=True)
+    sys.exit(1)
+
+
+def _report_failure(exc: ImportFailed) -> None:
+    for err in exc.errors:
+        click.echo(str(err), err=True)
+    more = exc.total - len(exc.errors)
+    if more > 0:
+        click.echo(f"... {more} more problem(s) not listed", err=True)
+    _fail(f"{exc.total} problem(s) found; nothing was stored.")
+
+
+@offices_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def offices_import(file: Path) -> None:
+    """Create or update offices from a CSV file: code,name,parent_code,level."""
+    try:
+        with file.open(newline="", encoding="utf-8-sig") as stream:
+            result = import_offices(stream)
+    except ImportFailed as exc:
+        _report_failure(exc)
+    except UnicodeDecodeError:
+        _fail(f"{file} is not UTF-8 text.")
+    click.echo(f"{result.created} created, {result.updated} updated, "
+               f"{result.unchanged} unchanged.")
+
+
+@responses_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--instrument", "instrument_id", default=None,
+              help="Instrument the answers belong to (default: the configured one).")
+def responses_import(file: Path, instrument_id: str | None) -> None:
+    """Import paper-survey responses from a CSV file, all or nothing.
+
+    Columns: office_code,submitted_at, then one per criterion (I.1 ... V.4) with 1-5 or
+    empty for no answer; optional channel, comment, id.
+    """
+    from core.services.imports import import_responses
+
+    iid = instrument_id or current_app.config["DEFAULT_INSTRUMENT"]
+    if iid not in registry():
+        _fail(f"unknown instrument {iid}; known: {', '.join(registry().ids())}")
+    try:
+        result = import_responses(file, get_instrument(iid),
+                                  progress=lambda n: click.echo(f"... {n} rows", err=True))
+    except ImportFailed as exc:
+        _report_failure(exc)
+    click.echo(f"{result.rows} rows read, {result.stored} responses stored, "
+               f"{result.already_imported} already imported before.")
+
+
+@tallies_cli.command("rebuild")
+def tallies_rebuild() -> None:
+    """Recompute the monthly tallies from the raw responses."""
+    from core.extensions import db
+    from core.services.tallies import rebuild_tallies
+
+    changed = rebuild_tallies(db.session)
+    click.echo(f"Tallies rebuilt; {changed} tally row(s) differed from the stored ones.")
+
+
+@click.command("report")
+@click.argument("office_code")
+@click.argument("month")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "pdf"]), default="json",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+@click.option("--instrument", "instrument_id", default=None)
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+def report(office_code: str, month: str, fmt: str, output: Path | None,
+           instrument_id: str | None, lang: str) -> None:
+    """Monthly SIPAS figures for OFFICE_CODE and everything below it, month YYYY-MM."""
+    from core.services.reports import monthly_report, report_csv
+
+    with force_locale(lang):
+        try:
+            data = monthly_report(get_office(office_code), month, instrument_id, locale=lang)
+        except AppError as exc:
+            _fail(exc.message)
+        if fmt == "pdf":
+            renderer = current_app.extensions.get("sipas_pdf_report")
+            if renderer is None:
+                _fail("PDF reports are not available yet (they come with the reporting "
+                      "feature); use --format json or csv.")
+            payload: bytes = renderer(data, lang)
+            if output is None:
+                _fail("--format pdf needs -o FILE.")
+            output.write_bytes(payload)
+            return
+        text = (json.dumps(data, ensure_ascii=False, indent=2) if fmt == "json"
+                else report_csv(data))
+    if output:
+        output.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+    else:
+        click.echo(text)
+
+
+@click.command("demo-data")
+@click.option("--if-empty", is_flag=True, help="Do nothing when offices already exist.")
+@click.option("--months", default=12, show_default=True, type=click.IntRange(1, 60))
+@click.option("--seed", default=2022, show_default=True, type=int)
+def demo_data(if_empty: bool, months: int, seed: int) -> None:
+    """Load demo offices and a year of plausible responses."""
+    from core.services.demo import database_is_empty, load_demo
+
+    if if_empty and not database_is_empty():
+        click.echo("The database already has offices; demo data not loaded.")
+        return
+    n = load_demo(get_instrument(current_app.config["DEFAULT_INSTRUMENT"]), months, seed)
+    click.echo(f"Demo data loaded: {n} responses.")
+
+
+def init_app(app: Flask) -> None:
+    for command in (offices_cli, responses_cli, tallies_cli, report, demo_data):
+        app.cli.add_command(command)

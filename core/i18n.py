@@ -1,0 +1,79 @@
+"""Locale selection and locale-aware formatting (Babel) for templates and exports."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from babel.dates import format_date as _babel_date
+from babel.numbers import format_decimal, format_percent
+from flask import Flask, current_app, request
+from flask_babel import get_locale
+
+from core.extensions import babel
+from core.timeutil import VN_TZ
+
+LOCALE_COOKIE = "lang"
+_PERCENT = {"vi": "#,##0.00\u00a0%", "en": "#,##0.00%"}
+
+
+def select_locale() -> str:
+    supported = current_app.config["LANGUAGES"]
+    chosen = request.args.get("lang") or request.cookies.get(LOCALE_COOKIE)
+    if chosen in supported:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def locale_code(locale: str | None = None) -> str:
+    return locale or str(get_locale() or "vi")
+
+
+def fmt_percent(value: float | None, locale: str | None = None, missing: str = "—") -> str:
+    """87.1125 -> '87,11 %' (vi) / '87.11%' (en); None -> '—'."""
+    if value is None:
+        return missing
+    loc = locale_code(locale)
+    return format_percent(value / 100.0, format=_PERCENT.get(loc, _PERCENT["en"]), locale=loc)
+
+
+def fmt_points(value: float | None, locale: str | None = None, signed: bool = True) -> str:
+    """A difference in percentage points: '+1,25' / '-0,40'."""
+    if value is None:
+        return "—"
+    text = format_decimal(value, format="#,##0.00", locale=locale_code(locale))
+    return ("+" + text) if signed and value > 0 else text
+
+
+def fmt_number(value: int | float | None, locale: str | None = None) -> str:
+    if value is None:
+        return "—"
+    return format_decimal(value, locale=locale_code(locale))
+
+
+def fmt_date(value: date | datetime | None, locale: str | None = None) -> str:
+    """Vietnamese style dd/MM/yyyy; datetimes are shown in Vietnam time."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = value.astimezone(VN_TZ).date()
+    loc = locale_code(locale)
+    return _babel_date(value, "dd/MM/yyyy" if loc == "vi" else "medium", locale=loc)
+
+
+def fmt_month(month: str, locale: str | None = None) -> str:
+    """'2022-07' -> 'tháng 7/2022' (vi) / 'July 2022' (en)."""
+    loc = locale_code(locale)
+    y, m = int(month[:4]), int(month[5:7])
+    if loc == "vi":
+        return f"tháng {m}/{y}"
+    return _babel_date(date(y, m, 1), "MMMM yyyy", locale=loc)
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale, default_timezone="Asia/Ho_Chi_Minh")
+    app.jinja_env.filters.update(
+        pct=fmt_percent, points=fmt_points, num=fmt_number, vdate=fmt_date, month=fmt_month)
+
+    @app.context_processor
+    def _locale_context() -> dict:
+        return {"current_locale": locale_code(), "languages": app.config["LANGUAGES"]}

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.models.base import Base, UTCDateTime, utcnow
+
+#: How a response reached us. ``generic`` = the office's poster link, not tied to a receipt.
+CHANNELS = ("kiosk", "qr", "generic", "paper", "web")
+
+
+class Response(Base):
+    """One citizen's questionnaire, stored whole.
+
+    ``answers`` packs one character per criterion of the instrument, in the instrument's
+    order: '1'..'5' or '0' for "no answer" (see :meth:`core.instrument.Instrument.encode`).
+    """
+
+    __tablename__ = "response"
+    __table_args__ = (
+        sa.CheckConstraint(f"channel IN {CHANNELS!r}", name="channel"),
+        sa.Index("ix_response_office_month", "office_id", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    office_id: Mapped[int] = mapped_column(sa.ForeignKey("office.id"))
+    instrument_id: Mapped[str] = mapped_column(sa.String(40))
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    answers: Mapped[str] = mapped_column(sa.String(64))
+    #: Vietnam calendar month of ``submitted_at``, 'YYYY-MM' (the tally key).
+    month: Mapped[str] = mapped_column(sa.String(7))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    procedure: Mapped[str | None] = mapped_column(sa.String(255))
+    expectations: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    demographics: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    #: False for responses held back for review (e.g. a burst of identical answers);
+    #: only counted responses enter the tallies.
+    counted: Mapped[bool] = mapped_column(default=True)
+    #: Comma-separated review flags, e.g. "clock" (client time out of window), "burst".
+    flags: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class MonthlyTally(Base):
+    """Answer counts per office x Vietnam month x instrument x criterion.
+
+    Kept up to date in the same transaction as every insert; rebuildable from ``response``
+    by ``flask tallies rebuild``. Reports read only this table.
+    """
+
+    __tablename__ = "monthly_tally"
+
+    office_id: Mapped[int] = mapped_column(sa.ForeignKey("office.id"), primary_key=True)
+    month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)
+    instrument_id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    criterion: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    n1: Mapped[int] = mapped_column(default=0)
+    n2: Mapped[int] = mapped_column(default=0)
+    n3: Mapped[int] = mapped_column(default=0)
+    n4: Mapped[int] = mapped_column(default=0)
+    n5: Mapped[int] = mapped_column(default=0)
+    n_none: Mapped[int] = mapped_column(default=0)
+
+
+class MonthlyChannelCount(Base):
+    """Number of counted responses per office x month x instrument x channel."""
+
+    __tablename__ = "monthly_channel_count"
+
+    office_id: Mapped[int] = mapped_column(sa.ForeignKey("office.id"), primary_key=True)
+    month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)
+    instrument_id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    channel: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    responses: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,129 @@
+"""Realistic demo data: a small city tree and a year of plausible responses."""
+
+from __future__ import annotations
+
+import io
+import random
+import uuid as uuidlib
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from core.extensions import db
+from core.instrument import Instrument
+from core.models import Office, Response
+from core.services.offices import import_offices
+from core.services.tallies import TallyAccumulator, TallyRow
+from core.timeutil import VN_TZ, month_of, shift_month, utcnow
+
+DEMO_OFFICES = """code,name,parent_code,level
+HN,Thành phố Hà Nội,,city
+STP,Sở Tư pháp,HN,department
+SKHDT,Sở Kế hoạch và Đầu tư,HN,department
+STNMT,Sở Tài nguyên và Môi trường,HN,department
+SXD,Sở Xây dựng,HN,department
+BD,UBND quận Ba Đình,HN,district
+HK,UBND quận Hoàn Kiếm,HN,district
+DA,UBND huyện Đông Anh,HN,district
+BD-DB,UBND phường Điện Biên,BD,commune
+BD-KM,UBND phường Kim Mã,BD,commune
+BD-NT,UBND phường Ngọc Hà,BD,commune
+HK-HT,UBND phường Hàng Trống,HK,commune
+HK-HB,UBND phường Hàng Bạc,HK,commune
+DA-VN,UBND xã Vân Nội,DA,commune
+DA-UN,UBND xã Uy Nỗ,DA,commune
+DA-TT,UBND thị trấn Đông Anh,DA,commune
+"""
+
+COMMENTS = [
+    "Cán bộ hướng dẫn nhiệt tình, chu đáo.",
+    "Phải chờ khá lâu, đề nghị bố trí thêm quầy vào buổi sáng.",
+    "Nhà vệ sinh cần sạch sẽ hơn.",
+    "Nên có thêm ghế ngồi chờ cho người cao tuổi.",
+    "Thủ tục nhanh gọn, cảm ơn.",
+    "Bảng niêm yết thủ tục chữ nhỏ, khó đọc.",
+    "Mong được nhận kết quả qua bưu điện.",
+    "Máy lấy số thứ tự hay bị hỏng.",
+    "Công chức trả lời rõ ràng, dễ hiểu.",
+    "Không biết gửi góp ý ở đâu.",
+]
+CHANNEL_WEIGHTS = (("kiosk", 55), ("qr", 25), ("generic", 5), ("paper", 15))
+
+
+def _answer(rng: random.Random, p_satisfied: float) -> str:
+    r = rng.random()
+    if r < p_satisfied:
+        return "5" if rng.random() < 0.45 else "4"
+    return rng.choice("3332211")
+
+
+def generate_responses(instrument: Instrument, office_ids: list[int], months: list[str],
+                       rng: random.Random, per_month: tuple[int, int] = (40, 140)):
+    """Yield Response row dicts (not stored) for each office and month."""
+    channels = [c for c, _w in CHANNEL_WEIGHTS]
+    weights = [w for _c, w in CHANNEL_WEIGHTS]
+    codes = instrument.criterion_codes
+    areas = instrument.expectation_area_codes()
+    now = utcnow()
+    for office_id in office_ids:
+        base = rng.uniform(0.78, 0.95)
+        trend = rng.uniform(-0.004, 0.008)
+        crit_shift = {c: rng.uniform(-0.05, 0.03) for c in codes}
+        for k, month in enumerate(months):
+            first = datetime(int(month[:4]), int(month[5:7]), 1, 8, tzinfo=VN_TZ)
+            for _ in range(rng.randint(*per_month)):
+                p = min(0.99, base + trend * k)
+                chars = []
+                for code in codes:
+                    na = 0.25 if code.startswith("V.") else 0.03
+                    if rng.random() < na:
+                        chars.append("0")
+                    else:
+                        extra = -0.08 if code.startswith("V.") else 0.0
+                        chars.append(_answer(rng, p + crit_shift[code] + extra))
+                day = rng.randint(0, 27)
+                moment = (first + timedelta(days=day, minutes=rng.randint(0, 540))).astimezone(UTC)
+                if moment > now:
+                    continue
+                exp = ({a: rng.choice((1, 2, 3)) for a in rng.sample(areas, 3)}
+                       if rng.random() < 0.3 else None)
+                yield {
+                    "uuid": str(uuidlib.UUID(int=rng.getrandbits(128), version=4)),
+                    "office_id": office_id, "instrument_id": instrument.id,
+                    "channel": rng.choices(channels, weights)[0],
+                    "answers": "".join(chars), "month": month_of(moment),
+                    "submitted_at": moment, "received_at": moment,
+                    "comment": rng.choice(COMMENTS) if rng.random() < 0.08 else None,
+                    "expectations": exp, "counted": True,
+                }
+
+
+def load_demo(instrument: Instrument, months: int = 12, seed: int = 2022) -> int:
+    """Create the demo offices and ``months`` months of responses ending this month.
+    Returns the number of responses stored."""
+    import_offices(io.StringIO(DEMO_OFFICES))
+    rng = random.Random(seed)
+    current = month_of(utcnow())
+    month_list = [shift_month(current, -k) for k in range(months - 1, -1, -1)]
+    office_ids = list(db.session.scalars(sa.select(Office.id).order_by(Office.code)))
+    acc = TallyAccumulator()
+    batch: list[dict] = []
+    stored = 0
+    for row in generate_responses(instrument, office_ids, month_list, rng):
+        batch.append(row)
+        acc.add(TallyRow(row["office_id"], row["month"], row["instrument_id"], row["channel"],
+                         row["answers"]))
+        if len(batch) >= 5000:
+            db.session.execute(sa.insert(Response), batch)
+            stored += len(batch)
+            batch.clear()
+    if batch:
+        db.session.execute(sa.insert(Response), batch)
+        stored += len(batch)
+    acc.write(db.session)
+    db.session.commit()
+    return stored
+
+
+def database_is_empty() -> bool:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Office)) == 0

@@ -1,0 +1,199 @@
+"""Paper-survey import: a CSV of responses, streamed, stored all or nothing."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import uuid as uuidlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from core.extensions import db
+from core.instrument import Instrument
+from core.models import CHANNELS, Office, Response
+from core.services.offices import ImportFailed, LineError
+from core.services.responses import MAX_COMMENT
+from core.services.tallies import TallyAccumulator, TallyRow
+from core.timeutil import month_of, parse_timestamp, utcnow
+
+BATCH = 5000
+MAX_LISTED_ERRORS = 10_000
+_NAMESPACE = uuidlib.UUID("6f1c2b0e-4c7a-4f55-9a55-2f0d6e8b9a11")
+
+
+@dataclass
+class ResponseImportResult:
+    rows: int = 0
+    stored: int = 0
+    already_imported: int = 0
+
+
+def _file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def import_responses(path: Path, instrument: Instrument, default_channel: str = "paper",
+                     progress: Callable[[int], None] | None = None) -> ResponseImportResult:
+    """Import paper responses from ``path``.
+
+    Columns: ``office_code,submitted_at`` then one per criterion code (values 1-5 or empty =
+    no answer); optional ``channel``, ``comment``, ``id`` (a UUID). ``submitted_at`` is
+    ISO 8601, Vietnam time when it has no zone; a bare date is allowed.
+
+    The file is read as a stream (constant memory) inside one transaction: any bad line
+    rolls everything back and raises ImportFailed listing the bad lines. Each row gets a UUID
+    derived from the file's content and line number (unless it has ``id``), so importing the
+    same file twice stores it once.
+    """
+    digest = _file_digest(path)
+    offices = {o.code: o for o in db.session.scalars(sa.select(Office))}
+    codes = instrument.criterion_codes
+    result = ResponseImportResult()
+    errors: list[LineError] = []
+    total_errors = 0
+
+    def bad(line: int, reason: str) -> None:
+        nonlocal total_errors
+        total_errors += 1
+        if len(errors) < MAX_LISTED_ERRORS:
+            errors.append(LineError(line, reason))
+
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f)
+        try:
+            header = [h.strip() for h in next(reader)]
+        except StopIteration:
+            raise ImportFailed([LineError(1, _("the file is empty"))]) from None
+        except UnicodeDecodeError:
+            raise ImportFailed([LineError(1, _("the file is not UTF-8 text"))]) from None
+        known = {"office_code", "submitted_at", "channel", "comment", "id", *codes}
+        unknown = [h for h in header if h not in known]
+        missing = [h for h in ("office_code", "submitted_at") if h not in header]
+        if unknown or missing or len(set(header)) != len(header):
+            reason = _("bad header: unknown columns %(unknown)s; missing %(missing)s "
+                       "(instrument %(id)s)", unknown=", ".join(unknown) or "-",
+                       missing=", ".join(missing) or "-", id=instrument.id)
+            if len(set(header)) != len(header):
+                reason = _("bad header: a column appears twice")
+            raise ImportFailed([LineError(1, reason)])
+        pos = {h: i for i, h in enumerate(header)}
+        crit_cols = [(code, pos[code], k) for k, code in enumerate(codes) if code in pos]
+        if not crit_cols:
+            raise ImportFailed([LineError(1, _("the header has no criterion column"))])
+        col_office, col_time = pos["office_code"], pos["submitted_at"]
+        col_channel, col_comment, col_id = pos.get("channel"), pos.get("comment"), pos.get("id")
+        width = len(header)
+
+        acc = TallyAccumulator()
+        batch: list[dict] = []
+        now = utcnow()
+
+        def flush() -> None:
+            if not batch:
+                return
+            uuids = [r["uuid"] for r in batch]
+            existing = set(db.session.scalars(sa.select(Response.uuid)
+                                              .where(Response.uuid.in_(uuids))))
+            fresh = [r for r in batch if r["uuid"] not in existing]
+            result.already_imported += len(batch) - len(fresh)
+            if fresh:
+                db.session.execute(sa.insert(Response), fresh)
+                for r in fresh:
+                    acc.add(TallyRow(r["office_id"], r["month"], instrument.id, r["channel"],
+                                     r["answers"]))
+            result.stored += len(fresh)
+            batch.clear()
+
+        try:
+            for row in reader:
+                line = reader.line_num
+                result.rows += 1
+                if progress and result.rows % 100_000 == 0:
+                    progress(result.rows)
+                if len(row) != width:
+                    if not any(cell.strip() for cell in row):
+                        result.rows -= 1
+                        continue
+                    bad(line, _("expected %(n)s columns, found %(m)s", n=width, m=len(row)))
+                    continue
+                problems = []
+                office = offices.get(row[col_office].strip())
+                if office is None:
+                    problems.append(_("unknown office %(code)r", code=row[col_office].strip()))
+                elif not office.active:
+                    problems.append(_("office %(code)s is inactive", code=office.code))
+                try:
+                    submitted = parse_timestamp(row[col_time])
+                    if submitted > now:
+                        problems.append(_("submitted_at %(value)r is in the future",
+                                          value=row[col_time]))
+                except ValueError:
+                    problems.append(_("submitted_at %(value)r is not an ISO 8601 date",
+                                      value=row[col_time]))
+                packed = ["0"] * len(codes)
+                answered = 0
+                for code, i, k in crit_cols:
+                    cell = row[i].strip()
+                    if not cell:
+                        continue
+                    if len(cell) == 1 and cell in "12345":
+                        packed[k] = cell
+                        answered += 1
+                    else:
+                        problems.append(_("%(code)s: %(value)r is not a score from 1 to 5",
+                                          code=code, value=cell))
+                if answered == 0 and not problems:
+                    problems.append(_("no criterion is answered"))
+                channel = row[col_channel].strip() if col_channel is not None else ""
+                channel = channel or default_channel
+                if channel not in CHANNELS:
+                    problems.append(_("unknown channel %(value)r", value=channel))
+                comment = row[col_comment].strip() if col_comment is not None else ""
+                if len(comment) > MAX_COMMENT:
+                    problems.append(_("comment longer than %(n)s characters", n=MAX_COMMENT))
+                rid = row[col_id].strip() if col_id is not None else ""
+                if rid:
+                    try:
+                        rid = str(uuidlib.UUID(rid))
+                    except ValueError:
+                        problems.append(_("id %(value)r is not a UUID", value=rid))
+                if problems:
+                    for p in problems:
+                        bad(line, p)
+                    continue
+                if total_errors:
+                    continue  # the file will be rejected: only keep looking for errors
+                assert office is not None
+                batch.append({
+                    "uuid": rid or str(uuidlib.uuid5(_NAMESPACE, f"{digest}:{line}")),
+                    "office_id": office.id, "instrument_id": instrument.id,
+                    "channel": channel, "answers": "".join(packed),
+                    "month": month_of(submitted), "submitted_at": submitted,
+                    "received_at": now, "comment": comment or None, "counted": True,
+                })
+                if len(batch) >= BATCH:
+                    flush()
+            if total_errors:
+                raise ImportFailed(errors, total_errors)
+            if result.rows == 0:
+                raise ImportFailed([LineError(2, _("the file has no data rows"))])
+            flush()
+            acc.write(db.session)
+            db.session.commit()
+        except UnicodeDecodeError:
+            db.session.rollback()
+            raise ImportFailed([LineError(reader.line_num + 1,
+                                          _("the file is not UTF-8 text"))]) from None
+        except BaseException:
+            db.session.rollback()
+            raise
+    return result
+

@@ -1,0 +1,181 @@
+"""The office tree: import, lookup, descendants."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from core.errors import AppError
+from core.extensions import db
+from core.models import OFFICE_LEVELS, Office, OfficeClosure
+
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+OFFICE_COLUMNS = ("code", "name", "parent_code", "level")
+
+
+@dataclass
+class LineError:
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return _("line %(line)s: %(reason)s", line=self.line, reason=self.reason)
+
+
+class ImportFailed(Exception):
+    """A file was rejected whole; ``errors`` lists every bad line (up to a cap)."""
+
+    def __init__(self, errors: list[LineError], total: int | None = None) -> None:
+        super().__init__(f"{total or len(errors)} bad line(s)")
+        self.errors = errors
+        self.total = total if total is not None else len(errors)
+
+
+@dataclass
+class OfficeImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    codes: list[str] = field(default_factory=list)
+
+
+def get_office(code: str) -> Office:
+    """Raises AppError(404) when no office has this code."""
+    office = db.session.scalar(sa.select(Office).where(Office.code == code))
+    if office is None:
+        raise AppError("unknown_office", _("There is no office with the code %(code)s.",
+                                           code=code), status=404)
+    return office
+
+
+def descendant_ids(office_id: int) -> list[int]:
+    return list(db.session.scalars(
+        sa.select(OfficeClosure.descendant_id).where(OfficeClosure.ancestor_id == office_id)))
+
+
+def rebuild_closure() -> None:
+    """Recompute every (ancestor, descendant) pair from the parent links (in the caller's
+    transaction)."""
+    parents = dict(db.session.execute(sa.select(Office.id, Office.parent_id)).tuples().all())
+    rows = []
+    for oid in parents:
+        depth, node, seen = 0, oid, set()
+        while node is not None and node not in seen:
+            seen.add(node)
+            rows.append({"ancestor_id": node, "descendant_id": oid, "depth": depth})
+            node, depth = parents.get(node), depth + 1
+    db.session.execute(sa.delete(OfficeClosure))
+    if rows:
+        db.session.execute(sa.insert(OfficeClosure), rows)
+
+
+def _check_rows(rows: Iterable[tuple[int, dict[str, str]]],
+                existing: dict[str, Office]) -> tuple[list[tuple[int, dict]], list[LineError]]:
+    errors: list[LineError] = []
+    good: list[tuple[int, dict]] = []
+    seen: dict[str, int] = {}
+    for line, row in rows:
+        code = (row.get("code") or "").strip()
+        name = (row.get("name") or "").strip()
+        parent = (row.get("parent_code") or "").strip()
+        level = (row.get("level") or "").strip().lower()
+        problems = []
+        if not CODE_RE.match(code):
+            problems.append(_("code %(code)r must be 1-32 letters, digits, '.', '_' or '-'",
+                              code=code))
+        elif code in seen:
+            problems.append(_("code %(code)s already appears on line %(line)s",
+                              code=code, line=seen[code]))
+        if not name or len(name) > 255:
+            problems.append(_("name must be 1-255 characters"))
+        if level not in OFFICE_LEVELS:
+            problems.append(_("level %(level)r is not one of %(levels)s", level=level,
+                              levels=", ".join(OFFICE_LEVELS)))
+        if parent and parent == code:
+            problems.append(_("an office cannot be its own parent"))
+        if problems:
+            errors.extend(LineError(line, p) for p in problems)
+            continue
+        seen[code] = line
+        good.append((line, {"code": code, "name": name, "parent_code": parent or None,
+                            "level": level}))
+    # parents must exist in the file or the database; the result must stay a tree
+    known = set(seen) | set(existing)
+    parent_of = {c: (o.parent.code if o.parent else None) for c, o in existing.items()}
+    for _line, row in good:
+        parent_of[row["code"]] = row["parent_code"]
+    for line, row in good:
+        if row["parent_code"] and row["parent_code"] not in known:
+            errors.append(LineError(line, _("parent office %(code)s does not exist",
+                                            code=row["parent_code"])))
+            continue
+        node, steps = row["parent_code"], 0
+        while node is not None and steps <= len(parent_of):
+            if node == row["code"]:
+                errors.append(LineError(line, _("office %(code)s would be its own ancestor",
+                                                code=row["code"])))
+                break
+            node, steps = parent_of.get(node), steps + 1
+    return good, errors
+
+
+def import_offices(stream: TextIO) -> OfficeImportResult:
+    """Create or update offices from CSV ``code,name,parent_code,level[,active]``.
+
+    All or nothing: raises ImportFailed listing every bad line, and stores nothing then.
+    Re-importing the same file changes nothing.
+    """
+    reader = csv.DictReader(stream)
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in OFFICE_COLUMNS if c not in header]
+    unknown = [c for c in header if c not in (*OFFICE_COLUMNS, "active")]
+    if missing or unknown:
+        raise ImportFailed([LineError(1, _(
+            "the header must be code,name,parent_code,level (optional: active); "
+            "missing: %(missing)s; unknown: %(unknown)s",
+            missing=", ".join(missing) or "-", unknown=", ".join(unknown) or "-"))])
+    reader.fieldnames = header
+    existing = {o.code: o for o in db.session.scalars(sa.select(Office))}
+    raw_rows = [(reader.line_num, row) for row in reader]
+    good, errors = _check_rows(raw_rows, existing)
+    actives = {}
+    for line, row in raw_rows:
+        flag = (row.get("active") or "").strip().lower()
+        if flag and flag not in ("1", "0", "true", "false", "yes", "no"):
+            errors.append(LineError(line, _("active must be 1 or 0")))
+        actives[(row.get("code") or "").strip()] = flag in ("", "1", "true", "yes")
+    if errors:
+        db.session.rollback()
+        raise ImportFailed(sorted(errors, key=lambda e: e.line))
+
+    result = OfficeImportResult()
+    by_code = dict(existing)
+    for _line, row in good:
+        office = by_code.get(row["code"])
+        if office is None:
+            office = Office(code=row["code"], name=row["name"], level=row["level"],
+                            active=actives[row["code"]])
+            db.session.add(office)
+            by_code[row["code"]] = office
+            result.created += 1
+        elif (office.name, office.level, office.active) != (
+                row["name"], row["level"], actives[row["code"]]) or (
+                (office.parent.code if office.parent else None) != row["parent_code"]):
+            office.name, office.level = row["name"], row["level"]
+            office.active = actives[row["code"]]
+            result.updated += 1
+        else:
+            result.unchanged += 1
+        result.codes.append(row["code"])
+    for _line, row in good:
+        by_code[row["code"]].parent = by_code[row["parent_code"]] if row["parent_code"] else None
+    db.session.flush()
+    rebuild_closure()
+    db.session.commit()
+    return result

@@ -1,0 +1,138 @@
+"""Monthly SIPAS figures for an office and everything below it, read from the tallies."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+
+from core import scoring
+from core.errors import AppError
+from core.extensions import db
+from core.instrument import Instrument
+from core.models import MonthlyChannelCount, MonthlyTally, Office, OfficeClosure
+from core.services.common import get_instrument, registry
+from core.services.tallies import COUNT_COLUMNS
+from core.timeutil import parse_month
+
+
+def check_month(month: str) -> str:
+    """Raises AppError(400) for anything but a real YYYY-MM month."""
+    try:
+        return parse_month(month)
+    except ValueError:
+        raise AppError("invalid_month", _("%(month)s is not a valid month (expected YYYY-MM, "
+                                          "e.g. 2022-07).", month=month)) from None
+
+
+def channel_counts(office_id: int, month: str) -> dict[str, dict[str, int]]:
+    """instrument id -> channel -> responses, pooled over the office's subtree."""
+    query = (sa.select(MonthlyChannelCount.instrument_id, MonthlyChannelCount.channel,
+                       sa.func.sum(MonthlyChannelCount.responses))
+             .join(OfficeClosure, OfficeClosure.descendant_id == MonthlyChannelCount.office_id)
+             .where(OfficeClosure.ancestor_id == office_id, MonthlyChannelCount.month == month)
+             .group_by(MonthlyChannelCount.instrument_id, MonthlyChannelCount.channel))
+    out: dict[str, dict[str, int]] = {}
+    for iid, channel, n in db.session.execute(query):
+        out.setdefault(iid, {})[channel] = int(n)
+    return out
+
+
+def criterion_tallies(office_id: int, month: str, instrument_id: str) -> dict[str, scoring.Tally]:
+    """criterion code -> pooled Tally over the office's subtree for one month."""
+    cols = [sa.func.sum(getattr(MonthlyTally, c)) for c in COUNT_COLUMNS]
+    query = (sa.select(MonthlyTally.criterion, *cols)
+             .join(OfficeClosure, OfficeClosure.descendant_id == MonthlyTally.office_id)
+             .where(OfficeClosure.ancestor_id == office_id, MonthlyTally.month == month,
+                    MonthlyTally.instrument_id == instrument_id)
+             .group_by(MonthlyTally.criterion))
+    return {code: scoring.Tally(tuple(int(x) for x in counts[:5]), int(counts[5]))  # type: ignore[arg-type]
+            for code, *counts in db.session.execute(query)}
+
+
+def pick_instrument(counts: dict[str, dict[str, int]], requested: str | None) -> Instrument:
+    """The requested instrument, else the one most answered that month, else the default.
+
+    Raises AppError(400) for an unknown instrument id.
+    """
+    if requested:
+        if requested not in registry():
+            raise AppError("unknown_instrument", _("Unknown instrument %(id)s.", id=requested))
+        return get_instrument(requested)
+    if counts:
+        best = max(counts, key=lambda iid: (sum(counts[iid].values()), iid))
+        return get_instrument(best)
+    return get_instrument(current_app.config["DEFAULT_INSTRUMENT"])
+
+
+def monthly_report(office: Office, month: str, instrument_id: str | None = None,
+                   locale: str = "vi") -> dict[str, Any]:
+    """The month's figures for ``office`` and its descendants, as plain data.
+
+    Indices are unrounded percentages (None where nothing was answered).
+    Raises AppError(400) for a bad month or instrument.
+    """
+    check_month(month)
+    counts = channel_counts(office.id, month)
+    instrument = pick_instrument(counts, instrument_id)
+    tallies = criterion_tallies(office.id, month, instrument.id)
+    scores = scoring.score(instrument.structure(), tallies)
+    channels = counts.get(instrument.id, {})
+    min_sample = current_app.config["MIN_SAMPLE"]
+    dims = {d.code: d for d in instrument.dimensions}
+    return {
+        "office": {"code": office.code, "name": office.name},
+        "month": month,
+        "instrument": instrument.id,
+        "responses": sum(channels.values()),
+        "channels": dict(sorted(channels.items())),
+        "overall": scores.overall,
+        "dimensions": [
+            {"code": d.code, "name": dims[d.code].name.get(locale), "index": d.index}
+            for d in scores.dimensions
+        ],
+        "criteria": [
+            {
+                "code": c.code,
+                "dimension": instrument.criterion(c.code).dimension,
+                "text": instrument.criterion(c.code).text.get(locale),
+                "answered": c.tally.answered,
+                "satisfied": c.tally.satisfied,
+                "no_answer": c.tally.no_answer,
+                "counts": {str(k): c.tally.counts[k - 1] for k in range(1, 6)},
+                "index": c.index,
+                "ci95": list(c.ci95) if c.ci95 else None,
+                "low_sample": c.tally.answered < min_sample,
+            }
+            for c in scores.criteria()
+        ],
+    }
+
+
+def report_csv(report: dict[str, Any]) -> str:
+    """The criterion table of a report as CSV text (UTF-8 with BOM when written)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["office", "month", "instrument", "level", "code", "text", "answered",
+                     "satisfied", "no_answer", "n1", "n2", "n3", "n4", "n5", "index",
+                     "ci95_low", "ci95_high"])
+
+    def num(x: float | None) -> str:
+        return "" if x is None else f"{x:.4f}"
+
+    base = [report["office"]["code"], report["month"], report["instrument"]]
+    writer.writerow([*base, "overall", "", "", "", "", "", "", "", "", "", "",
+                     num(report["overall"]), "", ""])
+    for d in report["dimensions"]:
+        writer.writerow([*base, "dimension", d["code"], d["name"], "", "", "", "", "", "", "",
+                         "", num(d["index"]), "", ""])
+    for c in report["criteria"]:
+        lo, hi = c["ci95"] or (None, None)
+        writer.writerow([*base, "criterion", c["code"], c["text"], c["answered"],
+                         c["satisfied"], c["no_answer"], *[c["counts"][k] for k in "12345"],
+                         num(c["index"]), num(lo), num(hi)])
+    return out.getvalue()

@@ -1,0 +1,3 @@
+from kiosk.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,3 @@
+from survey.views import bp
+
+__all__ = ["bp"]
