@@ -74,7 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _load_config(app, test_config)
     _configure_logging(app)
 
-    from core import db_setup, errors, i18n, web  # noqa: F401 - db_setup registers listeners
+    from core import api, db_setup, errors, i18n, ratelimit, web  # noqa: F401 - db_setup: listeners
     from core.extensions import csrf, db, migrate
     from core.instrument import BUILTIN_DIR, InstrumentRegistry
 
@@ -82,6 +82,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     i18n.init_app(app)
+    ratelimit.init_app(app)
     app.extensions["sipas_instruments"] = InstrumentRegistry(
         [BUILTIN_DIR, *map(Path, app.config["INSTRUMENT_DIRS"])])
 
@@ -90,6 +91,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from survey import bp as survey_bp
 
     app.register_blueprint(web.bp)
+    app.register_blueprint(api.bp)
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(survey_bp)
     app.register_blueprint(admin_bp)

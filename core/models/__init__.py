@@ -1,11 +1,13 @@
 """All models. Each area keeps its tables in its own module; import them here so that
 Alembic and ``db.create_all`` see every table."""
 
+from core.models.audit import AuditEvent
 from core.models.base import Base, UTCDateTime, utcnow
 from core.models.office import OFFICE_LEVELS, Office, OfficeClosure
 from core.models.response import CHANNELS, MonthlyChannelCount, MonthlyTally, Response
 
 __all__ = [
+    "AuditEvent",
     "Base", "UTCDateTime", "utcnow", "OFFICE_LEVELS", "Office", "OfficeClosure",
     "CHANNELS", "MonthlyChannelCount", "MonthlyTally", "Response",
 ]

@@ -1,14 +1,14 @@
-"""foundation: offices, responses, tallies
+"""foundation: offices, responses, tallies, audit
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 07:08:02.176013
+Create Date: 2026-11-28 07:10:25.498551
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 
-import core.models.base
+import core.models.base  # noqa: F401 - custom column types
 
 
 # revision identifiers, used by Alembic.
@@ -34,6 +34,22 @@ def upgrade():
     )
     with op.batch_alter_table('office', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_office_parent_id'), ['parent_id'], unique=False)
+
+    op.create_table('audit_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('actor', sa.String(length=64), nullable=False),
+    sa.Column('action', sa.String(length=64), nullable=False),
+    sa.Column('office_id', sa.Integer(), nullable=True),
+    sa.Column('target', sa.String(length=128), nullable=True),
+    sa.Column('details', sa.JSON(), nullable=True),
+    sa.ForeignKeyConstraint(['office_id'], ['office.id'], name=op.f('fk_audit_event_office_id_office')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_event'))
+    )
+    with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_event_action'), ['action'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_event_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_event_office_id'), ['office_id'], unique=False)
 
     op.create_table('monthly_channel_count',
     sa.Column('office_id', sa.Integer(), nullable=False),
@@ -107,6 +123,12 @@ def downgrade():
     op.drop_table('office_closure')
     op.drop_table('monthly_tally')
     op.drop_table('monthly_channel_count')
+    with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_audit_event_office_id'))
+        batch_op.drop_index(batch_op.f('ix_audit_event_at'))
+        batch_op.drop_index(batch_op.f('ix_audit_event_action'))
+
+    op.drop_table('audit_event')
     with op.batch_alter_table('office', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_office_parent_id'))
 
