@@ -3,6 +3,7 @@ Alembic and ``db.create_all`` see every table."""
 
 from core.models.audit import AuditEvent
 from core.models.base import Base, UTCDateTime, utcnow
+from core.models.kiosk import Kiosk
 from core.models.office import OFFICE_LEVELS, Office, OfficeClosure
 from core.models.response import CHANNELS, MonthlyChannelCount, MonthlyTally, Response
 
@@ -10,4 +11,5 @@ __all__ = [
     "AuditEvent",
     "Base", "UTCDateTime", "utcnow", "OFFICE_LEVELS", "Office", "OfficeClosure",
     "CHANNELS", "MonthlyChannelCount", "MonthlyTally", "Response",
+    "Kiosk",
 ]
