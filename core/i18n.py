@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from babel.dates import format_date as _babel_date
 from babel.numbers import format_decimal, format_percent
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale
 
 from core.extensions import babel
@@ -18,6 +18,8 @@ _PERCENT = {"vi": "#,##0.00\u00a0%", "en": "#,##0.00%"}
 
 def select_locale() -> str:
     supported = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI and background work: the default locale
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang") or request.cookies.get(LOCALE_COOKIE)
     if chosen in supported:
         return chosen
