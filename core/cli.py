@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -87,6 +87,7 @@ def tallies_rebuild() -> None:
 
 
 @click.command("report")
+@with_appcontext
 @click.argument("office_code")
 @click.argument("month")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "pdf"]), default="json",
@@ -124,6 +125,7 @@ def report(office_code: str, month: str, fmt: str, output: Path | None,
 
 
 @click.command("demo-data")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing when offices already exist.")
 @click.option("--months", default=12, show_default=True, type=click.IntRange(1, 60))
 @click.option("--seed", default=2022, show_default=True, type=int)
