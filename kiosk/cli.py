@@ -24,8 +24,8 @@ def _fail(message: str) -> None:
 def activation_link(code: str) -> str:
     """The absolute activation URL, on ``PUBLIC_BASE_URL`` (default http://localhost:5000)."""
     base = current_app.config.get("PUBLIC_BASE_URL") or "http://localhost:5000"
-    with current_app.test_request_context("/", base_url=base):
-        return url_for("kiosk.activate", code=code, _external=True)
+    with current_app.test_request_context("/"):
+        return base.rstrip("/") + url_for("kiosk.activate", code=code)
 
 
 def _qr_text(data: str) -> str:
