@@ -41,7 +41,7 @@ def _qr_text(data: str) -> str:
 @kiosks_cli.command("add")
 @click.argument("office_code")
 @click.argument("name")
-@click.option("--idle-seconds", type=click.IntRange(kiosk_service.MIN_IDLE, kiosk_service.MAX_IDLE),
+@click.option("--idle-seconds", type=click.IntRange(10, kiosk_service.MAX_IDLE),
               default=None, help="Idle time before a partial questionnaire is reset "
                                  "(default: KIOSK_IDLE_SECONDS, 60).")
 @click.option("--credential", "with_credential", is_flag=True,

@@ -138,8 +138,7 @@ def submit():
 def thanks():
     if _device() is None:
         return _not_activated()
-    return _no_store(make_response(render_template(
-        "kiosk/thanks.html", thanks_seconds=current_app.config["KIOSK_THANKS_SECONDS"])))
+    return _no_store(make_response(render_template("kiosk/thanks.html")))
 
 
 @bp.get("/activate/<code>")

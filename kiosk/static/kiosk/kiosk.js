@@ -188,13 +188,22 @@
   });
 
   // --- idle reset ------------------------------------------------------------------------
+  // A warning first (WCAG 2.2.1: at least 20 s, or half the idle time when it is shorter,
+  // to carry on with a single touch), then everything the citizen entered is cleared.
+  var idleBox = document.getElementById("k-idle");
   ["pointerdown", "keydown", "input", "touchstart", "wheel"].forEach(function (type) {
-    document.addEventListener(type, function () { lastActivity = Date.now(); },
-      { passive: true, capture: true });
+    document.addEventListener(type, function () {
+      lastActivity = Date.now();
+      idleBox.hidden = true;
+    }, { passive: true, capture: true });
   });
   setInterval(function () {
-    if (current > 0 && Date.now() - lastActivity >= idleMs) { reset(); }
-  }, 500);
+    var idle = Date.now() - lastActivity;
+    if (current <= 0) { idleBox.hidden = true; return; }
+    if (idle >= idleMs) { idleBox.hidden = true; reset(); return; }
+    var warnAt = idleMs - Math.min(20000, idleMs / 2);
+    if (idle >= warnAt && idleBox.hidden) { idleBox.hidden = false; }
+  }, 250);
 
   // --- offline queue ---------------------------------------------------------------------
   function load(key) {
