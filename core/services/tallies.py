@@ -13,7 +13,6 @@ from core.models import MonthlyChannelCount, MonthlyTally, Response
 from core.services.common import registry, upsert
 
 COUNT_COLUMNS = ("n1", "n2", "n3", "n4", "n5", "n_none")
-_CHUNK = 400
 
 
 @dataclass(frozen=True)
@@ -69,29 +68,30 @@ class TallyAccumulator:
         return out
 
     def write(self, session: Session) -> None:
-        """Add the sums to the stored tallies (sorted keys: a fixed lock order on PostgreSQL)."""
+        """Add the sums to the stored tallies: one compiled upsert, executed for many rows
+        (sorted keys give a fixed lock order on PostgreSQL)."""
         crit_rows = [
             {"office_id": k[0], "month": k[1], "instrument_id": k[2], "criterion": k[3],
              **dict(zip(COUNT_COLUMNS, v, strict=True))}
             for k, v in sorted(self.criteria.items())
         ]
-        for start in range(0, len(crit_rows), _CHUNK):
-            stmt = upsert(session, MonthlyTally).values(crit_rows[start:start + _CHUNK])
+        if crit_rows:
+            stmt = upsert(session, MonthlyTally)
             stmt = stmt.on_conflict_do_update(
                 index_elements=["office_id", "month", "instrument_id", "criterion"],
                 set_={c: getattr(MonthlyTally, c) + getattr(stmt.excluded, c)
                       for c in COUNT_COLUMNS})
-            session.execute(stmt)
+            session.connection().execute(stmt, crit_rows)
         chan_rows = [
             {"office_id": k[0], "month": k[1], "instrument_id": k[2], "channel": k[3],
              "responses": v} for k, v in sorted(self.channels.items())
         ]
-        for start in range(0, len(chan_rows), _CHUNK):
-            stmt = upsert(session, MonthlyChannelCount).values(chan_rows[start:start + _CHUNK])
+        if chan_rows:
+            stmt = upsert(session, MonthlyChannelCount)
             stmt = stmt.on_conflict_do_update(
                 index_elements=["office_id", "month", "instrument_id", "channel"],
                 set_={"responses": MonthlyChannelCount.responses + stmt.excluded.responses})
-            session.execute(stmt)
+            session.connection().execute(stmt, chan_rows)
         self.cells.clear()
         self.channels.clear()
 
