@@ -4,7 +4,7 @@ in the same run with the same load generator; plus the kiosk start page's total 
 
     .venv/bin/python bench/kiosk_throughput.py [--seconds 10] [--clients 8]
 
-Loopback only, bounded in time (about 2 x (seconds + 5) s). Each phase gets a fresh SQLite
+Loopback only, bounded in time (about 2 x seconds + 15 s). Each phase gets a fresh SQLite
 database (WAL, synchronous=NORMAL, as the app configures it). The per-kiosk rate limit is
 switched off (KIOSK_MIN_SECONDS_BETWEEN=0): one load-generator client plays one kiosk sending
 as fast as it can, which no real tablet does. Answers are random, so no burst is flagged.
@@ -234,32 +234,52 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per side")
     args = parser.parse_args()
     random.seed(2022)
 
+    phases = (("kiosk API", "wsgi:app", "/api/v1/responses"),
+              ("baseline", "bench.kiosk_throughput:baseline_app()", "/baseline"))
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-") as tmp:
-        results = {}
-        for name, spec, path in (("kiosk API", "wsgi:app", "/api/v1/responses"),
-                                 ("baseline", "bench.kiosk_throughput:baseline_app()",
-                                  "/baseline")):
-            db_path = Path(tmp) / f"{name.split()[0]}.sqlite3"
-            creds = make_database(db_path, args.clients)
-            port = free_port()
-            proc = start_gunicorn(spec, db_path, port)
-            try:
+        servers = {}
+        try:
+            for name, spec, path in phases:
+                db_path = Path(tmp) / f"{name.split()[0]}.sqlite3"
+                creds = make_database(db_path, args.clients)
+                port = free_port()
+                servers[name] = (start_gunicorn(spec, db_path, port), port, path, creds, db_path)
                 run_load(port, path, creds, 1.0, 2)  # warm-up (imports, first connections)
-                warm = count_rows(db_path)
-                res = run_load(port, path, creds, args.seconds, args.clients)
-                res["stored"] = count_rows(db_path) - warm
-                if name == "kiosk API":
-                    res["page"] = start_page_bytes(port, creds[0])
-            finally:
+            # both servers stay up; the phases alternate in short rounds so that a noisy
+            # machine affects both sides alike
+            totals = {name: {"ok": 0, "errors": 0, "seconds": 0.0, "lat": 0.0,
+                             "start_rows": count_rows(servers[name][4])} for name, *_ in phases}
+            for _round in range(args.rounds):
+                for name, *_ in phases:
+                    _proc, port, path, creds, _db = servers[name]
+                    r = run_load(port, path, creds, args.seconds / args.rounds, args.clients)
+                    t = totals[name]
+                    t["ok"] += r["ok"]
+                    t["errors"] += r["errors"]
+                    t["seconds"] += r["seconds"]
+                    t["lat"] += r["mean_ms"] * (r["ok"] + r["errors"])
+            results = {}
+            for name, *_ in phases:
+                t = totals[name]
+                done = t["ok"] + t["errors"]
+                results[name] = {"ok": t["ok"], "errors": t["errors"], "seconds": t["seconds"],
+                                 "rps": t["ok"] / t["seconds"],
+                                 "mean_ms": t["lat"] / done if done else 0.0,
+                                 "stored": count_rows(servers[name][4]) - t["start_rows"]}
+            _proc, port, _path, creds, _db = servers["kiosk API"]
+            results["kiosk API"]["page"] = start_page_bytes(port, creds[0])
+        finally:
+            for proc, *_ in servers.values():
                 stop(proc)
-            results[name] = res
 
     api, base = results["kiosk API"], results["baseline"]
     print(f"Kiosk API throughput — gunicorn -w 2 (sync), SQLite, {args.clients} loopback "
-          f"clients (one kiosk each), {args.seconds:.0f} s per phase")
+          f"clients (one kiosk each), {args.seconds:.0f} s per side in {args.rounds} "
+          "alternating rounds")
     for name, r in results.items():
         print(f"  {name:<10} {r['rps']:8.1f} req/s  {r['ok']:6d} 2xx  {r['errors']} errors  "
               f"stored rows {r['stored']}  mean latency {r['mean_ms']:.1f} ms")

@@ -63,9 +63,10 @@ def _rate_limited(exc: kiosk_service.RateLimited):
 @bp.post("/responses")
 def post_response():
     kiosk, body = _json_body()
+    kiosk_id = kiosk.id
     result = kiosk_service.submit_from_kiosk(kiosk, body)
     if result.created:
-        current_app.logger.info("kiosk %s stored response %s", kiosk.id, result.uuid)
+        current_app.logger.info("kiosk %s stored response %s", kiosk_id, result.uuid)
     return jsonify({"id": result.uuid, "created": result.created,
                     "flags": list(result.flags)}), 201 if result.created else 200
 

@@ -216,3 +216,8 @@ def test_list_and_revoke_service_api(csrf_app):
     with pytest.raises(Exception) as exc:
         kiosk_service.add_kiosk(get_office("BD-KM"), "  ", idle_seconds=1)
     assert set(exc.value.fields) == {"name", "idle_seconds"}
+
+
+def test_activation_qr_svg_is_self_contained():
+    svg = kiosk_service.activation_qr_svg("http://sipas.local/kiosk/activate/abc")
+    assert svg.startswith("<svg") and "<path" in svg and "http" not in svg.split("xmlns")[0]

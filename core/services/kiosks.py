@@ -9,7 +9,8 @@ Public entry points used by other areas (e.g. the admin screens):
 
 * :func:`list_kiosks` ``(office_ids)`` -> list of :class:`KioskInfo`
 * :func:`revoke_kiosk` ``(kiosk_id, actor)`` -> :class:`KioskInfo`
-* :func:`add_kiosk` ``(office, name, ...)`` -> :class:`NewKiosk`
+* :func:`add_kiosk` ``(office, name, ...)`` -> :class:`NewKiosk` (shows the activation code
+  once; :func:`activation_qr_svg` draws its link as a QR code)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from core.errors import AppError
 from core.extensions import db
@@ -44,6 +46,20 @@ from core.timeutil import parse_timestamp, utcnow
 MIN_IDLE, MAX_IDLE = 2, 3600  # the CLI asks for at least 10 s; tests use 2 s
 MAX_NAME = 80
 CREDENTIAL_PREFIX = "sk_"
+
+
+_KIOSK = Kiosk.__table__
+_AUTH = (sa.select(Kiosk).options(joinedload(Kiosk.office))
+         .where(Kiosk.credential_hash == sa.bindparam("digest")))
+_EXISTING = sa.select(Response.id).where(Response.uuid == sa.bindparam("uid"))
+_BURST_FOR_UPDATE = (sa.select(_KIOSK.c.burst_digest, _KIOSK.c.burst_count,
+                               _KIOSK.c.burst_started_at)
+                     .where(_KIOSK.c.id == sa.bindparam("kid")).with_for_update())
+_AFTER_SUBMIT = (sa.update(_KIOSK).where(_KIOSK.c.id == sa.bindparam("kid"))
+                 .values(burst_digest=sa.bindparam("b_digest"),
+                         burst_count=sa.bindparam("b_count"),
+                         burst_started_at=sa.bindparam("b_started"),
+                         last_seen_at=sa.bindparam("seen")))
 
 
 def _digest(secret: str) -> str:
@@ -138,6 +154,16 @@ def add_kiosk(office: Office, name: str, *, idle_seconds: int | None = None,
     return NewKiosk(KioskInfo.of(kiosk), code, credential)
 
 
+def activation_qr_svg(link: str) -> str:
+    """An SVG QR code (no external assets) of an activation ``link``, for an admin screen;
+    the link itself is ``url_for("kiosk.activate", code=..., _external=True)``."""
+    import qrcode
+    from qrcode.image.svg import SvgPathImage
+
+    image = qrcode.make(link, image_factory=SvgPathImage, border=2)
+    return image.to_string(encoding="unicode")
+
+
 def kiosk_for_activation(code: str) -> Kiosk:
     """The kiosk an unused, unexpired activation code belongs to (nothing changes).
 
@@ -221,8 +247,7 @@ def authenticate(credential: str | None) -> Kiosk | None:
     """The active kiosk holding ``credential``, or None (unknown, revoked, empty)."""
     if not credential or len(credential) > 200:
         return None
-    kiosk = db.session.scalar(
-        sa.select(Kiosk).where(Kiosk.credential_hash == _digest(credential)))
+    kiosk = db.session.scalar(_AUTH, {"digest": _digest(credential)})
     if kiosk is None or kiosk.revoked_at is not None:
         return None
     return kiosk
@@ -283,19 +308,28 @@ def _in_window(moment: datetime, now: datetime) -> bool:
             <= now + timedelta(seconds=cfg["KIOSK_CLOCK_SKEW_SECONDS"]))
 
 
-def _burst_step(kiosk: Kiosk, instrument_id: str, answers: str, at: datetime) -> bool:
-    """Advance the kiosk's run of identical answer patterns; True when this submission
-    makes the run a burst (``KIOSK_BURST_COUNT`` in a row within the burst window)."""
+@dataclass(frozen=True)
+class BurstState:
+    digest: str | None
+    count: int
+    started_at: datetime | None
+
+
+def _burst_next(state: BurstState, instrument_id: str, answers: str, at: datetime
+                ) -> tuple[BurstState, bool]:
+    """The kiosk's run of identical answer patterns after this submission, and whether this
+    submission makes the run a burst (``KIOSK_BURST_COUNT`` in a row within the burst
+    window). Patterns are compared through an HMAC keyed with the app secret."""
     cfg = current_app.config
     key = str(cfg["SECRET_KEY"]).encode("utf-8")
     digest = hmac.new(key, f"{instrument_id}:{answers}".encode(), hashlib.sha256).hexdigest()
     window = timedelta(seconds=cfg["KIOSK_BURST_WINDOW_SECONDS"])
-    if (kiosk.burst_digest == digest and kiosk.burst_started_at is not None
-            and abs(at - kiosk.burst_started_at) <= window):
-        kiosk.burst_count += 1
+    if (state.digest == digest and state.started_at is not None
+            and abs(at - state.started_at) <= window):
+        new = BurstState(digest, state.count + 1, state.started_at)
     else:
-        kiosk.burst_digest, kiosk.burst_count, kiosk.burst_started_at = digest, 1, at
-    return kiosk.burst_count >= cfg["KIOSK_BURST_COUNT"] > 0
+        new = BurstState(digest, 1, at)
+    return new, new.count >= cfg["KIOSK_BURST_COUNT"] > 0
 
 
 def check_submission(body: Any
@@ -344,7 +378,7 @@ def submit_from_kiosk(kiosk: Kiosk, body: Any) -> SubmitResult:
     nothing is stored then.
     """
     uid, clean, submitted, started = check_submission(body)
-    if db.session.scalar(sa.select(Response.id).where(Response.uuid == uid)) is not None:
+    if db.session.scalar(_EXISTING, {"uid": uid}) is not None:
         db.session.rollback()
         return SubmitResult(uid, False)
     gap = current_app.config["KIOSK_MIN_SECONDS_BETWEEN"]
@@ -361,20 +395,26 @@ def submit_from_kiosk(kiosk: Kiosk, body: Any) -> SubmitResult:
     if started is not None and not (_in_window(started, now) and started <= effective):
         started = None  # an implausible start time is auxiliary: dropped, not trusted
     try:
-        locked = db.session.scalar(sa.select(Kiosk).where(Kiosk.id == kiosk.id)
-                                   .with_for_update()
-                                   .execution_options(populate_existing=True))
-        assert locked is not None
-        burst = _burst_step(locked, clean.instrument_id, clean.answers, effective)
+        conn = db.session.connection()
+        if conn.dialect.name == "sqlite":
+            # this whole request is one BEGIN IMMEDIATE transaction, begun before the kiosk
+            # was read: its burst state is current and no other writer can change it
+            state = BurstState(kiosk.burst_digest, kiosk.burst_count, kiosk.burst_started_at)
+        else:  # lock the kiosk row: concurrent submissions see each other's runs
+            row = conn.execute(_BURST_FOR_UPDATE, {"kid": kiosk.id}).one()
+            state = BurstState(*row)
+        state, burst = _burst_next(state, clean.instrument_id, clean.answers, effective)
         if burst:
             flags.append("burst")
-        _id, created = insert_response(clean, locked.office, "kiosk", uuid=uid,
+        _id, created = insert_response(clean, kiosk.office, "kiosk", uuid=uid,
                                        submitted_at=effective, started_at=started,
                                        counted=not burst, flags=",".join(flags) or None)
         if not created:  # a concurrent replay of the same id won: leave everything as it was
             db.session.rollback()
             return SubmitResult(uid, False)
-        locked.last_seen_at = now
+        conn.execute(_AFTER_SUBMIT, {"kid": kiosk.id, "b_digest": state.digest,
+                                     "b_count": state.count, "b_started": state.started_at,
+                                     "seen": now})
         db.session.commit()
     except Exception:
         db.session.rollback()
