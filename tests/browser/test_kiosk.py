@@ -235,7 +235,7 @@ def test_without_javascript_the_form_submits_and_recovers_from_an_expired_token(
         live_app_factory, nojs_page, page):
     js_page, page = page, nojs_page
     setup = Setup()
-    server = live_app_factory(setup, WTF_CSRF_TIME_LIMIT=1, **FAST)
+    server = live_app_factory(setup, WTF_CSRF_TIME_LIMIT=3, **FAST)
     page.context.add_cookies([{"name": "sipas_kiosk", "value": setup.credential,
                                "domain": "127.0.0.1", "path": "/kiosk"}])
     page.goto(server.url + "/kiosk/")
@@ -243,7 +243,7 @@ def test_without_javascript_the_form_submits_and_recovers_from_an_expired_token(
     save_screenshot(page, "kiosk-nojs-form")
     for step in range(1, STEPS):
         answer_screen(page, step, "4")
-    page.wait_for_timeout(2100)  # the token expires while the citizen answers
+    page.wait_for_timeout(3100)  # the token expires while the citizen answers
     page.get_by_role("button", name="Gửi đánh giá").click()
     assert "vẫn được giữ nguyên" in page.locator("#k-notice").inner_text()
     assert page.locator("input[type=radio]:checked").count() == 24
