@@ -190,6 +190,15 @@ def test_offline_queue_delivers_each_submission_exactly_once(live_app_factory, p
     page.wait_for_selector("html.js")
     assert page.locator("#k-pending-n").inner_text() == "2"
     save_screenshot(page, "kiosk-offline-pending")
+    # the heartbeat (not blocked) tells the server how many answers wait on the tablet
+    for _ in range(50):
+        with server.app.app_context():
+            info = kiosk_service.list_kiosks()[0]
+            db.session.remove()
+        if info.pending_reported == 2:
+            break
+        page.wait_for_timeout(100)
+    assert info.pending_reported == 2 and info.last_seen_at is not None
 
     # the server is back but the first reply is lost on the way: the tablet re-sends it,
     # the server answers 200 and stores nothing twice
@@ -322,3 +331,36 @@ def test_not_activated_and_revoked_tablets(live_app_factory, page):
     run_questionnaire(page, "5")  # the citizen is thanked; the answer waits on the tablet
     page.wait_for_selector("h1:has-text('chưa được kích hoạt')", timeout=8000)
     assert rows(server) == []
+
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+       "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+
+
+def test_works_under_a_strict_content_security_policy(live_app_factory, browser):
+    """Scripts and styles only from 'self' (no inline script, handler or style attribute)."""
+    setup = Setup()
+
+    def with_csp(app):
+        setup(app)
+        app.after_request(lambda resp: (resp.headers.__setitem__(
+            "Content-Security-Policy", CSP), resp)[1])
+
+    server = live_app_factory(with_csp, **FAST)
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="vi-VN")
+    context.add_cookies([{"name": "sipas_kiosk", "value": setup.credential,
+                          "domain": "127.0.0.1", "path": "/kiosk"}])
+    page = context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda msg: refused.append(msg.text)
+            if "Content Security Policy" in msg.text else None)
+    try:
+        page.goto(server.url + "/kiosk/")
+        page.wait_for_selector("html.js")
+        run_questionnaire(page, "5")
+        expect_visible(page, "#k-start")
+        page.wait_for_function("document.getElementById('k-pending').hidden")
+        assert refused == []
+        assert [r.answers for r in rows(server)] == ["5" * 24]
+    finally:
+        context.close()
