@@ -7,6 +7,7 @@ failing with "database is locked" when it upgrades from reading to writing under
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import event
@@ -34,3 +35,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(conn: Connection) -> None:
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``SQLALCHEMY_ENGINE_OPTIONS`` for the configured database: pre-ping always; for
+    PostgreSQL also the pool size and overflow, a pool wait limit, connection recycling, a
+    connect timeout and server-side statement and idle-in-transaction timeouts (given as
+    connection options, so they hold for every session, also behind PgBouncer in session
+    mode). Options set explicitly in the configuration win."""
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    uri = str(config.get("SQLALCHEMY_DATABASE_URI") or "")
+    if uri.startswith("postgresql"):
+        options.update(
+            pool_size=int(config["DB_POOL_SIZE"]),
+            max_overflow=int(config["DB_MAX_OVERFLOW"]),
+            pool_timeout=float(config["DB_POOL_TIMEOUT"]),
+            pool_recycle=int(config["DB_POOL_RECYCLE"]),
+            connect_args={
+                "connect_timeout": int(config["DB_CONNECT_TIMEOUT"]),
+                "options": (f"-c statement_timeout={int(config['DB_STATEMENT_TIMEOUT_MS'])} "
+                            "-c idle_in_transaction_session_timeout="
+                            f"{int(config['DB_IDLE_IN_TRANSACTION_TIMEOUT_MS'])}"),
+                "application_name": "sipas",
+            })
+    options.update(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    return options
