@@ -19,6 +19,8 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
+from flask_babel import gettext as _
 from sqlalchemy.engine import make_url
 
 from core.extensions import db
@@ -34,7 +36,7 @@ def sqlite_backup(source: Path, dest: Path, pages_per_step: int = 1024) -> int:
     Returns the size of the copy in bytes. Raises BackupError when the source does not
     exist or the copy fails its integrity check; DEST is left untouched then."""
     if not source.exists():
-        raise BackupError(f"the database file {source} does not exist")
+        raise BackupError(_("the database file %(path)s does not exist", path=source))
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
     tmp.unlink(missing_ok=True)
@@ -45,7 +47,8 @@ def sqlite_backup(source: Path, dest: Path, pages_per_step: int = 1024) -> int:
             src.backup(out, pages=pages_per_step)
             check = out.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
-                raise BackupError(f"the copy failed its integrity check: {check}")
+                raise BackupError(_("the copy failed its integrity check: %(result)s",
+                                    result=check))
             out.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
             out.commit()
         finally:
@@ -72,6 +75,7 @@ def postgres_commands(uri: str, dest: str) -> list[str]:
 
 
 @click.command("backup")
+@with_appcontext
 @click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace DEST if it exists.")
 def backup_command(dest: Path, force: bool) -> None:
@@ -81,21 +85,25 @@ def backup_command(dest: Path, force: bool) -> None:
     url = make_url(uri)
     if url.get_backend_name() == "postgresql":
         dump, restore = postgres_commands(uri, str(dest))
-        click.echo("PostgreSQL is backed up with its own tools (see docs/deploy.md):")
-        click.echo(f"  backup:  {dump}")
-        click.echo(f"  restore: {restore}")
-        click.echo("No backup was made by this command.")
+        click.echo(_("PostgreSQL is backed up with its own tools (see docs/deploy.md). "
+                     "Back up with:"))
+        click.echo(f"  {dump}")
+        click.echo(_("Restore with:"))
+        click.echo(f"  {restore}")
+        click.echo(_("No backup was made by this command."))
         sys.exit(2)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        click.echo(f"Lỗi / Error: cannot back up the database {url!r}.", err=True)
-        sys.exit(1)
+        _fail(_("cannot back up the database %(url)s.", url=repr(url)))
     if dest.exists() and not force:
-        click.echo(f"Lỗi / Error: {dest} exists; use --force to replace it.", err=True)
-        sys.exit(1)
+        _fail(_("%(file)s exists; use --force to replace it.", file=dest))
     db.session.remove()  # hold no transaction of ours during the copy
     try:
         size = sqlite_backup(Path(url.database), dest)
     except (BackupError, sqlite3.Error) as exc:
-        click.echo(f"Lỗi / Error: backup failed: {exc}", err=True)
-        sys.exit(1)
-    click.echo(f"Backup written to {dest} ({size} bytes).")
+        _fail(_("backup failed: %(error)s", error=exc))
+    click.echo(_("Backup written to %(file)s (%(size)s bytes).", file=dest, size=size))
+
+
+def _fail(message: str) -> None:
+    click.echo(_("Error: %(message)s", message=message), err=True)
+    sys.exit(1)

@@ -89,8 +89,8 @@ def _configure_logging(app: Flask) -> None:
     access_log.handlers = [handler]
     access_log.propagate = False
     access_log.setLevel(logging.INFO if app.config["ACCESS_LOG"] else logging.WARNING)
-    for existing in app.logger.handlers:
-        existing.setFormatter(formatter)
+    # the app's own log lines too: JSON on the current stdout, with the request id
+    app.logger.handlers = [handler]
 
 
 # --- request lifecycle ---------------------------------------------------------------------
