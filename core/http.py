@@ -10,7 +10,8 @@
   many proxies to trust (0, the default, trusts none);
 - hostile-input guards for ``/api/``: bodies over ``MAX_CONTENT_LENGTH`` are refused before
   they are read, and JSON bodies must be valid UTF-8 and at most ``JSON_MAX_DEPTH`` deep;
-- a database that cannot be reached gives a retryable 503 with ``Retry-After``, never a 500.
+- a database (or Redis, the shared rate-limit store) that cannot be reached gives a
+  retryable 503 with ``Retry-After``, never a 500.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
 from flask.wrappers import Response
+from redis import exceptions as redis_exc
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -202,6 +204,14 @@ def _database_unavailable(exc: Exception):
     return error_response(503, "database_unavailable", headers={"Retry-After": retry})
 
 
+def _shared_store_unavailable(exc: Exception):
+    """Redis (the shared rate-limit store) cannot be reached: a retryable 503, not a 500."""
+    current_app.logger.warning("shared store unavailable", extra={"fields": {
+        "error": type(exc).__name__, "path": request.path}})
+    retry = str(int(current_app.config["DB_RETRY_AFTER"]))
+    return error_response(503, "store_unavailable", headers={"Retry-After": retry})
+
+
 def init_app(app: Flask) -> None:
     cfg = app.config
     cfg.setdefault("CONTENT_SECURITY_POLICY", DEFAULT_CSP)
@@ -213,3 +223,5 @@ def init_app(app: Flask) -> None:
     app.after_request(_finish_request)
     for error in RETRYABLE_DB_ERRORS:
         app.register_error_handler(error, _database_unavailable)
+    app.register_error_handler(redis_exc.ConnectionError, _shared_store_unavailable)
+    app.register_error_handler(redis_exc.TimeoutError, _shared_store_unavailable)

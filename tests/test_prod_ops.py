@@ -217,3 +217,18 @@ def test_metrics_only_for_allowed_clients(make_app, remote, headers, config, sta
     resp = app.test_client().get("/metrics", headers=headers,
                                  environ_base={"REMOTE_ADDR": remote})
     assert resp.status_code == status
+
+
+def test_redis_down_during_a_rate_limited_request_is_a_retryable_503(make_app):
+    from core.ratelimit import limiter
+
+    app = make_app(RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{closed_port()}/0")
+
+    @app.post("/api/v1/_limited")
+    def limited():
+        return jsonify(allowed=limiter().hit("test", "k", "3/minute"))
+
+    resp = app.test_client().post("/api/v1/_limited")
+    assert resp.status_code == 503
+    assert resp.get_json()["error"] == "store_unavailable"
+    assert resp.headers["Retry-After"]
