@@ -59,7 +59,7 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     _own_metrics_dir = True
 
 
-def on_starting(server) -> None:  # noqa: ANN001 - gunicorn's Arbiter
+def on_starting(server) -> None:
     """Start with an empty metrics folder: files of a previous run would add old counts."""
     folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
@@ -67,13 +67,13 @@ def on_starting(server) -> None:  # noqa: ANN001 - gunicorn's Arbiter
         item.unlink()
 
 
-def child_exit(server, worker) -> None:  # noqa: ANN001
+def child_exit(server, worker) -> None:
     """A worker died or was recycled: let its live gauges go (counters are kept)."""
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
 
 
-def on_exit(server) -> None:  # noqa: ANN001
+def on_exit(server) -> None:
     if _own_metrics_dir:
         shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

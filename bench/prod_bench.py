@@ -188,7 +188,8 @@ def main() -> None:
     if not args.no_pg:
         backends["postgresql"] = plain_database_url(args.pg_url)
     print(f"# prod_bench: {os.cpu_count()} CPUs, {args.clients} client threads, "
-          f"{args.seconds:.0f} s per measurement, report month {month}")
+          f"{args.seconds:.0f} s per measurement, report month {month}, "
+          f"load average {os.getloadavg()[0]:.1f}")
     for name, url in backends.items():
         t0 = time.monotonic()
         n = prepare(url, args.months)
@@ -208,6 +209,8 @@ def main() -> None:
                     print(f"{name:<11} {workers:>7} {label:<22} {r['n']:>8} {r['rps']:>8.1f} "
                           f"{r['p50']:>8.1f} {r['p99']:>8.1f}  {r['statuses']}", flush=True)
 
+    print(f"# load average at the end: {os.getloadavg()[0]:.1f} (other work on the machine "
+          "skews the figures)")
     if args.restart_pg and not args.no_pg:
         version, cluster = args.pg_cluster.split()
         with GunicornServer(backends["postgresql"], workers=2, app="tests.prodprobe:app",

@@ -1,9 +1,10 @@
 """Start real gunicorn servers on loopback ports for multi-process, load and fault tests.
 
     with GunicornServer(database_url=PG, redis_url="redis://127.0.0.1:6379/5",
-                        workers=2) as server:
+                        workers=2) as server:            # or: with running(a, b):
         status, headers, body = server.request("GET", "/readyz")
-        server.worker_pids()            # e.g. to kill -9 one during a load test
+        victim = server.kill_worker()   # kill -9 one worker during a load test
+        server.wait_for_workers(gone=victim)
 
 The server runs ``gunicorn -c gunicorn.conf.py <app>`` from the repository root in
 production mode (a test secret, the given DATABASE_URL and rate-limit store), in its own
@@ -24,6 +25,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +44,23 @@ def plain_database_url(url: str) -> str:
     """SQLAlchemy's ``postgresql+psycopg://`` form back to ``postgresql://`` (both work in
     DATABASE_URL; this one is also what psql and pg_dump take)."""
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+@contextmanager
+def running(*servers: GunicornServer, timeout: float = 60.0
+            ) -> Iterator[tuple[GunicornServer, ...]]:
+    """Start several servers in parallel (each start costs seconds), stop them all after."""
+    try:
+        for server in servers:
+            server.launch()
+        for server in servers:
+            server.wait_ready(timeout)
+        yield servers
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.close()
 
 
 class GunicornServer:
@@ -81,15 +101,23 @@ class GunicornServer:
         env.update(self.extra_env)
         return env
 
-    def start(self, timeout: float = 30.0) -> GunicornServer:
+    def start(self, timeout: float = 60.0) -> GunicornServer:
         """Start and wait until ``/healthz`` answers. Raises RuntimeError (with the log's
         tail) when the server exits or does not answer within ``timeout`` seconds."""
+        self.launch()
+        return self.wait_ready(timeout)
+
+    def launch(self) -> None:
+        """Start the process without waiting (see :func:`running` for several at once)."""
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(REPO / "gunicorn.conf.py"), self.app],
             cwd=REPO, env=self._env(), stdout=log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True)
         log.close()
+
+    def wait_ready(self, timeout: float = 60.0) -> GunicornServer:
+        assert self.proc is not None, "launch() first"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -105,11 +133,16 @@ class GunicornServer:
         self.stop()
         raise RuntimeError(f"gunicorn did not answer within {timeout} s:\n" + self.log_tail())
 
+    def terminate(self) -> None:
+        """Ask for a graceful stop (SIGTERM) without waiting."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+
     def stop(self, timeout: float = 15.0) -> None:
         """SIGTERM (graceful: workers finish their request), then SIGKILL the group."""
         if self.proc is None or self.proc.poll() is not None:
             return
-        self.proc.send_signal(signal.SIGTERM)
+        self.terminate()
         try:
             self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -135,6 +168,25 @@ class GunicornServer:
             return [int(p) for p in children.read_text().split()]
         except OSError:
             return []
+
+    def kill_worker(self, sig: int = signal.SIGKILL) -> int:
+        """Send ``sig`` (default SIGKILL) to one worker; returns its pid."""
+        pid = self.worker_pids()[0]
+        os.kill(pid, sig)
+        return pid
+
+    def wait_for_workers(self, n: int | None = None, gone: int | None = None,
+                         timeout: float = 30.0) -> list[int]:
+        """Wait until ``n`` workers (default: as configured) run, none of them ``gone``.
+        Raises TimeoutError."""
+        n = self.workers if n is None else n
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pids = self.worker_pids()
+            if len(pids) == n and gone not in pids:
+                return pids
+            time.sleep(0.05)
+        raise TimeoutError(f"workers {self.worker_pids()} after {timeout} s")
 
     def request(self, method: str, path: str, body: bytes | str | dict | None = None,
                 headers: dict[str, str] | None = None, timeout: float = 30.0
