@@ -190,6 +190,33 @@ def test_json_depth_scanner():
     assert not json_depth_exceeds(b'{"a": [1, {"b": 2}]}', 3)
     assert json_depth_exceeds(b'{"a": [1, {"b": 2}]}', 2)
     assert not json_depth_exceeds(b'["[[[[[[[[", "\\"[[[[["]', 1)
+    assert not json_depth_exceeds(b'["\\\\", "[[[["]', 1)
+    assert json_depth_exceeds(b"[" * 100, 32)  # unbalanced
+
+
+def test_json_depth_scanner_agrees_with_the_real_depth():
+    import random
+
+    def depth(o):
+        if isinstance(o, dict | list):
+            return 1 + max((depth(v) for v in (o.values() if isinstance(o, dict) else o)),
+                           default=0)
+        return 0
+
+    rng = random.Random(6)
+
+    def gen(d):
+        if d == 0 or rng.random() < 0.2:
+            return rng.choice(["x", '"]\\', "[{", 1, '\\"]', None])
+        if rng.random() < 0.5:
+            return [gen(d - 1) for _ in range(rng.randint(0, 3))]
+        return {f"k{i}]": gen(d - 1) for i in range(rng.randint(0, 3))}
+
+    for _ in range(600):
+        obj = gen(rng.randint(0, 10))
+        data, real = json.dumps(obj).encode(), depth(obj)
+        for limit in range(11):
+            assert json_depth_exceeds(data, limit) == (real > limit), (data, limit)
 
 
 # --- secrets -------------------------------------------------------------------------------
