@@ -46,7 +46,10 @@ test: install-dev translations lint $(AXE)
 # not pass silently, when a dependency cannot be looked up (e.g. no network, or a registry
 # mirror without that API) -- "Dependency not found on PyPI" then means "not audited".
 audit: install-dev
-	$(BIN)/pip-audit --strict --progress-spinner off -r requirements.txt
+	@$(BIN)/pip-audit --strict --progress-spinner off -r requirements.txt || { \
+	  echo "make audit FAILED: a pin above has a known vulnerability, or the advisory data" \
+	       "could not be fetched (\"Dependency not found on PyPI\" = not audited, e.g." \
+	       "no access to PyPI's JSON API from this machine)." >&2; exit 1; }
 
 extract-messages: install-dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
