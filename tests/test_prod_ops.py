@@ -232,3 +232,23 @@ def test_redis_down_during_a_rate_limited_request_is_a_retryable_503(make_app):
     assert resp.status_code == 503
     assert resp.get_json()["error"] == "store_unavailable"
     assert resp.headers["Retry-After"]
+
+
+def test_exhausted_connection_pool_is_a_retryable_503(make_app):
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0,
+                                              "pool_timeout": 0.2})
+
+    @app.get("/api/v1/_count")
+    def count():
+        return jsonify(n=db.session.scalar(sa.select(sa.func.count()).select_from(Office)))
+
+    client = app.test_client()
+    with app.app_context():
+        held = db.engine.connect()  # the only connection, busy elsewhere
+        try:
+            resp = client.get("/api/v1/_count")
+        finally:
+            held.close()
+    assert resp.status_code == 503
+    assert resp.get_json()["error"] == "database_unavailable"
+    assert client.get("/api/v1/_count").status_code == 200  # free again
