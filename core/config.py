@@ -33,6 +33,7 @@ class Defaults:
     # production operations (core/http.py, core/ops.py, core/db_setup.py; docs/deploy.md)
     PROXY_FIX = 0  # how many reverse proxies to trust for X-Forwarded-*; 0 = none
     ACCESS_LOG = True  # one JSON line per request on stdout
+    LOG_REDACTED_ROUTE_ARGS: tuple[str, ...] = ("token",)  # logged as /s/<token>
     REFERRER_POLICY = "strict-origin-when-cross-origin"
     HSTS_MAX_AGE = 31536000  # sent only on HTTPS requests; 0 = never
     JSON_MAX_DEPTH = 32  # deeper JSON bodies under /api/ are refused with 400

@@ -3,7 +3,8 @@
 - a request id: the client's ``X-Request-ID`` when it is a sane token, else a fresh one;
   echoed in the response and in every log line written while the request runs;
 - one structured JSON access-log line per request on stdout (request id, method, path,
-  endpoint, status, duration; never answers, comments or query strings);
+  endpoint, status, duration; never answers, comments, query strings, nor route arguments
+  that are secrets such as receipt tokens);
 - security headers on every response (a strict Content-Security-Policy: scripts and styles
   only from 'self'; HSTS only when the request came over HTTPS);
 - the real client address and scheme from a reverse proxy, only when ``PROXY_FIX`` says how
@@ -112,10 +113,19 @@ def _finish_request(response: Response) -> Response:
     endpoint = request.endpoint or "unmatched"
     metrics.observe_request(endpoint, request.method, response.status_code, duration)
     access_log.info("request", extra={"fields": {
-        "method": request.method, "path": request.path, "endpoint": endpoint,
+        "method": request.method, "path": _loggable_path(), "endpoint": endpoint,
         "status": response.status_code, "duration_ms": round(duration * 1000, 2),
         "bytes": response.calculate_content_length()}})
     return response
+
+
+def _loggable_path() -> str:
+    """The path, or the route's pattern (``/s/<token>``) when a route argument is a secret
+    such as a receipt token (``LOG_REDACTED_ROUTE_ARGS``)."""
+    secret = current_app.config["LOG_REDACTED_ROUTE_ARGS"]
+    if request.url_rule is not None and any(k in secret for k in (request.view_args or {})):
+        return request.url_rule.rule
+    return request.path
 
 
 def _security_headers(response: Response) -> None:

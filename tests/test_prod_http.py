@@ -134,6 +134,17 @@ def test_access_log_is_json_with_request_id_and_never_the_body(echo_app, capsys)
     assert "abc123" not in out  # query strings may carry tokens: not logged
 
 
+def test_secret_route_arguments_are_not_logged(make_app, capsys):
+    app = make_app()
+    app.add_url_rule("/s/<token>", "receipt", lambda token: "ok")
+    capsys.readouterr()
+    app.test_client().get("/s/RcPt-s3cr3t-value", headers={"X-Request-ID": "req-2"})
+    out = capsys.readouterr().out
+    [entry] = [e for e in _access_lines(out) if e["request_id"] == "req-2"]
+    assert entry["path"] == "/s/<token>"
+    assert "s3cr3t" not in out
+
+
 # --- hostile input -------------------------------------------------------------------------
 
 def test_oversized_api_body_is_413_json_before_it_is_read(echo_app):
