@@ -1,8 +1,10 @@
 """Per-connection database settings, applied to every engine by driver.
 
 SQLite: WAL so readers never wait for the writer, foreign keys enforced, a busy timeout, and
-``BEGIN IMMEDIATE`` so that a transaction takes the write lock when it starts instead of
-failing with "database is locked" when it upgrades from reading to writing under load.
+``BEGIN IMMEDIATE`` for every transaction that may write (POST/PUT/PATCH/DELETE requests, CLI
+commands), so it takes the write lock when it starts instead of failing with "database is
+locked" when it upgrades from reading to writing under load. GET and HEAD requests start a
+plain deferred transaction: in WAL mode they read a snapshot without queueing behind writers.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
@@ -31,10 +34,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _read_only_request() -> bool:
+    return has_request_context() and request.method in ("GET", "HEAD")
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn: Connection) -> None:
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if _read_only_request() else "BEGIN IMMEDIATE")
 
 
 def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
