@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from core.extensions import db
 from core.models import Response
@@ -134,7 +135,7 @@ def test_activation_then_full_run_to_thank_you_and_auto_reset(live_app_factory, 
     assert page.locator("input[type=radio]:checked").count() == 0
     assert page.locator("textarea").input_value() == ""
 
-    page.wait_for_function("document.getElementById('k-pending').hidden")
+    page.wait_for_selector("#k-pending", state="hidden")
     stored = rows(server)
     assert len(stored) == 1
     assert stored[0].answers == "4" * 24 and stored[0].channel == "kiosk"
@@ -182,7 +183,7 @@ def test_offline_queue_delivers_each_submission_exactly_once(live_app_factory, p
     expect_visible(page, "#k-start")
     run_questionnaire(page, "2")
     expect_visible(page, "#k-start")
-    page.wait_for_function("document.getElementById('k-pending-n').textContent === '2'")
+    expect(page.locator("#k-pending-n")).to_have_text("2")
     assert page.locator("#k-pending").is_visible()
     assert calls["n"] >= 1 and rows(server) == []
     # the queue survives a reload (durable browser storage)
@@ -214,7 +215,7 @@ def test_offline_queue_delivers_each_submission_exactly_once(live_app_factory, p
 
     page.unroute("**/api/v1/responses")
     page.route("**/api/v1/responses", reply_lost)
-    page.wait_for_function("document.getElementById('k-pending').hidden", timeout=15000)
+    page.wait_for_selector("#k-pending", state="hidden", timeout=15000)
     stored = rows(server)
     assert len(stored) == 2 and lost["n"] == 1
     assert sorted(r.answers for r in stored) == ["2" * 24, "5" * 24]
@@ -229,7 +230,7 @@ def test_expired_csrf_token_and_session_do_not_disturb_the_kiosk(live_app_factor
     run_questionnaire(page, "3")
     assert page.locator("#k-thanks").is_visible()
     assert page.locator(".field-error").count() == 0
-    page.wait_for_function("document.getElementById('k-pending').hidden")
+    page.wait_for_selector("#k-pending", state="hidden")
     assert [r.answers for r in rows(server)] == ["3" * 24]
 
 
@@ -359,7 +360,7 @@ def test_works_under_a_strict_content_security_policy(live_app_factory, browser)
         page.wait_for_selector("html.js")
         run_questionnaire(page, "5")
         expect_visible(page, "#k-start")
-        page.wait_for_function("document.getElementById('k-pending').hidden")
+        page.wait_for_selector("#k-pending", state="hidden")
         assert refused == []
         assert [r.answers for r in rows(server)] == ["5" * 24]
     finally:
