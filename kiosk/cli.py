@@ -25,7 +25,7 @@ def activation_link(code: str) -> str:
     """The absolute activation URL, on ``PUBLIC_BASE_URL`` (default http://localhost:5000)."""
     base = current_app.config.get("PUBLIC_BASE_URL") or "http://localhost:5000"
     with current_app.test_request_context("/"):
-        return base.rstrip("/") + url_for("kiosk.activate", code=code)
+        return base.rstrip("/") + url_for("kiosk.activate", token=code)
 
 
 def _qr_text(data: str) -> str:

@@ -221,3 +221,16 @@ def test_list_and_revoke_service_api(csrf_app):
 def test_activation_qr_svg_is_self_contained():
     svg = kiosk_service.activation_qr_svg("http://sipas.local/kiosk/activate/abc")
     assert svg.startswith("<svg") and "<path" in svg and "http" not in svg.split("xmlns")[0]
+
+
+def test_activation_code_and_credential_never_reach_the_logs(csrf_app, capsys):
+    new = kiosk_service.add_kiosk(get_office("BD-KM"), "Quầy 5")
+    client = csrf_app.test_client()
+    capsys.readouterr()
+    html = client.get(f"/kiosk/activate/{new.activation_code}").get_data(as_text=True)
+    client.post(f"/kiosk/activate/{new.activation_code}", data={"csrf_token": csrf_token(html)})
+    credential = client.get_cookie(COOKIE, path="/kiosk").value
+    client.get("/kiosk/")
+    out = capsys.readouterr().out
+    assert "/kiosk/activate/<token>" in out
+    assert new.activation_code not in out and credential not in out

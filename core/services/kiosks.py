@@ -156,7 +156,7 @@ def add_kiosk(office: Office, name: str, *, idle_seconds: int | None = None,
 
 def activation_qr_svg(link: str) -> str:
     """An SVG QR code (no external assets) of an activation ``link``, for an admin screen;
-    the link itself is ``url_for("kiosk.activate", code=..., _external=True)``."""
+    the link itself is ``url_for("kiosk.activate", token=code, _external=True)``."""
     import qrcode
     from qrcode.image.svg import SvgPathImage
 
