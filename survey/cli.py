@@ -34,11 +34,17 @@ def _fail(message: str) -> None:
 @contextmanager
 def _public_context(base_url: str | None, lang: str = "vi") -> Iterator[None]:
     """A request context on the public address, so links are built as citizens see them."""
-    base = base_url or current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
-    if not (base_url or current_app.config.get("PUBLIC_BASE_URL")):
+    base = base_url or current_app.config.get("PUBLIC_BASE_URL")
+    if not base:
+        base = "http://127.0.0.1:5000"
         click.echo(f"Note: PUBLIC_BASE_URL is not set; links use {base}.", err=True)
-    with current_app.test_request_context("/", base_url=base), force_locale(lang):
-        yield
+    saved = current_app.config.get("PUBLIC_BASE_URL")
+    current_app.config["PUBLIC_BASE_URL"] = base
+    try:
+        with current_app.test_request_context("/", base_url=base), force_locale(lang):
+            yield
+    finally:
+        current_app.config["PUBLIC_BASE_URL"] = saved
 
 
 @apikeys_cli.command("create")

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app, request, url_for
+
+
+def public_base() -> str:
+    """``PUBLIC_BASE_URL`` when configured (what citizens' phones reach), else the current
+    request's scheme and host. Needs a request context."""
+    return str(current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
 
 
 def public_url(endpoint: str, **values: Any) -> str:
-    """Absolute URL of ``endpoint``: on ``PUBLIC_BASE_URL`` when configured (what citizens'
-    phones reach), else on the current request's host. Needs a request context."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if base:
-        return str(base).rstrip("/") + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
+    return public_base() + url_for(endpoint, **values)
 
 
 def receipt_links(token: str) -> dict[str, str]:
@@ -24,8 +25,6 @@ def receipt_links(token: str) -> dict[str, str]:
     }
 
 
-def qr_caption(locale_text: str) -> str:
-    """'<text> · host' : the short line printed under a QR code."""
-    base = current_app.config.get("PUBLIC_BASE_URL") or url_for("web.index", _external=True)
-    host = str(base).split("://", 1)[-1].strip("/")
-    return f"{locale_text} · {host}"
+def qr_caption(text: str) -> str:
+    """'<text> · host': the short line printed under a QR code."""
+    return f"{text} · {public_base().split('://', 1)[-1]}"
