@@ -113,8 +113,7 @@ def receipts_mint(office_code: str, dossier_code: str, procedure: str | None,
         _fail("the output file must end in .png or .svg")
     with _public_context(base_url):
         try:
-            minted = mint_receipt(get_office(office_code), dossier_code, procedure,
-                                  actor="cli")
+            minted = mint_receipt(get_office(office_code), dossier_code, procedure)
         except AppError as exc:
             _fail("; ".join([exc.message, *exc.fields.values()]))
         url = receipt_links(minted.token)["url"]
@@ -153,7 +152,7 @@ def receipts_slips(office_code: str, codes_file, output: Path, base_url: str | N
             office = get_office(office_code)
             slips = []
             for code in codes:
-                minted = mint_receipt(office, code, actor="cli")
+                minted = mint_receipt(office, code)
                 slips.append(Slip(receipt_links(minted.token)["url"], code.upper()))
         except AppError as exc:
             _fail(f"{code}: " + "; ".join([exc.message, *exc.fields.values()]))
