@@ -115,13 +115,23 @@ def test_slips_pdf_has_vietnamese_instructions_and_decodable_codes(runner, offic
     fonts = subprocess.run([need("pdffonts", "poppler-utils"), str(pdf)], capture_output=True,
                            text=True).stdout
     assert "DejaVuSans" in fonts and " yes " in fonts  # embedded
-    # the codes on the sheet decode to the same links as the API gives
+    # each slip, cut out along the grid, decodes to its own survey link
     raster = need("pdftoppm", "poppler-utils")
-    subprocess.run([raster, "-r", "200", "-gray", "-f", "1", "-l", "1", "-png", str(pdf),
-                    str(tmp_path / "page")], check=True, timeout=60)
-    decoded = zbar(next(tmp_path.glob("page*.png")))
-    assert len(decoded) == 12 and all(u.startswith("https://sipas.hanoi.gov.vn/s/")
-                                      for u in decoded)
+    subprocess.run([raster, "-r", "200", "-gray", "-f", "1", "-l", "1", "-png", "-singlefile",
+                    str(pdf), str(tmp_path / "page")], check=True, timeout=60)
+    page = Image.open(tmp_path / "page.png")
+    margin = 8 / 25.4 * 200
+    cell_w, cell_h = (page.width - 2 * margin) / 3, (page.height - 2 * margin) / 4
+    decoded = []
+    for row in range(4):
+        for col in range(3):
+            slip = tmp_path / f"slip-{row}-{col}.png"
+            page.crop((int(margin + col * cell_w), int(margin + row * cell_h),
+                       int(margin + (col + 1) * cell_w), int(margin + (row + 1) * cell_h))
+                      ).save(slip)
+            decoded += zbar(slip)
+    assert len(set(decoded)) == 12 and all(
+        u.startswith("https://sipas.hanoi.gov.vn/s/") for u in decoded)
     # minting is idempotent: a second sheet has the same links
     pdf2 = tmp_path / "again.pdf"
     runner.invoke(args=["receipts", "slips", "BD-KM", str(codes), "-o", str(pdf2),

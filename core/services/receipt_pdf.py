@@ -37,6 +37,9 @@ def draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float,
     matrix = qr_matrix(data, level)
     n = len(matrix)
     cell = size / n
+    # each run overlaps its neighbours by a hair, so rasterisers leave no light seams
+    # between rows (seams make a code hard to read on screen and on some printers)
+    eps = cell * 0.03
     path = canvas.beginPath()
     for row_index, row in enumerate(matrix):
         top = y + size - (row_index + 1) * cell
@@ -46,7 +49,7 @@ def draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float,
                 start = col
                 while col < n and row[col]:
                     col += 1
-                path.rect(x + start * cell, top, (col - start) * cell, cell)
+                path.rect(x + start * cell, top - eps, (col - start) * cell + eps, cell + eps)
             else:
                 col += 1
     canvas.saveState()
