@@ -45,6 +45,19 @@ bp.record_once(lambda state: register_commands(state.app))
 HONEYPOT = "website"
 
 
+PRIVATE_PAGES = {"survey.receipt_survey", "survey.generic", "survey.thanks"}
+
+
+@bp.after_request
+def _private_headers(response):
+    """Survey pages carry a one-time link and a citizen's answers: never cached, and the
+    link never leaks to another site through the Referer header."""
+    if request.endpoint in PRIVATE_PAGES:
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 @bp.get("/survey/")
 def index():
     return render_template("survey/index.html")

@@ -62,6 +62,8 @@ def test_no_js_form_end_to_end_with_csrf(make_app, instrument):
         html = page.get_data(as_text=True)
         assert 'lang="vi"' in html and "UBND phường Kim Mã" in html
         assert "<script" not in html and "style=" not in html
+        assert page.headers["Referrer-Policy"] == "no-referrer"
+        assert page.headers["Cache-Control"] == "no-store"
         for c in instrument.criteria:
             assert f'name="{field_name(c.code)}"' in html
         csrf = csrf_from(html)
