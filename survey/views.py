@@ -14,9 +14,10 @@ from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from core.api import fragment_recorder
-from core.errors import AppError
+from core.errors import AppError, error_response, wants_json
 from core.extensions import csrf
 from core.i18n import locale_code
 from core.questionnaire import QuestionnaireForm, questionnaire_form
@@ -43,6 +44,29 @@ bp.record_once(lambda state: register_commands(state.app))
 
 #: Name of the honeypot field: hidden from people, filled in by naive bots.
 HONEYPOT = "website"
+
+
+#: Titles of the survey's failure pages, by error code (the message says the rest).
+ERROR_TITLES = {
+    "unknown_token": _l("This link is not valid"),
+    "expired": _l("This link has expired"),
+    "already_answered": _l("Already rated"),
+    "form_used": _l("Already sent"),
+    "key_revoked": _l("The survey is not available"),
+    "office_inactive": _l("The survey is not available"),
+    "unknown_office": _l("This link is not valid"),
+    "rate_limited": _l("Please try again later"),
+    "bad_form_token": _l("Please reload the page"),
+}
+
+
+@bp.errorhandler(AppError)
+def _survey_error(exc: AppError):
+    """Failure pages written for citizens (the API under this blueprint keeps JSON)."""
+    if wants_json() or exc.code not in ERROR_TITLES:
+        return error_response(exc.status, exc.code, exc.message, exc.fields)
+    return render_template("survey/error.html", title=str(ERROR_TITLES[exc.code]),
+                           message=exc.message, code=exc.code), exc.status
 
 
 PRIVATE_PAGES = {"survey.receipt_survey", "survey.generic", "survey.thanks"}
