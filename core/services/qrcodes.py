@@ -20,12 +20,14 @@ LEVELS = {"L": ERROR_CORRECT_L, "M": ERROR_CORRECT_M, "Q": ERROR_CORRECT_Q, "H":
 QUIET_ZONE = 4  # modules, as ISO/IEC 18004 requires
 
 
-def qr_matrix(data: str, level: str = "Q") -> list[list[bool]]:
-    """The module matrix of ``data``, quiet zone included. Raises KeyError for a bad level."""
+@lru_cache(maxsize=512)
+def qr_matrix(data: str, level: str = "Q") -> tuple[tuple[bool, ...], ...]:
+    """The module matrix of ``data``, quiet zone included (cached: the PNG and the SVG of a
+    receipt, or a reprint, reuse it). Raises KeyError for a bad level."""
     qr = qrcode.QRCode(error_correction=LEVELS[level.upper()], border=QUIET_ZONE, box_size=1)
     qr.add_data(data)
     qr.make(fit=True)
-    return qr.get_matrix()
+    return tuple(tuple(row) for row in qr.get_matrix())
 
 
 @lru_cache(maxsize=8)
