@@ -151,7 +151,7 @@ def main() -> None:
         svg_mean, svg_p95 = per_image(lambda u: qr_svg(u, caption, level), urls[:args.images])
         size_png = len(qr_png(urls[0], caption, level))
         size_svg = len(qr_svg(urls[0], caption, level))
-        print(f"QR PNG (level {level}, 8 px/module, caption): mean {png_mean:.2f} ms, "
+        print(f"QR PNG (level {level}, 6 px/module, caption): mean {png_mean:.2f} ms, "
               f"p95 {png_p95:.2f} ms per image, {size_png:,} bytes")
         print(f"QR SVG (level {level}, caption): mean {svg_mean:.2f} ms, "
               f"p95 {svg_p95:.2f} ms per image, {size_svg:,} bytes")

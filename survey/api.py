@@ -41,9 +41,9 @@ def mint():
 
 def _box_size() -> int:
     try:
-        return min(max(int(request.args.get("box", 8)), 2), 20)
+        return min(max(int(request.args.get("box", 6)), 2), 20)
     except ValueError:
-        return 8
+        return 6
 
 
 def _image(body: bytes, mimetype: str) -> Response:

@@ -69,6 +69,14 @@ def test_png_decodes_back_to_the_url_and_keeps_the_quiet_zone(tmp_path):
         assert img.crop(box).getextrema() == (255, 255), box  # blank quiet zone
 
 
+def test_default_png_fits_a_58mm_thermal_printer(tmp_path):
+    png = tmp_path / "receipt.png"
+    png.write_bytes(qr_png(URL, "Quét mã để đánh giá · sipas.hanoi.gov.vn"))
+    width = Image.open(png).width
+    assert width <= 384 and width % len(qr_matrix(URL)) == 0  # whole dots per module
+    assert zbar(png) == [URL]
+
+
 def test_svg_geometry_decodes_back_to_the_url(tmp_path):
     svg = qr_svg(URL, "Quét mã để đánh giá")
     assert b"Qu\xc3\xa9t m\xc3\xa3" in svg  # UTF-8 caption
