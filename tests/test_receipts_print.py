@@ -59,7 +59,8 @@ def test_png_decodes_back_to_the_url_and_keeps_the_quiet_zone(tmp_path):
     png = tmp_path / "qr.png"
     png.write_bytes(qr_png(URL, "Quét mã để đánh giá · sipas.hanoi.gov.vn", box_size=6))
     assert zbar(png) == [URL]
-    img = Image.open(png).convert("L")
+    with Image.open(png) as opened:
+        img = opened.convert("L")
     n = len(qr_matrix(URL))
     quiet = QUIET_ZONE * 6
     side = n * 6
@@ -72,7 +73,8 @@ def test_png_decodes_back_to_the_url_and_keeps_the_quiet_zone(tmp_path):
 def test_default_png_fits_a_58mm_thermal_printer(tmp_path):
     png = tmp_path / "receipt.png"
     png.write_bytes(qr_png(URL, "Quét mã để đánh giá · sipas.hanoi.gov.vn"))
-    width = Image.open(png).width
+    with Image.open(png) as img:
+        width = img.width
     assert width <= 384 and width % len(qr_matrix(URL)) == 0  # whole dots per module
     assert zbar(png) == [URL]
 
@@ -127,7 +129,8 @@ def test_slips_pdf_has_vietnamese_instructions_and_decodable_codes(runner, offic
     raster = need("pdftoppm", "poppler-utils")
     subprocess.run([raster, "-r", "200", "-gray", "-f", "1", "-l", "1", "-png", "-singlefile",
                     str(pdf), str(tmp_path / "page")], check=True, timeout=60)
-    page = Image.open(tmp_path / "page.png")
+    with Image.open(tmp_path / "page.png") as opened:
+        page = opened.convert("L")
     margin = 8 / 25.4 * 200
     cell_w, cell_h = (page.width - 2 * margin) / 3, (page.height - 2 * margin) / 4
     decoded = []
