@@ -26,6 +26,13 @@ class Defaults:
     DEFAULT_INSTRUMENT = "hanoi-2022"
     # reporting
     MIN_SAMPLE = 30  # fewer answers than this: the figure is marked as resting on too few
+    # receipt links and the QR survey (survey/)
+    RECEIPT_VALIDITY_DAYS = 30  # a receipt's link can be answered for this many days
+    RECEIPT_HASH_KEY = None  # key of the dossier-code HMAC; default: derived from SECRET_KEY
+    PUBLIC_BASE_URL = None  # e.g. "https://sipas.hanoi.gov.vn"; default: the request's host
+    QR_ERROR_CORRECTION = "Q"  # L, M, Q or H; Q survives smudged or faded thermal paper
+    GENERIC_RATE_LIMIT = "5/hour"  # answers per client and office through the generic link
+    GENERIC_FORM_MAX_AGE = 4 * 3600  # seconds a generic-link form stays valid
     # cookies
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -5,11 +5,13 @@ from core.models.audit import AuditEvent
 from core.models.base import Base, UTCDateTime, utcnow
 from core.models.kiosk import Kiosk
 from core.models.office import OFFICE_LEVELS, Office, OfficeClosure
+from core.models.receipt import GenericFormUse, OfficeApiKey, Receipt, ReceiptUse
 from core.models.response import CHANNELS, MonthlyChannelCount, MonthlyTally, Response
 
 __all__ = [
     "AuditEvent",
     "Base", "UTCDateTime", "utcnow", "OFFICE_LEVELS", "Office", "OfficeClosure",
     "CHANNELS", "MonthlyChannelCount", "MonthlyTally", "Response",
+    "GenericFormUse", "OfficeApiKey", "Receipt", "ReceiptUse",
     "Kiosk",
 ]

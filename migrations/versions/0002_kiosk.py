@@ -1,7 +1,7 @@
 """kiosk tablets
 
 Revision ID: 0002
-Revises: 0001
+Revises: 0003
 Create Date: 2026-11-28 07:19:51.770990
 
 """
@@ -13,7 +13,7 @@ import core.models.base  # noqa: F401 - custom column types
 
 # revision identifiers, used by Alembic.
 revision = '0002'
-down_revision = '0001'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
