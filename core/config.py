@@ -26,7 +26,11 @@ class Defaults:
     DEFAULT_INSTRUMENT = "hanoi-2022"
     # reporting
     MIN_SAMPLE = 30  # fewer answers than this: the figure is marked as resting on too few
-    # cookies
+    # sign-in to the results area (admin/)
+    SIGNIN_LIMIT_ACCOUNT = "5/15minute"  # failed attempts per account
+    SIGNIN_LIMIT_CLIENT = "20/15minute"  # failed attempts per client address
+    REPORT_PLACE = "Hà Nội"  # place written in the date line of PDF reports
+    # cookies (SESSION_COOKIE_SECURE is turned on when PREFERRED_URL_SCHEME is "https")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     PREFERRED_URL_SCHEME = "http"

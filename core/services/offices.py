@@ -62,7 +62,7 @@ def descendant_ids(office_id: int) -> list[int]:
 def rebuild_closure() -> None:
     """Recompute every (ancestor, descendant) pair from the parent links (in the caller's
     transaction)."""
-    parents = dict(db.session.execute(sa.select(Office.id, Office.parent_id)).tuples().all())
+    parents = dict(db.session.execute(sa.select(Office.id, Office.parent_id)).all())
     rows = []
     for oid in parents:
         depth, node, seen = 0, oid, set()

@@ -79,11 +79,11 @@ def add_to_tallies(session: Session, rows: Iterable[TallyRow]) -> None:
 def _snapshot(session: Session) -> set[tuple]:
     crit = session.execute(sa.select(
         MonthlyTally.office_id, MonthlyTally.month, MonthlyTally.instrument_id,
-        MonthlyTally.criterion, *[getattr(MonthlyTally, c) for c in COUNT_COLUMNS])).tuples()
+        MonthlyTally.criterion, *[getattr(MonthlyTally, c) for c in COUNT_COLUMNS]))
     chan = session.execute(sa.select(
         MonthlyChannelCount.office_id, MonthlyChannelCount.month,
         MonthlyChannelCount.instrument_id, MonthlyChannelCount.channel,
-        MonthlyChannelCount.responses)).tuples()
+        MonthlyChannelCount.responses))
     return {("c", *r) for r in crit} | {("ch", *r) for r in chan}
 
 
