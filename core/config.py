@@ -27,6 +27,7 @@ class Defaults:
     # reporting
     MIN_SAMPLE = 30  # fewer answers than this: the figure is marked as resting on too few
     # sign-in to the results area (admin/)
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - werkzeug scrypt (n=2**15, r=8, p=1)
     SIGNIN_LIMIT_ACCOUNT = "5/15minute"  # failed attempts per account
     SIGNIN_LIMIT_CLIENT = "20/15minute"  # failed attempts per client address
     REPORT_PLACE = "Hà Nội"  # place written in the date line of PDF reports

@@ -11,6 +11,8 @@ import pytest
 from core.extensions import db
 from core.timeutil import last_complete_month, month_bounds_utc
 
+#: a cheap scrypt for tests (production uses the default cost)
+FAST = "scrypt:1024:8:1"
 PASSWORDS = {"city": "Hoan-Kiem-lake-1", "bd": "Ba-Dinh-square-2", "stp": "Tu-phap-office-3",
              "kmview": "Kim-Ma-street-4"}
 
@@ -20,7 +22,7 @@ def make_responses(instrument, office, month: str, n: int, *, sat: int = 4,
                    expectations: dict | None = None, day: int = 3) -> list[int]:
     """Store ``n`` responses in ``office`` for ``month``: every criterion answered ``sat``
     except V.4 left unanswered. Returns their ids."""
-    from core.services.responses import clean_response, store_response
+    from core.services.responses import clean_response, insert_response
 
     start, _end = month_bounds_utc(month)
     ids = []
@@ -29,10 +31,11 @@ def make_responses(instrument, office, month: str, n: int, *, sat: int = 4,
         answers["V.4"] = None
         clean = clean_response(instrument, answers, comment=comment,
                                expectations=expectations)
-        rid, _created = store_response(clean, office, channel,
-                                       submitted_at=start + timedelta(days=day, hours=3,
-                                                                      minutes=17 + i))
+        rid, _created = insert_response(clean, office, channel,
+                                        submitted_at=start + timedelta(days=day, hours=3,
+                                                                       minutes=17 + i))
         ids.append(rid)
+    db.session.commit()
     return ids
 
 
@@ -42,6 +45,7 @@ def world(app, offices, instrument) -> dict[str, Any]:
     BD-KM (35, 30 satisfied + 5 not), BD-DB (4), STP (12); a comment in BD-KM and STP."""
     from core.services.accounts import create_user
 
+    app.config["PASSWORD_HASH_METHOD"] = FAST
     month = last_complete_month()
     users = {
         "city": create_user("city", "admin", None, PASSWORDS["city"], actor="test",

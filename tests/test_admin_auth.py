@@ -6,7 +6,10 @@ import sqlalchemy as sa
 
 from core.extensions import db
 from core.models import AuditEvent
-from tests.admin_fixtures import PASSWORDS, login, world  # noqa: F401
+from tests import admin_fixtures
+from tests.admin_fixtures import FAST, PASSWORDS, login
+
+world = admin_fixtures.world
 
 
 def _actions() -> list[str]:
@@ -41,7 +44,8 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(client, world):
 
 
 def test_throttling_per_account(make_app):
-    app = make_app(SIGNIN_LIMIT_ACCOUNT="3/15minute", SIGNIN_LIMIT_CLIENT="100/15minute")
+    app = make_app(PASSWORD_HASH_METHOD=FAST, SIGNIN_LIMIT_ACCOUNT="3/15minute",
+                   SIGNIN_LIMIT_CLIENT="100/15minute")
     with app.app_context():
         from core.services.accounts import create_user
 
@@ -58,7 +62,8 @@ def test_throttling_per_account(make_app):
 
 
 def test_throttling_per_client(make_app):
-    app = make_app(SIGNIN_LIMIT_ACCOUNT="100/15minute", SIGNIN_LIMIT_CLIENT="4/15minute")
+    app = make_app(PASSWORD_HASH_METHOD=FAST, SIGNIN_LIMIT_ACCOUNT="100/15minute",
+                   SIGNIN_LIMIT_CLIENT="4/15minute")
     with app.app_context():
         from core.services.accounts import create_user
 
@@ -72,7 +77,7 @@ def test_throttling_per_client(make_app):
 
 
 def test_session_cookie_flags(make_app):
-    app = make_app()
+    app = make_app(PASSWORD_HASH_METHOD=FAST)
     with app.app_context():
         from core.services.accounts import create_user
 
@@ -117,7 +122,7 @@ def test_disabled_user_cannot_sign_in_and_loses_session(client, app, world):
 
 
 def test_csrf_is_required_on_every_form(make_app):
-    app = make_app(WTF_CSRF_ENABLED=True)
+    app = make_app(PASSWORD_HASH_METHOD=FAST, WTF_CSRF_ENABLED=True)
     with app.app_context():
         from core.services.accounts import create_user
 

@@ -24,10 +24,22 @@ from core.services.audit import record
 from core.services.offices import get_office
 from core.timeutil import utcnow
 
-HASH_METHOD = "scrypt"
 MIN_PASSWORD = 10
 TOKEN_PREFIX = "sipas_"  # noqa: S105 - a public prefix, not a secret
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method=HASH_METHOD)
+_dummy_hashes: dict[str, str] = {}
+
+
+def _hash(password: str) -> str:
+    """werkzeug scrypt (PASSWORD_HASH_METHOD, e.g. "scrypt" or "scrypt:32768:8:1")."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def _dummy_hash() -> str:
+    """A hash to check against when the user does not exist (same cost as a real one)."""
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _dummy_hashes:
+        _dummy_hashes[method] = generate_password_hash("not-a-real-password", method=method)
+    return _dummy_hashes[method]
 
 
 class TooManyAttempts(AppError):
@@ -96,7 +108,7 @@ def create_user(username: str, role: str, office_code: str | None, password: str
     if fields:
         raise AppError("invalid", _("The user could not be created."), fields)
     user = User(username=name, role=role, office_id=office.id if office else None,
-                password_hash=generate_password_hash(password, method=HASH_METHOD),
+                password_hash=_hash(password),
                 must_change_password=must_change, active=True, session_nonce=_new_nonce())
     db.session.add(user)
     db.session.flush()
@@ -139,7 +151,7 @@ def authenticate(username: str, password: str, client: str) -> User:
         db.session.commit()
         raise TooManyAttempts()
     user = get_user(name) if name else None
-    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    ok = check_password_hash(user.password_hash if user else _dummy_hash(), password)
     if not ok or user is None or not user.active:
         for ns, key, limit in keys:
             rl.hit(ns, key, limit)
@@ -165,7 +177,7 @@ def change_password(user: User, current: str, new: str) -> None:
     if check_password_hash(user.password_hash, new):
         raise AppError("invalid", _("The password was not changed."),
                        {"new": _("Choose a password different from the current one.")})
-    user.password_hash = generate_password_hash(new, method=HASH_METHOD)
+    user.password_hash = _hash(new)
     user.must_change_password = False
     user.session_nonce = _new_nonce()
     record("user.password", actor=user.username, office_id=user.office_id,
@@ -176,7 +188,7 @@ def change_password(user: User, current: str, new: str) -> None:
 def reset_password(user: User, *, actor: str) -> str:
     """A new temporary password (must be changed at next sign-in)."""
     password = temporary_password()
-    user.password_hash = generate_password_hash(password, method=HASH_METHOD)
+    user.password_hash = _hash(password)
     user.must_change_password = True
     user.session_nonce = _new_nonce()
     record("user.reset_password", actor=actor, office_id=user.office_id,

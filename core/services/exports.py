@@ -42,7 +42,8 @@ def criteria_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     """Header and rows of the month's criterion table: overall, dimensions, criteria."""
     report = data["report"]
     header = [_("Office code"), _("Office"), _("Month"), _("Level"), _("Code"), _("Name"),
-              _("Index (%)"), _("Interval low (%)"), _("Interval high (%)"), _("Answered"), _("No answer"),
+              _("Index (%)"), _("Interval low (%)"), _("Interval high (%)"), _("Answered"),
+              _("No answer"),
               _("Very dissatisfied (1)"), _("Dissatisfied (2)"), _("Neutral (3)"),
               _("Satisfied (4)"), _("Very satisfied (5)"), _("Target (%)"), _("Gap (points)"),
               _("Too few answers")]

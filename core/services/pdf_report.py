@@ -14,16 +14,23 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from reportlab.graphics.shapes import Drawing, Line, PolyLine, String
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    Flowable,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from core.i18n import fmt_date, fmt_month, fmt_number, fmt_percent, fmt_points
-from core.pdf_fonts import register_fonts
+from core.pdf_fonts import REGULAR, register_fonts
 from core.timeutil import VN_TZ, utcnow
 
 LINE_COLOURS = [colors.HexColor(c) for c in
@@ -73,6 +80,7 @@ def _header(data: dict[str, Any], st: dict[str, ParagraphStyle], today: date) ->
                        st["centre"])]
     table = Table([[left, right]], colWidths=[70 * mm, 95 * mm])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("FONTNAME", (0, 0), (-1, -1), REGULAR),
                                ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
     return table
@@ -85,6 +93,7 @@ def _grid(rows: list[list[Any]], widths: list[float], bold: str, header_rows: in
             for row in rows[:header_rows]] + rows[header_rows:]
     table = Table(rows, colWidths=widths, repeatRows=header_rows)
     table.setStyle(TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), REGULAR),
         ("FONTNAME", (0, 0), (-1, header_rows - 1), bold),
         ("FONTSIZE", (0, 0), (-1, -1), 8),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#888888")),
@@ -95,56 +104,72 @@ def _grid(rows: list[list[Any]], widths: list[float], bold: str, header_rows: in
     return table
 
 
-def _trend_drawing(data: dict[str, Any], lang: str, regular: str) -> Drawing:
-    series = data["trend"]
-    width, height = 165 * mm, 62 * mm
-    left, bottom, top, right = 30.0, 28.0, 8.0, 8.0
-    values = [s["overall"] for s in series if s["overall"] is not None]
-    for s in series:
-        values += [v for v in s["dimensions"].values() if v is not None]
-    lo = max(0.0, (int(min(values) - 2) // 5) * 5) if values else 50.0
-    lo = min(lo, 90.0)
-    hi = 100.0
-    d = Drawing(width, height)
-    pw, ph = width - left - right, height - bottom - top
-    n = len(series)
+class TrendChart(Flowable):
+    """The 12-month trend drawn straight on the canvas with the embedded fonts."""
 
-    def x(i: int) -> float:
-        return left + (pw * i / (n - 1) if n > 1 else pw / 2)
+    def __init__(self, data: dict[str, Any], regular: str, bold: str) -> None:
+        super().__init__()
+        self.data, self.regular, self.bold = data, regular, bold
+        self.width, self.height = 165 * mm, 62 * mm
 
-    def y(v: float) -> float:
-        return bottom + ph * (v - lo) / (hi - lo)
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        return self.width, self.height
 
-    step = 5 if hi - lo <= 30 else 10
-    v = lo
-    while v <= hi:
-        d.add(Line(left, y(v), width - right, y(v), strokeColor=colors.HexColor("#dddddd"),
-                   strokeWidth=0.4))
-        d.add(String(left - 4, y(v) - 3, f"{int(v)}", fontName=regular, fontSize=7,
-                     textAnchor="end"))
-        v += step
-    for i, s in enumerate(series):
-        d.add(String(x(i), bottom - 10, s["month"][5:] + "/" + s["month"][2:4],
-                     fontName=regular, fontSize=6.5, textAnchor="middle"))
-    keys: list[tuple[str | None, str]] = [(None, _("Overall index"))]
-    keys += [(dim.code, dim.code) for dim in data["instrument"].dimensions]
-    for k, (key, label) in enumerate(keys):
-        colour = LINE_COLOURS[k % len(LINE_COLOURS)]
-        seg: list[float] = []
+    def draw(self) -> None:
+        c = self.canv
+        series = self.data["trend"]
+        width, height = self.width, self.height
+        left, bottom, top, right = 30.0, 28.0, 8.0, 8.0
+        values = [s["overall"] for s in series if s["overall"] is not None]
+        for s in series:
+            values += [v for v in s["dimensions"].values() if v is not None]
+        lo = min(max(0.0, (int(min(values) - 2) // 5) * 5), 90.0) if values else 50.0
+        hi = 100.0
+        pw, ph = width - left - right, height - bottom - top
+        n = len(series)
+
+        def x(i: int) -> float:
+            return left + (pw * i / (n - 1) if n > 1 else pw / 2)
+
+        def y(v: float) -> float:
+            return bottom + ph * (v - lo) / (hi - lo)
+
+        step = 5 if hi - lo <= 30 else 10
+        c.setFont(self.regular, 7)
+        c.setLineWidth(0.4)
+        c.setStrokeColor(colors.HexColor("#dddddd"))
+        v = lo
+        while v <= hi:
+            c.line(left, y(v), width - right, y(v))
+            c.drawRightString(left - 4, y(v) - 2.5, f"{int(v)}")
+            v += step
+        c.setFont(self.regular, 6.5)
         for i, s in enumerate(series):
-            val = s["overall"] if key is None else s["dimensions"].get(key)
-            if val is None:
-                if len(seg) >= 4:
-                    d.add(PolyLine(seg, strokeColor=colour, strokeWidth=2 if key is None else 0.8))
-                seg = []
-                continue
-            seg += [x(i), y(val)]
-        if len(seg) >= 4:
-            d.add(PolyLine(seg, strokeColor=colour, strokeWidth=2 if key is None else 0.8))
-        lx = left + k * (pw / len(keys))
-        d.add(Line(lx, 6, lx + 12, 6, strokeColor=colour, strokeWidth=2))
-        d.add(String(lx + 15, 3.5, label, fontName=regular, fontSize=7))
-    return d
+            c.drawCentredString(x(i), bottom - 10, s["month"][5:] + "/" + s["month"][2:4])
+        keys: list[tuple[str | None, str]] = [(None, _("Overall index"))]
+        keys += [(dim.code, dim.code) for dim in self.data["instrument"].dimensions]
+        c.setFont(self.regular, 7)
+        for k, (key, label) in enumerate(keys):
+            colour = LINE_COLOURS[k % len(LINE_COLOURS)]
+            c.setStrokeColor(colour)
+            c.setLineWidth(2 if key is None else 0.8)
+            prev = None
+            for i, s in enumerate(series):
+                val = s["overall"] if key is None else s["dimensions"].get(key)
+                if val is None:
+                    prev = None
+                    continue
+                point = (x(i), y(val))
+                if prev is not None:
+                    c.line(*prev, *point)
+                elif key is None:
+                    c.circle(*point, 1.2, stroke=1, fill=0)
+                prev = point
+            lx = left + k * (pw / len(keys))
+            c.setLineWidth(2)
+            c.line(lx, 6, lx + 12, 6)
+            c.setFillColor(colors.black)
+            c.drawString(lx + 15, 3.5, label)
 
 
 def render_pdf(data: dict[str, Any], lang: str = "vi") -> bytes:
@@ -158,6 +183,7 @@ def render_pdf(data: dict[str, Any], lang: str = "vi") -> bytes:
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=30 * mm, rightMargin=15 * mm,
                             topMargin=20 * mm, bottomMargin=20 * mm,
+                            initialFontName=regular, initialFontSize=9.5,
                             title=_("SIPAS monthly report %(office)s %(month)s",
                                     office=office.code, month=month),
                             author=office.name, subject="SIPAS")
@@ -189,7 +215,8 @@ def render_pdf(data: dict[str, Any], lang: str = "vi") -> bytes:
                               16 * mm], bold, align_right_from=2))
 
     story.append(Paragraph(_esc(_("2. Criteria")), st["h2"]))
-    rows = [[_("Code"), _("Criterion"), _("Index"), _("Confidence interval") + " 95 %", _("Answered"),
+    ci_label = _("Confidence interval") + " 95 %"
+    rows = [[_("Code"), _("Criterion"), _("Index"), ci_label, _("Answered"),
              _("No answer"), _("Target"), _("Gap")]]
     for c in data["criteria"]:
         ci = (f"{fmt_percent(c['ci95'][0], lang)} – {fmt_percent(c['ci95'][1], lang)}"
@@ -204,11 +231,11 @@ def render_pdf(data: dict[str, Any], lang: str = "vi") -> bytes:
 
     story.append(KeepTogether([
         Paragraph(_esc(_("3. Trend over 12 months")), st["h2"]),
-        _trend_drawing(data, lang, regular)]))
+        TrendChart(data, regular, bold)]))
 
     if data["children"]:
         story.append(Paragraph(_esc(_("4. Offices below")), st["h2"]))
-        rows = [[_("Rank"), _("Office"), "n", _("Overall index"), _("Confidence interval") + " 95 %"]]
+        rows = [[_("Rank"), _("Office"), "n", _("Overall index"), ci_label]]
         for ch in data["children"]:
             ci = (f"{fmt_percent(ch['ci95'][0], lang)} – {fmt_percent(ch['ci95'][1], lang)}"
                   if ch["ci95"] else "—")
@@ -234,7 +261,8 @@ def render_pdf(data: dict[str, Any], lang: str = "vi") -> bytes:
                  Paragraph(_esc(_("(Signature, full name and seal)")), st["centre"]),
                  Spacer(1, 22 * mm)]
     sig = Table([[recipients, signature]], colWidths=[75 * mm, 90 * mm])
-    sig.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    sig.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                             ("FONTNAME", (0, 0), (-1, -1), regular)]))
     story += [Spacer(1, 8 * mm), KeepTogether([sig]),
               Paragraph(_esc(_("Generated by SIPAS on %(date)s.", date=fmt_date(today, lang))),
                         st["small"])]
