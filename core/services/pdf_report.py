@@ -226,8 +226,8 @@ def render_pdf(data: dict[str, Any], lang: str = "vi") -> bytes:
                      Paragraph(ci, st["cell"]), fmt_number(c["answered"], lang),
                      fmt_number(c["no_answer"], lang), fmt_percent(c["target"], lang),
                      fmt_points(c["gap"], lang)])
-    story.append(_grid(rows, [11 * mm, 56 * mm, 17 * mm, 25 * mm, 15 * mm, 14 * mm, 14 * mm,
-                              13 * mm], bold, align_right_from=2))
+    story.append(_grid(rows, [11 * mm, 52 * mm, 17 * mm, 25 * mm, 15 * mm, 14 * mm, 15 * mm,
+                              16 * mm], bold, align_right_from=2))
 
     story.append(KeepTogether([
         Paragraph(_esc(_("3. Trend over 12 months")), st["h2"]),
