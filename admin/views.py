@@ -146,11 +146,13 @@ def index():
     if sort not in CHILD_SORTS:
         sort = "rank"
     data = build_dashboard(office, month, locale=_locale(), child_sort=sort)
+    month_comments = feedback.month_comments(office, month)
     return render_template("admin/dashboard.html", d=data, sort=sort,
                            offices=scope.offices_in_scope(user()),
                            trend_chart=charts.trend_chart(data["trend"], data["instrument"]),
-                           comments=feedback.status_counts(feedback.month_comments(office, month)),
-                           can=lambda p: scope.can(user(), p))
+                           comments=feedback.status_counts(month_comments),
+                           open_comments=[c for c in month_comments if not c.closed][:5],
+                           status_labels=STATUS_LABELS)
 
 
 def _locale() -> str:

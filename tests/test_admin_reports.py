@@ -67,6 +67,8 @@ def test_dashboard_marks_low_samples_ranks_children_and_shows_extras(client, wor
     assert "Diễn biến dưới dạng bảng" in html and "<polyline" in html
     assert 'class="lvl lvl5"' in html
     assert "style=" not in html and "<script" not in html
+    assert "Nhà vệ sinh cần sạch sẽ hơn." in html  # open comments of the month
+    assert not re.search(r"\b\d{1,2}:\d{2}\b", html)  # never a time of day
     # no-answer share of V.4 (never answered) is 100 %
     assert re.search(r'data-code="V.4".*?100,00\u00a0%', html, re.S)
     # a viewer of BD-KM with fewer than MIN_SAMPLE answers on a criterion sees the mark
@@ -335,3 +337,27 @@ def test_admin_creates_user_and_reads_audit_log(client, world):
     assert bad.status_code == 400 and "đã có người dùng" in bad.get_data(as_text=True)
     audit = client.get("/admin/audit").get_data(as_text=True)
     assert "user.create" in audit and "signin" in audit
+
+
+def test_empty_month_renders_everywhere(client, world):
+    login(client, "city")
+    for url in ("/admin/?office=HN&month=2019-01", "/admin/comments?office=HN&month=2019-01",
+                "/admin/exports/HN/2019-01/report.pdf", "/admin/exports/HN/2019-01/criteria.xlsx",
+                "/admin/exports/HN/2019-01/responses.csv"):
+        assert client.get(url).status_code == 200, url
+    assert client.get("/admin/?office=HN&month=2019-13").status_code == 400
+    assert client.get("/admin/?office=NOPE").status_code == 404
+
+
+def test_trend_chart_geometry(app, instrument):
+    from admin.charts import trend_chart, y_range
+
+    assert y_range([]) == (50.0, 100.0)
+    assert y_range([87.2, 91.0]) == (85.0, 100.0)
+    series = [{"month": f"2022-{k:02d}", "responses": 5, "overall": None if k == 3 else 80.0 + k,
+               "dimensions": {d.code: 85.0 for d in instrument.dimensions}}
+              for k in range(1, 13)]
+    chart = trend_chart(series, instrument)
+    overall = chart["lines"][0]
+    assert len(overall["segments"]) == 2  # the month without data breaks the line
+    assert len(chart["months"]) == 12 and chart["ticks"][-1]["value"] == 100
