@@ -145,3 +145,48 @@ def test_csrf_is_required_on_every_form(make_app):
 def test_admin_pages_are_not_cached(client, world):
     login(client, "bd")
     assert client.get("/admin/").headers["Cache-Control"] == "no-store"
+
+
+def test_csrf_tokens_rendered_in_pages_are_accepted(make_app):
+    """Each form carries a token that its own handler accepts (comment forms are prefixed)."""
+    import re
+
+    from tests.admin_fixtures import make_responses
+
+    app = make_app(WTF_CSRF_ENABLED=True, PASSWORD_HASH_METHOD=FAST)
+    with app.app_context():
+        import io
+
+        from core.models import Office
+        from core.services.accounts import create_user
+        from core.services.common import get_instrument
+        from core.services.offices import import_offices
+        from core.timeutil import last_complete_month
+        from tests.conftest import SMALL_TREE
+
+        import_offices(io.StringIO(SMALL_TREE))
+        office = db.session.scalar(sa.select(Office).where(Office.code == "BD-KM"))
+        month = last_complete_month()
+        rid = make_responses(get_instrument("hanoi-2022"), office, month, 1,
+                             comment="Cần thêm ghế chờ.")[0]
+        create_user("bd", "head", "BD", PASSWORDS["bd"], actor="t", must_change=False)
+    client = app.test_client()
+
+    def token(page: str, name: str = "csrf_token") -> str:
+        return re.search(rf'name="{re.escape(name)}" type="hidden" value="([^"]+)"',
+                         page).group(1)
+
+    page = client.get("/admin/login").get_data(as_text=True)
+    client.post("/admin/login", data={"username": "bd", "password": PASSWORDS["bd"],
+                                      "csrf_token": token(page)})
+    page = client.get(f"/admin/comments?office=BD&month={month}").get_data(as_text=True)
+    r = client.post(f"/admin/comments/{rid}", data={
+        f"c{rid}-csrf_token": token(page, f"c{rid}-csrf_token"),
+        f"c{rid}-status": "in_progress"})
+    assert r.status_code == 302
+    page = client.get("/admin/tokens").get_data(as_text=True)
+    r = client.post("/admin/tokens", data={"csrf_token": token(page), "label": "x"})
+    assert r.status_code == 200 and "sipas_" in r.get_data(as_text=True)
+    page = client.get("/admin/").get_data(as_text=True)
+    signout = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert client.post("/admin/logout", data={"csrf_token": signout}).status_code == 302
