@@ -33,7 +33,12 @@ run: install translations
 lint: install-dev
 	$(BIN)/ruff check .
 
-test: install-dev translations lint
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: install-dev translations lint $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 extract-messages: install-dev

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from core.errors import AppError
 from core.services.common import get_instrument, registry
@@ -21,7 +22,7 @@ tallies_cli = AppGroup("tallies", help="Monthly tallies.")
 
 
 def _fail(message: str) -> None:
-    click.echo(f"Lỗi / Error: {message}", err=True)
+    click.echo(_("Error: %(message)s", message=message), err=True)
     sys.exit(1)
 
 
@@ -30,8 +31,8 @@ def _report_failure(exc: ImportFailed) -> None:
         click.echo(str(err), err=True)
     more = exc.total - len(exc.errors)
     if more > 0:
-        click.echo(f"... {more} more problem(s) not listed", err=True)
-    _fail(f"{exc.total} problem(s) found; nothing was stored.")
+        click.echo(_("... and %(n)s more problem(s) not listed", n=more), err=True)
+    _fail(_("%(n)s problem(s) found; nothing was stored.", n=exc.total))
 
 
 @offices_cli.command("import")
@@ -44,9 +45,9 @@ def offices_import(file: Path) -> None:
     except ImportFailed as exc:
         _report_failure(exc)
     except UnicodeDecodeError:
-        _fail(f"{file} is not UTF-8 text.")
-    click.echo(f"{result.created} created, {result.updated} updated, "
-               f"{result.unchanged} unchanged.")
+        _fail(_("%(file)s is not UTF-8 text.", file=file))
+    click.echo(_("%(created)s created, %(updated)s updated, %(unchanged)s unchanged.",
+                 created=result.created, updated=result.updated, unchanged=result.unchanged))
 
 
 @responses_cli.command("import")
@@ -63,14 +64,16 @@ def responses_import(file: Path, instrument_id: str | None) -> None:
 
     iid = instrument_id or current_app.config["DEFAULT_INSTRUMENT"]
     if iid not in registry():
-        _fail(f"unknown instrument {iid}; known: {', '.join(registry().ids())}")
+        _fail(_("unknown instrument %(id)s; known: %(known)s", id=iid,
+                known=", ".join(registry().ids())))
     try:
         result = import_responses(file, get_instrument(iid),
-                                  progress=lambda n: click.echo(f"... {n} rows", err=True))
+                                  progress=lambda n: click.echo(_("... %(n)s rows", n=n),
+                                                                err=True))
     except ImportFailed as exc:
         _report_failure(exc)
-    click.echo(f"{result.rows} rows read, {result.stored} responses stored, "
-               f"{result.already_imported} already imported before.")
+    click.echo(_("%(rows)s rows read, %(stored)s responses stored, %(old)s already imported "
+                 "before.", rows=result.rows, stored=result.stored, old=result.already_imported))
 
 
 @tallies_cli.command("rebuild")
@@ -80,10 +83,11 @@ def tallies_rebuild() -> None:
     from core.services.tallies import rebuild_tallies
 
     changed = rebuild_tallies(db.session)
-    click.echo(f"Tallies rebuilt; {changed} tally row(s) differed from the stored ones.")
+    click.echo(_("Tallies rebuilt; %(n)s tally row(s) differed from the stored ones.", n=changed))
 
 
 @click.command("report")
+@with_appcontext
 @click.argument("office_code")
 @click.argument("month")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "pdf"]), default="json",
@@ -121,6 +125,7 @@ def report(office_code: str, month: str, fmt: str, output: Path | None,
 
 
 @click.command("demo-data")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing when offices already exist.")
 @click.option("--months", default=12, show_default=True, type=click.IntRange(1, 60))
 @click.option("--seed", default=2022, show_default=True, type=int)
@@ -129,10 +134,10 @@ def demo_data(if_empty: bool, months: int, seed: int) -> None:
     from core.services.demo import database_is_empty, load_demo
 
     if if_empty and not database_is_empty():
-        click.echo("The database already has offices; demo data not loaded.")
+        click.echo(_("The database already has offices; demo data not loaded."))
         return
     n = load_demo(get_instrument(current_app.config["DEFAULT_INSTRUMENT"]), months, seed)
-    click.echo(f"Demo data loaded: {n} responses.")
+    click.echo(_("Demo data loaded: %(n)s responses.", n=n))
 
 
 def init_app(app: Flask) -> None:

@@ -6,8 +6,8 @@ from datetime import date, datetime
 
 from babel.dates import format_date as _babel_date
 from babel.numbers import format_decimal, format_percent
-from flask import Flask, current_app, request
-from flask_babel import get_locale
+from flask import Flask, current_app, has_request_context, request
+from flask_babel import get_locale, refresh
 
 from core.extensions import babel
 from core.timeutil import VN_TZ
@@ -18,6 +18,8 @@ _PERCENT = {"vi": "#,##0.00\u00a0%", "en": "#,##0.00%"}
 
 def select_locale() -> str:
     supported = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI and background work: the default locale
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang") or request.cookies.get(LOCALE_COOKIE)
     if chosen in supported:
         return chosen
@@ -73,6 +75,12 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_timezone="Asia/Ho_Chi_Minh")
     app.jinja_env.filters.update(
         pct=fmt_percent, points=fmt_points, num=fmt_number, vdate=fmt_date, month=fmt_month)
+
+    @app.before_request
+    def _fresh_locale() -> None:
+        # the locale is cached on the app context, which may outlive one request
+        # (e.g. a CLI or test context): choose it again for every request
+        refresh()
 
     @app.context_processor
     def _locale_context() -> dict:

@@ -114,11 +114,11 @@ def load_demo(instrument: Instrument, months: int = 12, seed: int = 2022) -> int
         acc.add(TallyRow(row["office_id"], row["month"], row["instrument_id"], row["channel"],
                          row["answers"]))
         if len(batch) >= 5000:
-            db.session.execute(sa.insert(Response), batch)
+            db.session.connection().execute(Response.__table__.insert(), batch)
             stored += len(batch)
             batch.clear()
     if batch:
-        db.session.execute(sa.insert(Response), batch)
+        db.session.connection().execute(Response.__table__.insert(), batch)
         stored += len(batch)
     acc.write(db.session)
     db.session.commit()

@@ -105,7 +105,7 @@ def import_responses(path: Path, instrument: Instrument, default_channel: str = 
             fresh = [r for r in batch if r["uuid"] not in existing]
             result.already_imported += len(batch) - len(fresh)
             if fresh:
-                db.session.execute(sa.insert(Response), fresh)
+                db.session.connection().execute(Response.__table__.insert(), fresh)
                 for r in fresh:
                     acc.add(TallyRow(r["office_id"], r["month"], instrument.id, r["channel"],
                                      r["answers"]))

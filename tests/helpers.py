@@ -1,0 +1,20 @@
+"""Small helpers shared by test modules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+CODES = ["I.1", "I.2", "I.3", "I.4", "II.1", "II.2", "II.3", "II.4", "II.5", "III.1", "III.2",
+         "III.3", "III.4", "III.5", "III.6", "III.7", "IV.1", "IV.2", "IV.3", "IV.4", "V.1",
+         "V.2", "V.3", "V.4"]
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    lines = [",".join(header)] + [",".join(r) for r in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def paper_row(office: str, when: str, score: str | list[str]) -> list[str]:
+    scores = score if isinstance(score, list) else [score] * len(CODES)
+    return [office, when, *scores]

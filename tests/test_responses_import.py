@@ -1,0 +1,139 @@
+"""Paper-survey import through the CLI: figures, Vietnam months, all-or-nothing, idempotency."""
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from core.extensions import db
+from core.models import MonthlyTally, Response
+from tests.helpers import CODES, paper_row, write_csv
+
+HEADER = ["office_code", "submitted_at", *CODES]
+
+
+def count(model=Response):
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def report(runner, office, month):
+    result = runner.invoke(args=["report", office, month])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_import_then_report_pools_descendants(app, runner, offices, tmp_path):
+    rows = [
+        paper_row("BD-KM", "2022-07-05", "5"),
+        paper_row("BD-KM", "2022-07-06T09:15:00", "4"),
+        paper_row("BD-DB", "2022-07-07", "2"),
+        paper_row("STP", "2022-07-08", "1"),
+        paper_row("BD", "2022-07-09", ["3"] * 20 + ["", "", "", ""]),
+    ]
+    path = write_csv(tmp_path / "paper.csv", HEADER, rows)
+    result = runner.invoke(args=["responses", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "lưu 5 phiếu" in result.output
+    assert count() == 5
+
+    bd = report(runner, "BD", "2022-07")
+    assert bd["responses"] == 4 and bd["channels"] == {"paper": 4}
+    i1 = next(c for c in bd["criteria"] if c["code"] == "I.1")
+    assert i1["counts"] == {"1": 0, "2": 1, "3": 1, "4": 1, "5": 1}
+    assert i1["answered"] == 4 and i1["satisfied"] == 2 and i1["no_answer"] == 0
+    assert i1["index"] == pytest.approx(50.0)
+    v1 = next(c for c in bd["criteria"] if c["code"] == "V.1")
+    assert v1["answered"] == 3 and v1["no_answer"] == 1
+    assert v1["index"] == pytest.approx(200 / 3)
+    assert bd["overall"] == pytest.approx((50.0 * 4 + 200 / 3) / 5)
+
+    hn = report(runner, "HN", "2022-07")
+    assert hn["responses"] == 5
+    assert next(c for c in hn["criteria"] if c["code"] == "I.1")["index"] == pytest.approx(40.0)
+    km = report(runner, "BD-KM", "2022-07")
+    assert km["responses"] == 2 and km["overall"] == 100.0
+    assert report(runner, "STP", "2022-06")["overall"] is None
+
+
+def test_month_follows_vietnam_time(app, runner, offices, tmp_path):
+    rows = [paper_row("STP", "2022-07-31T23:30:00", "5"),      # Vietnam time: July
+            paper_row("STP", "2022-07-31T18:00:00Z", "1"),     # = 01:00 on 1 August in Vietnam
+            paper_row("STP", "2022-08-01T06:00:00+07:00", "1")]
+    runner.invoke(args=["responses", "import", str(write_csv(tmp_path / "t.csv", HEADER, rows))])
+    assert report(runner, "STP", "2022-07")["responses"] == 1
+    assert report(runner, "STP", "2022-08")["responses"] == 2
+
+
+def test_one_bad_row_rejects_the_file_and_lists_every_bad_line(app, runner, offices, tmp_path):
+    rows = [
+        paper_row("STP", "2022-07-05", "5"),
+        paper_row("XYZ", "2022-07-05", "5"),                      # line 3: unknown office
+        paper_row("STP", "2022-07-05", ["0"] + ["4"] * 23),      # line 4: score 0
+        paper_row("STP", "2022-07-05", ["6"] + ["4"] * 23),      # line 5: score 6
+        paper_row("STP", "2022-07-05", ["tốt"] + ["4"] * 23),    # line 6: text
+        paper_row("STP", "05/07/2022", "4"),                      # line 7: bad date
+        paper_row("STP", "2022-07-05", ""),                       # line 8: nothing answered
+    ]
+    path = write_csv(tmp_path / "bad.csv", HEADER, rows)
+    result = runner.invoke(args=["responses", "import", str(path)])
+    assert result.exit_code == 1
+    out = result.output
+    for line in (3, 4, 5, 6, 7, 8):
+        assert f"dòng {line}:" in out, (line, out)
+    assert "dòng 2:" not in out
+    assert "XYZ" in out and "'6'" in out and "'tốt'" in out and "05/07/2022" in out
+    assert "không có gì được lưu" in out
+    assert count() == 0 and count(MonthlyTally) == 0
+
+
+def test_unknown_column_rejects_the_file(app, runner, offices, tmp_path):
+    path = write_csv(tmp_path / "col.csv", [*HEADER, "VI.1"], [[*paper_row("STP", "2022-07-05",
+                                                                            "5"), "3"]])
+    result = runner.invoke(args=["responses", "import", str(path)])
+    assert result.exit_code == 1 and "VI.1" in result.output
+    assert count() == 0
+
+
+def test_reimporting_the_same_file_stores_it_once(app, runner, offices, tmp_path):
+    path = write_csv(tmp_path / "p.csv", HEADER,
+                     [paper_row("STP", "2022-07-05", "5") for _ in range(3)])
+    first = runner.invoke(args=["responses", "import", str(path)])
+    second = runner.invoke(args=["responses", "import", str(path)])
+    assert first.exit_code == second.exit_code == 0
+    assert "lưu 0 phiếu, 3 phiếu đã được nhập từ trước" in second.output
+    assert count() == 3
+    assert report(runner, "STP", "2022-07")["responses"] == 3
+
+
+def test_channel_and_comment_columns(app, runner, offices, tmp_path):
+    path = write_csv(tmp_path / "c.csv", [*HEADER, "channel", "comment"],
+                     [[*paper_row("STP", "2022-07-05", "4"), "kiosk", "Phục vụ tốt"],
+                      [*paper_row("STP", "2022-07-06", "4"), "", ""]])
+    assert runner.invoke(args=["responses", "import", str(path)]).exit_code == 0
+    assert report(runner, "STP", "2022-07")["channels"] == {"kiosk": 1, "paper": 1}
+    assert db.session.scalar(sa.select(Response.comment).where(Response.channel == "kiosk")) \
+        == "Phục vụ tốt"
+
+
+def test_second_instrument_imports_and_reports_without_code_changes(make_app, tmp_path):
+    from pathlib import Path
+
+    fixtures = Path(__file__).parent / "fixtures" / "instruments"
+    app = make_app(INSTRUMENT_DIRS=[str(fixtures)])
+    runner = app.test_cli_runner()
+    offices = write_csv(tmp_path / "o.csv", ["code", "name", "parent_code", "level"],
+                        [["X", "Xã Thử", "", "commune"]])
+    assert runner.invoke(args=["offices", "import", str(offices)]).exit_code == 0
+    path = write_csv(tmp_path / "m.csv", ["office_code", "submitted_at", "A.1", "A.2", "B.1"],
+                     [["X", "2024-03-02", "5", "2", ""], ["X", "2024-03-03", "4", "", "1"]])
+    result = runner.invoke(args=["responses", "import", str(path), "--instrument", "mini-2024"])
+    assert result.exit_code == 0, result.output
+    out = runner.invoke(args=["report", "X", "2024-03"])
+    data = json.loads(out.output)
+    assert data["instrument"] == "mini-2024"
+    assert [d["code"] for d in data["dimensions"]] == ["A", "B"]
+    dims = {d["code"]: d["index"] for d in data["dimensions"]}
+    assert dims == {"A": pytest.approx(50.0), "B": 0.0}   # A.1 100 %, A.2 0 %; B.1 0 %
+    assert data["overall"] == pytest.approx(25.0)
+    with app.app_context():
+        assert db.session.scalar(sa.select(Response.answers).limit(1)) in ("520", "401")

@@ -1,0 +1,96 @@
+"""Home page, language, error pages (HTML for people, JSON under /api/)."""
+
+import pytest
+
+from core import ConfigError, create_app
+
+
+def test_home_page_is_vietnamese_by_default(client):
+    resp = client.get("/")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert '<html lang="vi">' in html
+    assert "Sự hài lòng của người dân về dịch vụ hành chính" in html
+    for area in ("/kiosk/", "/survey/", "/admin/"):
+        assert f'href="{area}' in html
+
+
+def test_language_switch_sets_a_cookie_and_english_follows(client):
+    resp = client.get("/lang/en?next=/")
+    assert resp.status_code == 302 and resp.headers["Location"] == "/"
+    html = client.get("/").get_data(as_text=True)
+    assert '<html lang="en">' in html and "Citizen satisfaction" in html
+    client.get("/lang/vi")
+    assert '<html lang="vi">' in client.get("/").get_data(as_text=True)
+
+
+def test_language_switch_refuses_offsite_redirects(client):
+    resp = client.get("/lang/en?next=//evil.example/")
+    assert resp.headers["Location"] == "/"
+
+
+def test_unknown_page_is_a_friendly_vietnamese_404(client):
+    resp = client.get("/khong-co")
+    assert resp.status_code == 404
+    html = resp.get_data(as_text=True)
+    assert "Không tìm thấy trang" in html and "Về trang chủ" in html
+
+
+def test_api_errors_are_json(client):
+    resp = client.get("/api/v1/khong-co")
+    assert resp.status_code == 404
+    assert resp.is_json and resp.json["error"] == "not_found"
+    assert resp.json["message"].startswith("Trang")
+
+
+def test_unexpected_error_is_500_page_without_details(make_app):
+    app = make_app()
+
+    @app.get("/api/boom")
+    def boom():
+        raise RuntimeError("secret detail")
+
+    @app.get("/boom")
+    def boom_page():
+        raise RuntimeError("secret detail")
+
+    client = app.test_client()
+    resp = client.get("/api/boom")
+    assert resp.status_code == 500 and resp.json["error"] == "server_error"
+    assert "secret" not in resp.get_data(as_text=True)
+    page = client.get("/boom")
+    assert page.status_code == 500 and "Đã xảy ra lỗi" in page.get_data(as_text=True)
+
+
+def test_openapi_document_is_served(client):
+    doc = client.get("/api/v1/openapi.json").json
+    assert doc["openapi"].startswith("3.") and "Error" in doc["components"]["schemas"]
+
+
+def test_production_refuses_to_start_without_a_real_secret(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/p.sqlite3")
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app({"ENV": "production"})
+    with pytest.raises(ConfigError, match="development default"):
+        create_app({"ENV": "production", "SECRET_KEY": "dev-only-not-secret"})
+    monkeypatch.setenv("SECRET_KEY", "a-real-secret-from-the-environment")
+    app = create_app({"ENV": "production"})
+    assert app.config["SECRET_KEY"] == "a-real-secret-from-the-environment"
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("/p.sqlite3")
+
+
+def test_database_url_forms_are_normalised(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@h:5432/db")
+    app = create_app({"SECRET_KEY": "x"})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h:5432/db"
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
+    from core.extensions import db
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
