@@ -127,15 +127,10 @@ def tokens_revoke(token_id: int) -> None:
 def targets_import(file: Path | None, office_code: str | None) -> None:
     """Load targets from a CSV file year,code,target[,office_code]; without FILE, the 2022
     city targets of Hanoi's plan 192/KH-UBND."""
-    from core.services.scope import home_office
+    from core.services.scope import root_office
 
     try:
-        if office_code:
-            office = get_office(office_code)
-        else:
-            from core.models import User
-
-            office = home_office(User(role="admin"))
+        office = get_office(office_code) if office_code else root_office()
     except AppError as exc:
         _fail(exc.message)
     path = file or DEFAULT_FILE

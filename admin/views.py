@@ -132,9 +132,9 @@ def password():
             login_user(u)  # the session follows the new nonce; other sessions end
             flash(_("Your password has been changed."), "info")
             return redirect(url_for("admin.index"))
+    status = 400 if form.errors else 200
     return render_template("admin/password.html", form=form,
-                           forced=u.must_change_password), 200 if request.method == "GET" or \
-        not form.errors else 400
+                           forced=u.must_change_password), status
 
 
 # --- dashboard -------------------------------------------------------------------------
@@ -281,7 +281,7 @@ def users():
             form = UserForm(offices, formdata=None)
     elif request.method == "POST":
         status = 400
-    return render_template("admin/users.html", form=form, created=created,
+    return render_template("admin/users.html", form=form, created=created, reset=None,
                            users=accounts.list_users(), action=ActionForm()), status
 
 
@@ -296,12 +296,13 @@ def user_action(user_id: int, op: str):
     if target.id == user().id and op != "reset":
         raise AppError("invalid", _("You cannot disable your own account."), status=409)
     if op == "reset":
+        # shown in the page itself, never in a (readable) session cookie
         temp = accounts.reset_password(target, actor=user().username)
-        flash(_("New temporary password for %(user)s: %(password)s (shown only once).",
-                user=target.username, password=temp), "info")
-    else:
-        accounts.set_active(target, op == "enable", actor=user().username)
-        flash(_("The account has been updated."), "info")
+        return render_template("admin/users.html", form=UserForm(scope.offices_in_scope(user())),
+                               created=None, reset=(target.username, temp),
+                               users=accounts.list_users(), action=ActionForm())
+    accounts.set_active(target, op == "enable", actor=user().username)
+    flash(_("The account has been updated."), "info")
     return redirect(url_for("admin.users"))
 
 

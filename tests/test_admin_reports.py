@@ -361,3 +361,15 @@ def test_trend_chart_geometry(app, instrument):
     overall = chart["lines"][0]
     assert len(overall["segments"]) == 2  # the month without data breaks the line
     assert len(chart["months"]) == 12 and chart["ticks"][-1]["value"] == 100
+
+
+def test_admin_resets_a_password_shown_once_in_the_page(client, world):
+    login(client, "city")
+    bd = world["users"]["bd"]
+    page = client.post(f"/admin/users/{bd.id}/reset").get_data(as_text=True)
+    temp = re.search(r"<code>([^<]+)</code>", page).group(1)
+    other = client.application.test_client()
+    assert login(other, "bd", temp).location.endswith("/admin/password")
+    assert client.post(f"/admin/users/{world['users']['city'].id}/disable").status_code == 409
+    assert client.post(f"/admin/users/{bd.id}/disable").status_code == 302
+    assert login(client.application.test_client(), "bd", temp).status_code == 401

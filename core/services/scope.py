@@ -63,6 +63,12 @@ def home_office(user: User) -> Office:
     Raises AppError(404) when there is no office at all."""
     if user.office is not None:
         return user.office
+    return root_office()
+
+
+def root_office() -> Office:
+    """The top of the office tree (the first one if there are several).
+    Raises AppError(404) when there is no office at all."""
     root = db.session.scalar(sa.select(Office).where(Office.parent_id.is_(None))
                              .order_by(Office.id))
     if root is None:
