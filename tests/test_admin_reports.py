@@ -373,3 +373,18 @@ def test_admin_resets_a_password_shown_once_in_the_page(client, world):
     assert client.post(f"/admin/users/{world['users']['city'].id}/disable").status_code == 409
     assert client.post(f"/admin/users/{bd.id}/disable").status_code == 302
     assert login(client.application.test_client(), "bd", temp).status_code == 401
+
+
+def test_streaming_xlsx_writer_reads_back(tmp_path):
+    from core.services.xlsx_stream import column_letter, write_xlsx
+
+    assert [column_letter(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
+    data = write_xlsx("Phiếu", ["Mã", "Ý kiến", "Số"],
+                      [["HN", "Rất tốt & <nhanh>", 5], ["BD", None, 2.5],
+                       ["X", " khoảng trắng \x0b", True]])
+    wb = load_workbook(io.BytesIO(data))
+    assert wb.sheetnames == ["Phiếu"]
+    rows = list(wb.active.iter_rows(values_only=True))
+    assert rows == [("Mã", "Ý kiến", "Số"), ("HN", "Rất tốt & <nhanh>", 5), ("BD", None, 2.5),
+                    ("X", " khoảng trắng ", True)]
+    assert wb.active["A1"].font.b and wb.active.freeze_panes == "A2"
