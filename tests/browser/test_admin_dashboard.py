@@ -23,6 +23,7 @@ def _setup(app) -> None:
     load_demo(get_instrument("hanoi-2022"), months=4, seed=7)
     create_user("truong.bd", "head", "BD", PASSWORD, actor="test", must_change=False)
     create_user("moi.vao", "viewer", "BD-KM", PASSWORD, actor="test", must_change=True)
+    create_user("so.noi.vu", "admin", None, PASSWORD, actor="test", must_change=False)
     with DEFAULT_FILE.open(encoding="utf-8") as f:
         import_targets(f, get_office("HN"), get_instrument("hanoi-2022"), actor="test")
 
@@ -98,3 +99,20 @@ def test_dashboard_on_a_phone_has_no_serious_violations(live_app_factory, page):
     _sign_in(page, server.url, "truong.bd")
     assert page.locator("table.criteria").count() == 1
     assert axe_violations(page) == []
+
+
+def test_every_admin_page_is_accessible(live_app_factory, page):
+    server = live_app_factory(setup=_setup, PASSWORD_HASH_METHOD="scrypt:1024:8:1")
+    _sign_in(page, server.url, "so.noi.vu")
+    assert "Thành phố Hà Nội" in page.locator("h1").inner_text()
+    for path, heading in (("/admin/comments?office=BD", "Ý kiến của người dân"),
+                          ("/admin/users", "Người dùng"),
+                          ("/admin/targets?office=HN&year=2022", "Chỉ tiêu"),
+                          ("/admin/audit", "Nhật ký hệ thống"),
+                          ("/admin/tokens", "Mã truy cập API cá nhân"),
+                          ("/admin/password", "Đổi mật khẩu")):
+        page.goto(server.url + path)
+        assert heading in page.locator("h1").inner_text(), path
+        assert axe_violations(page) == [], path
+    page.goto(server.url + "/admin/comments?office=BD")
+    save_screenshot(page, "admin-comments")
