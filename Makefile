@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 export FLASK_APP := wsgi:app
 
-.PHONY: run test lint translations extract-messages serve install install-dev clean
+.PHONY: run test lint audit translations extract-messages serve install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,16 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 
 test: install-dev translations lint $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Known-vulnerable pins in requirements.txt fail this target. It needs PyPI's JSON API
+# (https://pypi.org/pypi/<name>/<version>/json) for the advisories; --strict makes it FAIL,
+# not pass silently, when a dependency cannot be looked up (e.g. no network, or a registry
+# mirror without that API) -- "Dependency not found on PyPI" then means "not audited".
+audit: install-dev
+	@$(BIN)/pip-audit --strict --progress-spinner off -r requirements.txt || { \
+	  echo "make audit FAILED: a pin above has a known vulnerability, or the advisory data" \
+	       "could not be fetched (\"Dependency not found on PyPI\" = not audited, e.g." \
+	       "no access to PyPI's JSON API from this machine)." >&2; exit 1; }
 
 extract-messages: install-dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .

@@ -15,6 +15,9 @@ from core.config import DEV_SECRET_KEY, Defaults
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+MIN_SECRET_LENGTH = 24
+
+
 class ConfigError(RuntimeError):
     """The configuration cannot run safely (e.g. no SECRET_KEY in production)."""
 
@@ -46,6 +49,9 @@ def _load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["SECRET_KEY"] = DEV_SECRET_KEY
     elif env == "production" and app.config["SECRET_KEY"] == DEV_SECRET_KEY:
         raise ConfigError("SECRET_KEY is the development default; set a real secret in production.")
+    elif env == "production" and len(str(app.config["SECRET_KEY"])) < MIN_SECRET_LENGTH:
+        raise ConfigError(f"SECRET_KEY is too short for production: use at least "
+                          f"{MIN_SECRET_LENGTH} random characters.")
 
     uri = app.config.get("SQLALCHEMY_DATABASE_URI")
     if not uri:
@@ -74,10 +80,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _load_config(app, test_config)
     _configure_logging(app)
 
-    from core import api, db_setup, errors, i18n, ratelimit, web  # noqa: F401 - db_setup: listeners
+    from core import api, db_setup, errors, http, i18n, ops, ratelimit, web
     from core.extensions import csrf, db, migrate
     from core.instrument import BUILTIN_DIR, InstrumentRegistry
 
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = db_setup.engine_options(app.config)
+    http.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -91,6 +99,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from survey import bp as survey_bp
 
     app.register_blueprint(web.bp)
+    app.register_blueprint(ops.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(survey_bp)

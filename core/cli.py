@@ -141,5 +141,7 @@ def demo_data(if_empty: bool, months: int, seed: int) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (offices_cli, responses_cli, tallies_cli, report, demo_data):
+    from core.backup import backup_command
+
+    for command in (offices_cli, responses_cli, tallies_cli, report, demo_data, backup_command):
         app.cli.add_command(command)

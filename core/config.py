@@ -31,7 +31,32 @@ class Defaults:
     SIGNIN_LIMIT_ACCOUNT = "5/15minute"  # failed attempts per account
     SIGNIN_LIMIT_CLIENT = "20/15minute"  # failed attempts per client address
     REPORT_PLACE = "Hà Nội"  # place written in the date line of PDF reports
-    # cookies (SESSION_COOKIE_SECURE is turned on when PREFERRED_URL_SCHEME is "https")
+    # receipt links and the QR survey (survey/)
+    RECEIPT_VALIDITY_DAYS = 30  # a receipt's link can be answered for this many days
+    RECEIPT_HASH_KEY = None  # key of the dossier-code HMAC; default: derived from SECRET_KEY
+    PUBLIC_BASE_URL = None  # e.g. "https://sipas.hanoi.gov.vn"; default: the request's host
+    QR_ERROR_CORRECTION = "Q"  # L, M, Q or H; Q survives smudged or faded thermal paper
+    GENERIC_RATE_LIMIT = "5/hour"  # answers per client and office through the generic link
+    GENERIC_FORM_MAX_AGE = 4 * 3600  # seconds a generic-link form stays valid
+    # cookies (admin/ turns SESSION_COOKIE_SECURE on when PREFERRED_URL_SCHEME is "https")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     PREFERRED_URL_SCHEME = "http"
+    # production operations (core/http.py, core/ops.py, core/db_setup.py; docs/deploy.md)
+    PROXY_FIX = 0  # how many reverse proxies to trust for X-Forwarded-*; 0 = none
+    ACCESS_LOG = True  # one JSON line per request on stdout
+    LOG_REDACTED_ROUTE_ARGS: tuple[str, ...] = ("token",)  # logged as /s/<token>
+    REFERRER_POLICY = "strict-origin-when-cross-origin"
+    HSTS_MAX_AGE = 31536000  # sent only on HTTPS requests; 0 = never
+    JSON_MAX_DEPTH = 32  # deeper JSON bodies under /api/ are refused with 400
+    METRICS_ENABLED = False  # serve /metrics at all
+    METRICS_ALLOWED: tuple[str, ...] = ("127.0.0.0/8", "::1/128")  # who may read /metrics
+    DB_RETRY_AFTER = 5  # seconds, in the Retry-After of a 503 when the database is down
+    # PostgreSQL only: pool per process, timeouts (see core/db_setup.py)
+    DB_POOL_SIZE = 5
+    DB_MAX_OVERFLOW = 10
+    DB_POOL_TIMEOUT = 10  # seconds to wait for a free connection before a 503
+    DB_POOL_RECYCLE = 1800
+    DB_CONNECT_TIMEOUT = 5
+    DB_STATEMENT_TIMEOUT_MS = 30000
+    DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60000

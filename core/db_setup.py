@@ -1,14 +1,18 @@
 """Per-connection database settings, applied to every engine by driver.
 
 SQLite: WAL so readers never wait for the writer, foreign keys enforced, a busy timeout, and
-``BEGIN IMMEDIATE`` so that a transaction takes the write lock when it starts instead of
-failing with "database is locked" when it upgrades from reading to writing under load.
+``BEGIN IMMEDIATE`` for every transaction that may write (POST/PUT/PATCH/DELETE requests, CLI
+commands), so it takes the write lock when it starts instead of failing with "database is
+locked" when it upgrades from reading to writing under load. GET and HEAD requests start a
+plain deferred transaction: in WAL mode they read a snapshot without queueing behind writers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
@@ -30,7 +34,36 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _read_only_request() -> bool:
+    return has_request_context() and request.method in ("GET", "HEAD")
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn: Connection) -> None:
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if _read_only_request() else "BEGIN IMMEDIATE")
+
+
+def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``SQLALCHEMY_ENGINE_OPTIONS`` for the configured database: pre-ping always; for
+    PostgreSQL also the pool size and overflow, a pool wait limit, connection recycling, a
+    connect timeout and server-side statement and idle-in-transaction timeouts (given as
+    connection options, so they hold for every session, also behind PgBouncer in session
+    mode). Options set explicitly in the configuration win."""
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    uri = str(config.get("SQLALCHEMY_DATABASE_URI") or "")
+    if uri.startswith("postgresql"):
+        options.update(
+            pool_size=int(config["DB_POOL_SIZE"]),
+            max_overflow=int(config["DB_MAX_OVERFLOW"]),
+            pool_timeout=float(config["DB_POOL_TIMEOUT"]),
+            pool_recycle=int(config["DB_POOL_RECYCLE"]),
+            connect_args={
+                "connect_timeout": int(config["DB_CONNECT_TIMEOUT"]),
+                "options": (f"-c statement_timeout={int(config['DB_STATEMENT_TIMEOUT_MS'])} "
+                            "-c idle_in_transaction_session_timeout="
+                            f"{int(config['DB_IDLE_IN_TRANSACTION_TIMEOUT_MS'])}"),
+                "application_name": "sipas",
+            })
+    options.update(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    return options

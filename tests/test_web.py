@@ -94,3 +94,27 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_sqlite_reads_do_not_take_the_write_lock(make_app, backend):
+    """A GET must not queue behind a writer on SQLite; a POST takes the lock up front."""
+    import sqlite3
+
+    if backend != "sqlite":
+        pytest.skip("SQLite only")
+    app = make_app()
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    writer = sqlite3.connect(path, isolation_level=None, timeout=0.1)
+    writer.execute("BEGIN IMMEDIATE")  # another process is writing
+    try:
+        client = app.test_client()
+        assert client.get("/api/v1/openapi.json").status_code == 200
+        with app.test_request_context("/", method="GET"):
+            from core.extensions import db
+            from core.models import Office
+
+            assert db.session.query(Office).count() == 0
+            db.session.rollback()
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

@@ -6,6 +6,7 @@ from core.models.audit import AuditEvent
 from core.models.base import Base, UTCDateTime, utcnow
 from core.models.feedback import COMMENT_STATUSES, CommentHandling
 from core.models.office import OFFICE_LEVELS, Office, OfficeClosure
+from core.models.receipt import GenericFormUse, OfficeApiKey, Receipt, ReceiptUse
 from core.models.response import CHANNELS, MonthlyChannelCount, MonthlyTally, Response
 from core.models.target import OVERALL, Target
 
@@ -14,4 +15,5 @@ __all__ = [
     "ROLES", "ApiToken", "User", "COMMENT_STATUSES", "CommentHandling", "OVERALL", "Target",
     "Base", "UTCDateTime", "utcnow", "OFFICE_LEVELS", "Office", "OfficeClosure",
     "CHANNELS", "MonthlyChannelCount", "MonthlyTally", "Response",
+    "GenericFormUse", "OfficeApiKey", "Receipt", "ReceiptUse",
 ]

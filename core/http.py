@@ -1,0 +1,238 @@
+"""What every HTTP request goes through, whatever area answers it.
+
+- a request id: the client's ``X-Request-ID`` when it is a sane token, else a fresh one;
+  echoed in the response and in every log line written while the request runs;
+- one structured JSON access-log line per request on stdout (request id, method, path,
+  endpoint, status, duration; never answers, comments, query strings, nor route arguments
+  that are secrets such as receipt tokens);
+- security headers on every response (a strict Content-Security-Policy: scripts and styles
+  only from 'self'; HSTS only when the request came over HTTPS);
+- the real client address and scheme from a reverse proxy, only when ``PROXY_FIX`` says how
+  many proxies to trust (0, the default, trusts none);
+- hostile-input guards for ``/api/``: bodies over ``MAX_CONTENT_LENGTH`` are refused before
+  they are read, and JSON bodies must be valid UTF-8 and at most ``JSON_MAX_DEPTH`` deep;
+- a database (or Redis, the shared rate-limit store) that cannot be reached gives a
+  retryable 503 with ``Retry-After``, never a 500.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, current_app, g, has_request_context, request
+from flask.wrappers import Response
+from redis import exceptions as redis_exc
+from sqlalchemy import exc as sa_exc
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from core import metrics
+from core.errors import error_response
+from core.extensions import db
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+DEFAULT_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; "
+               "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
+               "object-src 'none'; base-uri 'self'; form-action 'self'; "
+               "frame-ancestors 'none'")
+
+access_log = logging.getLogger("sipas.access")
+
+
+# --- logging -------------------------------------------------------------------------------
+
+class StdoutHandler(logging.StreamHandler):
+    """A stream handler that always writes to the *current* ``sys.stdout`` (so it keeps
+    working when a test runner swaps stdout)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stdout)
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request id when in a
+    request, and any ``extra={"fields": {...}}`` given by the caller."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        if has_request_context():
+            entry["request_id"] = g.get("request_id")
+        entry.update(getattr(record, "fields", None) or {})
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def _configure_logging(app: Flask) -> None:
+    formatter = JsonFormatter()
+    handler = StdoutHandler()
+    handler.setFormatter(formatter)
+    access_log.handlers = [handler]
+    access_log.propagate = False
+    access_log.setLevel(logging.INFO if app.config["ACCESS_LOG"] else logging.WARNING)
+    # the app's own log lines too: JSON on the current stdout, with the request id
+    app.logger.handlers = [handler]
+
+
+# --- request lifecycle ---------------------------------------------------------------------
+
+def _start_request() -> Response | None:
+    g.request_started = time.perf_counter()
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = given if _SANE_REQUEST_ID.match(given) else uuid.uuid4().hex
+    return _guard_body()
+
+
+def _finish_request(response: Response) -> Response:
+    _security_headers(response)
+    response.headers[REQUEST_ID_HEADER] = g.get("request_id") or ""
+    started = g.get("request_started")
+    duration = time.perf_counter() - started if started is not None else 0.0
+    endpoint = request.endpoint or "unmatched"
+    metrics.observe_request(endpoint, request.method, response.status_code, duration)
+    access_log.info("request", extra={"fields": {
+        "method": request.method, "path": _loggable_path(), "endpoint": endpoint,
+        "status": response.status_code, "duration_ms": round(duration * 1000, 2),
+        "bytes": response.calculate_content_length()}})
+    return response
+
+
+def _loggable_path() -> str:
+    """The path, or the route's pattern (``/s/<token>``) when a route argument is a secret
+    such as a receipt token (``LOG_REDACTED_ROUTE_ARGS``)."""
+    secret = current_app.config["LOG_REDACTED_ROUTE_ARGS"]
+    if request.url_rule is not None and any(k in secret for k in (request.view_args or {})):
+        return request.url_rule.rule
+    return request.path
+
+
+def _security_headers(response: Response) -> None:
+    cfg = current_app.config
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", cfg["CONTENT_SECURITY_POLICY"])
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", cfg["REFERRER_POLICY"])
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.is_secure and cfg["HSTS_MAX_AGE"]:
+        headers.setdefault("Strict-Transport-Security",
+                           f"max-age={int(cfg['HSTS_MAX_AGE'])}; includeSubDomains")
+
+
+# --- hostile input -------------------------------------------------------------------------
+
+_JSON_STRING = re.compile(rb'"[^"]*"')
+_SQUARE = bytes.maketrans(b"{}", b"[]")
+_NOT_A_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def json_depth_exceeds(data: bytes, limit: int) -> bool:
+    """True when the JSON text nests arrays/objects deeper than ``limit`` (or its brackets
+    do not pair up); brackets inside strings do not count. Works in C-speed passes (count,
+    replace, a regex, translate), at most ``limit`` of them, without recursion, so a
+    hostile 2 MB body costs milliseconds."""
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False
+    # escaped backslashes, then escaped quotes, so that every '"' left delimits a string
+    text = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+    brackets = _JSON_STRING.sub(b"", text).translate(_SQUARE, _NOT_A_BRACKET)
+    for _ in range(limit):  # each pass removes the innermost level
+        if not brackets:
+            return False
+        shorter = brackets.replace(b"[]", b"")
+        if shorter == brackets:
+            return True  # brackets that do not pair up
+        brackets = shorter
+    return bool(brackets)
+
+
+def _guard_body() -> Response | None:
+    """Refuse oversized bodies before reading them; under /api/, check JSON bodies
+    (UTF-8, nesting depth, syntax) once, so no view sees a hostile one."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge()
+    if not request.path.startswith("/api/") or request.url_rule is None:
+        return None
+    if request.method not in ("POST", "PUT", "PATCH") or not request.is_json:
+        return None
+    data = request.get_data(cache=True)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return error_response(400, "invalid_encoding", "The request body is not valid UTF-8.")
+    if json_depth_exceeds(data, int(current_app.config["JSON_MAX_DEPTH"])):
+        return error_response(400, "too_deep", "The JSON body is nested too deeply.")
+    if data.strip():
+        request.get_json()  # raises BadRequest (answered as 400 JSON) when invalid; cached
+    return None
+
+
+# --- database outages ----------------------------------------------------------------------
+
+RETRYABLE_DB_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError,
+                       sa_exc.DisconnectionError)
+
+
+def _database_unavailable(exc: Exception):
+    """The database is down, restarting, unreachable, or the pool is exhausted: roll back,
+    log one line (no stack trace), and answer a retryable 503."""
+    try:
+        db.session.rollback()
+    except sa_exc.SQLAlchemyError:
+        db.session.remove()
+    metrics.DB_UNAVAILABLE.inc()
+    orig = getattr(exc, "orig", None) or exc
+    # the driver's first line only: SQLAlchemy's full text would carry the statement's
+    # parameters, i.e. possibly answers or comments
+    detail = (str(orig).splitlines() or [""])[0][:200]
+    current_app.logger.warning("database unavailable", extra={"fields": {
+        "error": type(orig).__name__, "detail": detail, "path": request.path}})
+    retry = str(int(current_app.config["DB_RETRY_AFTER"]))
+    return error_response(503, "database_unavailable", headers={"Retry-After": retry})
+
+
+def _shared_store_unavailable(exc: Exception):
+    """Redis (the shared rate-limit store) cannot be reached: a retryable 503, not a 500."""
+    current_app.logger.warning("shared store unavailable", extra={"fields": {
+        "error": type(exc).__name__, "path": request.path}})
+    retry = str(int(current_app.config["DB_RETRY_AFTER"]))
+    return error_response(503, "store_unavailable", headers={"Retry-After": retry})
+
+
+def init_app(app: Flask) -> None:
+    cfg = app.config
+    cfg.setdefault("CONTENT_SECURITY_POLICY", DEFAULT_CSP)
+    if int(cfg.get("PROXY_FIX", 0) or 0) > 0:
+        n = int(cfg["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
+    _configure_logging(app)
+    app.before_request(_start_request)
+    app.after_request(_finish_request)
+    for error in RETRYABLE_DB_ERRORS:
+        app.register_error_handler(error, _database_unavailable)
+    app.register_error_handler(redis_exc.ConnectionError, _shared_store_unavailable)
+    app.register_error_handler(redis_exc.TimeoutError, _shared_store_unavailable)

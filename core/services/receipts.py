@@ -1,0 +1,335 @@
+"""Receipt links: office API keys, minting one link per dossier, verifying and using tokens.
+
+A token is ``<token_id>.<signature>``: ``token_id`` is random and recorded in ``receipt``,
+the signature is an HMAC (itsdangerous) under the app's secret. A token is accepted only when
+both hold, so a forged or altered token fails before any lookup, and a token that was never
+minted fails even with a valid signature. A receipt is used at most once: the ``receipt_use``
+row (primary key = receipt id) is inserted in the same transaction as the response, so the
+database refuses a second use even when two submissions race.
+
+Nothing here links a response to a receipt: ``receipt_use`` holds only the receipt id, and
+the response row holds no receipt id, dossier code or exact time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, Signer, URLSafeTimedSerializer
+from itsdangerous import SignatureExpired as FormTokenExpired
+from sqlalchemy.exc import IntegrityError
+
+from core.errors import AppError
+from core.extensions import db
+from core.models import GenericFormUse, Office, OfficeApiKey, Receipt, ReceiptUse
+from core.services import audit
+from core.services.common import upsert
+from core.services.offices import get_office
+from core.services.responses import CleanResponse, insert_response
+from core.timeutil import VN_TZ, utcnow
+
+__all__ = ["FormTokenExpired"]
+
+#: Loose dossier-code check (SIPAS.md §6): letters, digits and . - _ / ; at least one digit.
+DOSSIER_RE = re.compile(r"^[A-Z0-9][A-Z0-9._/-]{3,63}$")
+KEY_PREFIX = "sipas_"
+TOKEN_SALT = "sipas.receipt"  # noqa: S105 - a salt, not a secret
+FORM_SALT = "sipas.generic-form"
+
+
+# -- API keys -----------------------------------------------------------------------------
+
+def _hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def create_api_key(office_code: str, label: str | None = None,
+                   actor: str = "cli") -> tuple[OfficeApiKey, str]:
+    """Create a key for an office and commit. Returns (row, the key in clear: show it once).
+    Raises AppError(404) for an unknown office."""
+    office = get_office(office_code)
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    row = OfficeApiKey(office_id=office.id, prefix=key[:14], key_hash=_hash_key(key),
+                       label=(label or "").strip()[:80] or None)
+    db.session.add(row)
+    db.session.flush()
+    audit.record("apikey.create", actor=actor, office_id=office.id, target=f"apikey:{row.prefix}")
+    db.session.commit()
+    return row, key
+
+
+def list_api_keys(office_code: str | None = None) -> list[OfficeApiKey]:
+    """Every key (newest first), or only one office's. Raises AppError(404) for an unknown
+    office."""
+    stmt = sa.select(OfficeApiKey).order_by(OfficeApiKey.created_at.desc(), OfficeApiKey.id.desc())
+    if office_code:
+        stmt = stmt.where(OfficeApiKey.office_id == get_office(office_code).id)
+    return list(db.session.scalars(stmt))
+
+
+def revoke_api_key(prefix: str, actor: str = "cli") -> OfficeApiKey:
+    """Revoke the key with this prefix (idempotent) and commit. Raises AppError(404)."""
+    row = db.session.scalar(sa.select(OfficeApiKey).where(OfficeApiKey.prefix == prefix))
+    if row is None:
+        raise AppError("unknown_key", _("There is no API key %(prefix)s.", prefix=prefix),
+                       status=404)
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        audit.record("apikey.revoke", actor=actor, office_id=row.office_id,
+                     target=f"apikey:{row.prefix}")
+        db.session.commit()
+    return row
+
+
+def authenticate(authorization: str | None) -> OfficeApiKey:
+    """The active key named by an ``Authorization: Bearer <key>`` header.
+    Raises AppError(401) when it is missing, unknown or revoked."""
+    scheme, _sep, key = (authorization or "").partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key:
+        raise AppError("unauthorized", _("An office API key is required "
+                                         "(Authorization: Bearer <key>)."), status=401)
+    row = db.session.scalar(sa.select(OfficeApiKey).where(OfficeApiKey.key_hash == _hash_key(key)))
+    if row is None:
+        raise AppError("unauthorized", _("This API key is not valid."), status=401)
+    if row.revoked:
+        raise AppError("key_revoked", _("This API key has been revoked."), status=401)
+    return row
+
+
+# -- minting ------------------------------------------------------------------------------
+
+def normalize_dossier_code(raw: Any) -> str:
+    """Strip and upper-case a dossier code. Raises ValidationFailed-style AppError(400)."""
+    code = raw.strip().upper() if isinstance(raw, str) else ""
+    if not DOSSIER_RE.match(code) or not any(ch.isdigit() for ch in code):
+        raise AppError("invalid", _("Some fields are not valid."), fields={
+            "dossier_code": _("must be 4 to 64 letters, digits or . - _ /, with at least "
+                              "one digit (e.g. 000.00.20.H26-220101-0001)")}, status=400)
+    return code
+
+
+def _hash_key_material() -> bytes:
+    configured = current_app.config.get("RECEIPT_HASH_KEY")
+    if configured:
+        return str(configured).encode("utf-8")
+    return hmac.new(str(current_app.config["SECRET_KEY"]).encode("utf-8"),
+                    b"sipas.dossier-hash", hashlib.sha256).digest()
+
+
+def dossier_hash(code: str) -> str:
+    """HMAC-SHA256 of a normalised dossier code under the server's key (hex)."""
+    return hmac.new(_hash_key_material(), code.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _signer() -> Signer:
+    return Signer(current_app.config["SECRET_KEY"], salt=TOKEN_SALT)
+
+
+def token_for(receipt: Receipt) -> str:
+    return _signer().sign(receipt.token_id).decode("ascii")
+
+
+@dataclass
+class Minted:
+    receipt: Receipt
+    token: str
+    created: bool
+
+
+def mint_receipt(office: Office, dossier_code: Any, procedure: Any = None,
+                 api_key: OfficeApiKey | None = None) -> Minted:
+    """The link of a dossier, created on first call and the same on every later call
+    (also when two calls race). Commits. Not audited one by one (tens of thousands a day);
+    the key that minted a link stays on the receipt. Raises AppError: 400 invalid dossier code or
+    procedure, 403 inactive office or a key of another office."""
+    if api_key is not None and api_key.office_id != office.id:
+        raise AppError("wrong_office", _("This API key belongs to another office."), status=403)
+    if not office.active:
+        raise AppError("office_inactive",
+                       _("The office %(name)s is not collecting answers.", name=office.name),
+                       status=403)
+    code = normalize_dossier_code(dossier_code)
+    if procedure is not None and not isinstance(procedure, str):
+        raise AppError("invalid", _("Some fields are not valid."),
+                       fields={"procedure": _("must be text")}, status=400)
+    proc = (procedure or "").strip() or None
+    if proc and len(proc) > 255:
+        raise AppError("invalid", _("Some fields are not valid."),
+                       fields={"procedure": _("must be at most %(limit)s characters",
+                                              limit=255)}, status=400)
+    digest = dossier_hash(code)
+    now = utcnow()
+    values = dict(office_id=office.id, dossier_hash=digest, token_id=secrets.token_urlsafe(12),
+                  api_key_id=api_key.id if api_key else None, procedure=proc, created_at=now,
+                  expires_at=now + timedelta(days=int(current_app.config[
+                      "RECEIPT_VALIDITY_DAYS"])))
+    stmt = (upsert(db.session, Receipt).values(**values)
+            .on_conflict_do_nothing(index_elements=["office_id", "dossier_hash"])
+            .returning(Receipt.id))
+    new_id = db.session.execute(stmt).scalar()
+    db.session.commit()
+    if new_id is not None:
+        receipt = Receipt(id=new_id, **values)  # as stored; not added to the session
+    else:
+        receipt = db.session.scalar(sa.select(Receipt).where(
+            Receipt.office_id == office.id, Receipt.dossier_hash == digest))
+        assert receipt is not None
+    return Minted(receipt, token_for(receipt), new_id is not None)
+
+
+# -- verifying and using ------------------------------------------------------------------
+
+def _unknown() -> AppError:
+    return AppError("unknown_token", _("This survey link is not valid. Please check that the "
+                                       "whole QR code was scanned."), status=404)
+
+
+def find_receipt(token: str) -> Receipt:
+    """The receipt of a token whose signature is valid and which was minted here, whatever
+    its state. Raises AppError(404) otherwise."""
+    try:
+        token_id = _signer().unsign(token or "").decode("ascii")
+    except (BadSignature, UnicodeDecodeError) as exc:
+        raise _unknown() from exc
+    receipt = db.session.scalar(sa.select(Receipt).where(Receipt.token_id == token_id))
+    if receipt is None:
+        raise _unknown()
+    return receipt
+
+
+def is_used(receipt: Receipt) -> bool:
+    return db.session.get(ReceiptUse, receipt.id) is not None
+
+
+def already_answered() -> AppError:
+    return AppError("already_answered",
+                    _("This dossier has already been rated. Thank you."), status=409)
+
+
+def verify_token(token: str) -> Receipt:
+    """The receipt a citizen may answer now. Raises AppError: 404 forged, altered or unknown
+    token; 409 already answered; 403 key revoked or office not collecting; 410 expired."""
+    receipt = find_receipt(token)
+    if is_used(receipt):
+        raise already_answered()
+    if receipt.api_key is not None and receipt.api_key.revoked:
+        raise AppError("key_revoked", _("This survey link was withdrawn by the office. "
+                                        "Please ask the office for a new receipt."), status=403)
+    if not receipt.office.active:
+        raise AppError("office_inactive", _("%(name)s is not collecting answers at the "
+                                            "moment.", name=receipt.office.name), status=403)
+    if receipt.expires_at <= utcnow():
+        raise AppError("expired", _("This survey link has expired (it was valid for "
+                                    "%(days)s days).", days=(receipt.expires_at
+                                                             - receipt.created_at).days),
+                       status=410)
+    return receipt
+
+
+def coarse_submission_time(now: datetime | None = None) -> datetime:
+    """The start of the current day in Vietnam time (in UTC): responses from the phone keep
+    the day and month, never the second they were sent."""
+    local = (now or utcnow()).astimezone(VN_TZ)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
+def use_receipt(token: str, clean: CleanResponse) -> int:
+    """Store the response to a receipt's link and mark the receipt used, in one transaction.
+    Returns the response id. Raises the errors of :func:`verify_token`; 409 when another
+    submission of the same token won (enforced by the ``receipt_use`` primary key)."""
+    receipt = verify_token(token)
+    office, procedure = receipt.office, receipt.procedure
+    try:
+        db.session.add(ReceiptUse(receipt_id=receipt.id))
+        db.session.flush()
+        if procedure and not clean.procedure:
+            clean.procedure = procedure
+        response_id, _created = insert_response(clean, office, "qr",
+                                                submitted_at=coarse_submission_time())
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise already_answered() from exc
+    except Exception:
+        db.session.rollback()
+        raise
+    return response_id
+
+
+# -- the generic office link --------------------------------------------------------------
+
+def _form_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=FORM_SALT)
+
+
+def generic_office(office_code: str) -> Office:
+    """An office whose generic link is open. Raises AppError 404 unknown, 403 inactive."""
+    office = get_office(office_code)
+    if not office.active:
+        raise AppError("office_inactive", _("%(name)s is not collecting answers at the "
+                                            "moment.", name=office.name), status=403)
+    return office
+
+
+def issue_form_token(office: Office) -> str:
+    """A signed one-time token for one generic-link form of ``office``."""
+    return _form_serializer().dumps({"o": office.id, "n": secrets.token_urlsafe(12)})
+
+
+def check_form_token(office: Office, token: str) -> str:
+    """The nonce of a valid, unexpired form token of ``office``. Raises FormTokenExpired
+    when too old and AppError(400) when forged or for another office."""
+    max_age = int(current_app.config["GENERIC_FORM_MAX_AGE"])
+    try:
+        data = _form_serializer().loads(token or "", max_age=max_age)
+    except FormTokenExpired:
+        raise
+    except BadSignature as exc:
+        raise AppError("bad_form_token", _("The form could not be checked. Please reload "
+                                           "the page."), status=400) from exc
+    if not isinstance(data, dict) or data.get("o") != office.id or not isinstance(
+            data.get("n"), str):
+        raise AppError("bad_form_token", _("The form could not be checked. Please reload "
+                                           "the page."), status=400)
+    return data["n"]
+
+
+def store_generic(office: Office, form_token: str, clean: CleanResponse) -> int:
+    """Store a generic-link response and burn its form token, in one transaction. Raises
+    the errors of :func:`check_form_token`, and AppError(409) when the token was used."""
+    nonce = check_form_token(office, form_token)
+    max_age = int(current_app.config["GENERIC_FORM_MAX_AGE"])
+    expires_on: date = (utcnow() + timedelta(seconds=max_age, days=1)).date()
+    try:
+        db.session.add(GenericFormUse(nonce=nonce, expires_on=expires_on))
+        db.session.flush()
+        response_id, _created = insert_response(clean, office, "generic",
+                                                submitted_at=coarse_submission_time())
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise AppError("form_used", _("This form has already been sent. Thank you."),
+                       status=409) from exc
+    except Exception:
+        db.session.rollback()
+        raise
+    return response_id
+
+
+def purge_form_uses(today: date | None = None) -> int:
+    """Delete used form tokens that can no longer be replayed; commits; returns the count."""
+    today = today or utcnow().date()
+    result = db.session.execute(sa.delete(GenericFormUse).where(
+        GenericFormUse.expires_on < today))
+    db.session.commit()
+    return result.rowcount or 0

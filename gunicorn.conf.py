@@ -1,0 +1,79 @@
+"""Gunicorn settings for SIPAS: ``gunicorn -c gunicorn.conf.py wsgi:app``.
+
+Everything that differs between machines comes from the environment (see docs/deploy.md):
+
+GUNICORN_BIND        address to listen on (default 127.0.0.1:8000; nginx proxies to it)
+WEB_CONCURRENCY      worker processes (default 2 x CPU cores + 1)
+GUNICORN_THREADS     threads per worker (default 1 = sync workers; >1 = gthread)
+GUNICORN_TIMEOUT     seconds a worker may stay silent before it is killed (default 30)
+GUNICORN_CONTROL_SOCKET  path of gunicorn's control socket (default: none)
+GUNICORN_MAX_REQUESTS  recycle a worker after this many requests (default 2000, 0 = never)
+FORWARDED_ALLOW_IPS  proxies gunicorn itself trusts for X-Forwarded-Proto (default none:
+                     the app's PROXY_FIX setting is the one place that trusts a proxy)
+PROMETHEUS_MULTIPROC_DIR  folder for the workers' metric files (default: a fresh temporary
+                     folder, emptied at start and removed at exit)
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+worker_class = "gthread" if threads > 1 else "sync"
+# Sync workers are safe behind nginx, which buffers slow clients (slowloris) before a request
+# reaches a worker. preload_app stays off: each worker opens its own database pool.
+preload_app = False
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 30
+keepalive = 5
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = max(1, max_requests // 10) if max_requests else 0
+# The heartbeat file on tmpfs: a worker blocked on a slow disk is not killed for it.
+worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "")
+# Request-line and header limits (gunicorn's defaults, stated): oversized heads get a 400.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
+# The app writes one JSON access line per request itself; gunicorn logs its own events.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+proc_name = "sipas"
+# gunicorn's runtime control socket has one default path per user, so several instances on
+# one machine would fight over it: off unless GUNICORN_CONTROL_SOCKET names a path.
+if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+else:
+    control_socket_disable = True
+
+_own_metrics_dir = False
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="sipas-metrics-")
+    _own_metrics_dir = True
+
+
+def on_starting(server) -> None:
+    """Start with an empty metrics folder: files of a previous run would add old counts."""
+    folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    for item in folder.glob("*.db"):
+        item.unlink()
+
+
+def child_exit(server, worker) -> None:
+    """A worker died or was recycled: let its live gauges go (counters are kept)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server) -> None:
+    if _own_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

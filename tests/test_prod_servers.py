@@ -1,0 +1,88 @@
+"""Real gunicorn processes (tests/serverproc.py): two instances on one PostgreSQL and one
+Redis, metrics summed across workers, and a production start-up refused without a secret."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from core import create_app
+from core.extensions import db
+from tests.serverproc import GunicornServer, plain_database_url, running
+from tests.test_prod_ops import REDIS_TEST_URL, needs_redis
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    url = f"sqlite:///{tmp_path / 'served.sqlite3'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret"})
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    return url
+
+
+@needs_redis
+@pytest.mark.skipif(not PG_URL, reason="needs TEST_DATABASE_URL (PostgreSQL)")
+def test_two_gunicorn_instances_share_postgresql_and_redis(pg_schema):
+    import redis
+
+    redis.Redis.from_url(REDIS_TEST_URL).flushdb()
+    key = uuid.uuid4().hex
+    a, b = (GunicornServer(plain_database_url(pg_schema), redis_url=REDIS_TEST_URL,
+                           app="tests.prodprobe:app") for _ in range(2))
+    with running(a, b):
+        assert a.port != b.port
+        for server in (a, b):
+            status, body = server.get_json("/readyz")
+            assert status == 200, server.log_tail()
+            assert body["checks"] == {"database": "ok", "redis": "ok"}
+        # the limit is 3 per minute per key, counted in Redis: hits on either server add up
+        statuses = [s.request("POST", f"/_probe/hit/{key}")[0] for s in (a, b, a, b, a)]
+        assert statuses == [200, 200, 200, 429, 429]
+        assert b.request("POST", f"/_probe/hit/{key}-other")[0] == 200
+
+
+def test_gunicorn_workers_sum_metrics_and_a_killed_worker_is_replaced(sqlite_url):
+    """One 2-worker server (starting one costs seconds): metrics from both workers add up,
+    including those of a worker killed with SIGKILL; its replacement serves."""
+    with GunicornServer(sqlite_url, workers=2,
+                        env={"SIPAS_METRICS_ENABLED": "true"}) as server:
+        assert len(server.worker_pids()) == 2
+        for _ in range(10):
+            assert server.request("GET", "/readyz")[0] == 200
+        victim = server.kill_worker()
+        for _ in range(5):  # the other worker keeps serving meanwhile
+            assert server.request("GET", "/readyz")[0] == 200
+        pids = server.wait_for_workers(gone=victim)
+        assert len(pids) == 2 and victim not in pids
+        for _ in range(5):
+            assert server.request("GET", "/readyz")[0] == 200
+
+        status, headers, body = server.request("GET", "/metrics")
+        assert status == 200
+        total = sum(float(line.rsplit(" ", 1)[1]) for line in body.decode().splitlines()
+                    if line.startswith("sipas_http_request_duration_seconds_count{")
+                    and 'endpoint="ops.readyz"' in line)
+        assert total == 20
+        # the outside world, through a proxy that is not trusted, gets nothing
+        status, _h, _b = server.request("GET", "/metrics",
+                                        headers={"X-Forwarded-For": "203.0.113.7"})
+        assert status == 404
+        # neither gunicorn nor the app trusts X-Forwarded-Proto by default: no HSTS on HTTP
+        _s, headers, _b = server.request("GET", "/healthz",
+                                         headers={"X-Forwarded-Proto": "https"})
+        assert "strict-transport-security" not in headers
+
+
+def test_gunicorn_refuses_to_start_in_production_without_a_secret(sqlite_url):
+    server = GunicornServer(sqlite_url, env={"SECRET_KEY": ""})
+    try:
+        with pytest.raises(RuntimeError, match="SECRET_KEY"):
+            server.start(timeout=20)
+    finally:
+        server.close()
