@@ -176,17 +176,22 @@ def run_import(rows: int, workdir: Path) -> tuple[float, float]:
         db.engine.dispose()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "SIPAS_ENV": "development",
            "FLASK_APP": "wsgi:app"}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = usage0.ru_maxrss
     t0 = time.perf_counter()
     proc = subprocess.run([str(Path(sys.executable).parent / "flask"), "responses", "import",
                            str(csv_path)], cwd=ROOT, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak = usage1.ru_maxrss
+    cpu = (usage1.ru_utime + usage1.ru_stime) - (usage0.ru_utime + usage0.ru_stime)
     if proc.returncode != 0:
         raise SystemExit(f"import failed: {proc.stderr[-2000:]}")
     peak_mb = max(peak, before) / 1024
     print(f"  import of {rows:>9,} rows ({csv_path.stat().st_size / 1e6:6.1f} MB): "
-          f"{elapsed:6.1f} s, {rows / elapsed:9,.0f} rows/s, child peak RSS {peak_mb:6.1f} MB",
+          f"{elapsed:6.1f} s wall ({rows / elapsed:9,.0f} rows/s), {cpu:6.1f} s CPU "
+          f"({rows / cpu:9,.0f} rows per CPU-second), child peak RSS {peak_mb:6.1f} MB; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
           flush=True)
     return rows / elapsed, peak_mb
 

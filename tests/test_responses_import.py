@@ -1,6 +1,7 @@
 """Paper-survey import through the CLI: figures, Vietnam months, all-or-nothing, idempotency."""
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -111,8 +112,11 @@ def test_channel_and_comment_columns(app, runner, offices, tmp_path):
                       [*paper_row("STP", "2022-07-06", "4"), "", ""]])
     assert runner.invoke(args=["responses", "import", str(path)]).exit_code == 0
     assert report(runner, "STP", "2022-07")["channels"] == {"kiosk": 1, "paper": 1}
-    assert db.session.scalar(sa.select(Response.comment).where(Response.channel == "kiosk")) \
-        == "Phục vụ tốt"
+    stored = db.session.scalar(sa.select(Response).where(Response.channel == "kiosk"))
+    assert stored.comment == "Phục vụ tốt"
+    # a bare date means noon, Vietnam time; read back as an aware UTC datetime
+    assert stored.submitted_at == datetime(2022, 7, 5, 5, 0, tzinfo=UTC)
+    assert stored.received_at.tzinfo is not None and stored.counted is True
 
 
 def test_second_instrument_imports_and_reports_without_code_changes(make_app, tmp_path):

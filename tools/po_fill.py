@@ -37,8 +37,7 @@ def union(out_path: str, *paths: str) -> None:
                 continue
             mine = base.get(msg.id)
             if mine is None:
-                base[msg.id] = msg.string
-                base.get(msg.id).locations = msg.locations
+                base[msg.id] = msg
             elif not mine.string and msg.string:
                 mine.string = msg.string
     with open(out_path, "wb") as f:
