@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 
 from admin import charts
@@ -36,11 +37,12 @@ from core.api import fragment_recorder
 from core.errors import AppError
 from core.extensions import db
 from core.models import COMMENT_STATUSES, User
-from core.services import accounts, exports, feedback, scope, targets
+from core.services import accounts, exports, feedback, kiosks, scope, targets
 from core.services.audit import record
 from core.services.auditlog import recent_events
 from core.services.common import get_instrument
 from core.services.dashboard import CHILD_SORTS, build_dashboard
+from core.services.offices import descendant_ids
 from core.services.reports import check_month
 from core.timeutil import last_complete_month
 
@@ -348,6 +350,41 @@ def audit():
                            events=recent_events(request.args.get("action") or None))
 
 
+# --- desk tablets (kiosks) -------------------------------------------------------------
+
+KIOSK_LABELS = {"pending": _l("waiting for activation"), "active": _l("active"),
+                "revoked": _l("revoked")}
+
+
+def _kiosks_in(office) -> list:
+    """Kiosks of ``office`` and its subtree (the office is already within the user's scope)."""
+    return kiosks.list_kiosks(descendant_ids(office.id))
+
+
+@bp.get("/kiosks")
+def kiosks_page():
+    u = user()
+    code = request.args.get("office")
+    office = scope.office_in_scope(u, code) if code else scope.home_office(u)
+    return render_template("admin/kiosks.html", office=office, kiosks=_kiosks_in(office),
+                           offices=scope.offices_in_scope(u), kiosk_labels=KIOSK_LABELS,
+                           can_manage=scope.can(u, "manage_kiosks"), action=ActionForm())
+
+
+@bp.post("/kiosks/<int:kiosk_id>/revoke")
+def revoke_kiosk(kiosk_id: int):
+    u = user()
+    scope.require(u, "manage_kiosks")
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    visible = scope.visible_office_ids(u)
+    if not any(k.id == kiosk_id for k in kiosks.list_kiosks(visible)):
+        raise AppError("not_found", _("There is no such tablet."), status=404)
+    kiosks.revoke_kiosk(kiosk_id, actor=u.username)
+    flash(_("The tablet has been revoked."), "info")
+    return redirect(url_for("admin.kiosks_page", office=request.args.get("office") or None))
+
+
 def _register_api_and_cli(state) -> None:
     from admin import cli
     from admin.api import api_bp
@@ -360,3 +397,4 @@ def _register_api_and_cli(state) -> None:
 
 bp.record_once(_register_api_and_cli)
 bp.record_once(fragment_recorder(Path(__file__).parent / "openapi.json"))
+

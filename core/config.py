@@ -60,3 +60,16 @@ class Defaults:
     DB_CONNECT_TIMEOUT = 5
     DB_STATEMENT_TIMEOUT_MS = 30000
     DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60000
+    # kiosk tablets (kiosk/)
+    KIOSK_IDLE_SECONDS = 60  # default per kiosk: idle time before a partial questionnaire is reset
+    KIOSK_THANKS_SECONDS = 8  # how long the thank-you screen stays
+    KIOSK_MIN_SECONDS_BETWEEN = 5  # per-kiosk rate limit: one new submission per N s (0 = off)
+    KIOSK_CLOCK_WINDOW_DAYS = 7  # client submitted_at older than this: server time + "clock" flag
+    KIOSK_CLOCK_SKEW_SECONDS = 300  # client clocks may run this far ahead of the server
+    KIOSK_BURST_COUNT = 4  # this many identical answer patterns in a row from one kiosk...
+    KIOSK_BURST_WINDOW_SECONDS = 300  # ...within this time: held back (counted=False, "burst")
+    KIOSK_ACTIVATION_DAYS = 7  # an activation code expires after this many days
+    KIOSK_HEARTBEAT_SECONDS = 60
+    KIOSK_RETRY_SECONDS = 15  # the tablet retries its offline queue at least this often
+    KIOSK_MAX_BODY = 32 * 1024  # bytes; larger POST /api/v1/responses bodies get 413
+    KIOSK_NOJS_RESET_SECONDS = 900  # without JavaScript the kiosk form reloads after this

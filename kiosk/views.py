@@ -1,11 +1,165 @@
-"""Kiosk mode: the questionnaire on one-stop desk tablets."""
+"""Kiosk mode: the questionnaire on one-stop desk tablets.
 
-from flask import Blueprint, render_template
+The tablet is bound to a kiosk once, through a one-time activation link; the device
+credential then lives in a long-lived HttpOnly cookie scoped to ``/kiosk``. The kiosk page
+is one HTML document holding the whole questionnaire as a plain server-rendered form
+(it works without JavaScript) that ``static/kiosk/kiosk.js`` turns into one screen per
+dimension, submitted through ``POST /api/v1/responses`` with an offline queue.
+"""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+
+from flask import (
+    Blueprint,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.blueprints import BlueprintSetupState
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+
+from core.errors import AppError
+from core.extensions import csrf
+from core.i18n import locale_code
+from core.questionnaire import field_name, questionnaire_form
+from core.services import kiosks as kiosk_service
+from core.services.common import get_instrument
+from core.services.responses import ValidationFailed
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk", template_folder="templates",
                static_folder="static")
 
+COOKIE = "sipas_kiosk"
+COOKIE_MAX_AGE = 10 * 365 * 24 * 3600
+
+
+def _register_parts(state: BlueprintSetupState) -> None:
+    """The kiosk's JSON API (under /api/v1) and its CLI come with this blueprint."""
+    from kiosk import api
+    from kiosk.cli import kiosks_cli
+
+    state.app.register_blueprint(api.bp)
+    state.app.cli.add_command(kiosks_cli)
+
+
+bp.record_once(_register_parts)
+
+
+class ActivateForm(FlaskForm):
+    """Only the CSRF token: activating binds this browser to the kiosk."""
+
+
+def _no_store(resp):
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _device():
+    return kiosk_service.authenticate(request.cookies.get(COOKIE))
+
+
+def _not_activated():
+    return _no_store(make_response(render_template("kiosk/not_activated.html"), 403))
+
+
+def _render_kiosk(kiosk, form, *, status: int = 200, notice: str | None = None,
+                  submission_id: str | None = None):
+    cfg = current_app.config
+    instrument = form.instrument
+    steps = len(instrument.dimensions) + 1
+    resp = make_response(render_template(
+        "kiosk/kiosk.html", kiosk=kiosk, form=form, instrument=instrument,
+        locale=form.locale, steps=steps, notice=notice,
+        submission_id=submission_id or str(uuidlib.uuid4()),
+        credential=request.cookies.get(COOKIE),
+        criteria=[(c.code, field_name(c.code)) for c in instrument.criteria],
+        thanks_seconds=cfg["KIOSK_THANKS_SECONDS"],
+        heartbeat_seconds=cfg["KIOSK_HEARTBEAT_SECONDS"],
+        retry_seconds=cfg["KIOSK_RETRY_SECONDS"],
+        nojs_reset=cfg["KIOSK_NOJS_RESET_SECONDS"]), status)
+    return _no_store(resp)
+
 
 @bp.get("/")
 def index():
-    return render_template("kiosk/index.html")
+    kiosk = _device()
+    if kiosk is None:
+        return _not_activated()
+    instrument = get_instrument(current_app.config["DEFAULT_INSTRUMENT"])
+    return _render_kiosk(kiosk, questionnaire_form(instrument, locale_code()))
+
+
+@bp.post("/")
+@csrf.exempt  # the form checks its own token so that an expired one can be recovered from
+def submit():
+    """The no-JavaScript path: the whole questionnaire posted as one form."""
+    kiosk = _device()
+    if kiosk is None:
+        return _not_activated()
+    instrument = get_instrument(current_app.config["DEFAULT_INSTRUMENT"])
+    form = questionnaire_form(instrument, locale_code(), formdata=request.form)
+    submission_id = request.form.get("submission_id", "")
+    try:
+        submission_id = str(uuidlib.UUID(submission_id))
+    except ValueError:
+        submission_id = str(uuidlib.uuid4())
+    valid = form.validate()
+    if not valid and set(form.errors) == {"csrf_token"}:
+        # The page stayed open longer than the token lives: keep every answer, give a fresh
+        # token and ask once more to send. No error is shown to the citizen.
+        return _render_kiosk(kiosk, form, submission_id=submission_id,
+                             notice=_("Your answers are kept. Please press “Send” once more "
+                                      "to finish."))
+    if not valid:
+        return _render_kiosk(kiosk, form, status=400, submission_id=submission_id,
+                             notice=_("Some questions are not answered yet. Please choose a "
+                                      "rating, or “No answer”, for each question."))
+    payload = form.to_payload()
+    body = {"id": submission_id, "instrument": instrument.id, "answers": payload["answers"],
+            "comment": payload["comment"], "expectations": payload["expectations"]}
+    try:
+        kiosk_service.submit_from_kiosk(kiosk, body)
+    except kiosk_service.RateLimited:
+        return _render_kiosk(kiosk, form, status=429, submission_id=submission_id,
+                             notice=_("Please wait a few seconds, then press “Send” again."))
+    except ValidationFailed:
+        return _render_kiosk(kiosk, form, status=400, submission_id=submission_id,
+                             notice=_("Please rate at least one question before sending."))
+    return redirect(url_for("kiosk.thanks"), 303)
+
+
+@bp.get("/thanks")
+def thanks():
+    if _device() is None:
+        return _not_activated()
+    return _no_store(make_response(render_template("kiosk/thanks.html")))
+
+
+# The route argument is called ``token`` so that the access log writes the route pattern,
+# never the one-time code (LOG_REDACTED_ROUTE_ARGS).
+@bp.get("/activate/<token>")
+def activate(token: str):
+    """Confirmation page for a one-time activation link (a GET changes nothing, so link
+    previews cannot use up the code)."""
+    kiosk = kiosk_service.kiosk_for_activation(token)
+    return _no_store(make_response(render_template(
+        "kiosk/activate.html", kiosk=kiosk, form=ActivateForm())))
+
+
+@bp.post("/activate/<token>")
+def activate_post(token: str):
+    form = ActivateForm()
+    if not form.validate():
+        raise AppError("csrf", _("The page has expired. Please open the activation link "
+                                 "again."), status=400)
+    _info, credential = kiosk_service.activate_kiosk(token)
+    resp = redirect(url_for("kiosk.index"), 303)
+    resp.set_cookie(COOKIE, credential, max_age=COOKIE_MAX_AGE, path="/kiosk",
+                    httponly=True, samesite="Strict", secure=request.is_secure)
+    return resp

@@ -66,8 +66,13 @@ def world(app, offices, instrument) -> dict[str, Any]:
     stp_comment = make_responses(instrument, offices["STP"], month, 12, sat=4,
                                  comment="=HYPERLINK(\"http://evil\")", channel="qr")[0]
     db.session.commit()
+    from core.services.kiosks import add_kiosk
+
+    km_kiosk = add_kiosk(offices["BD-KM"], "Quầy 1", actor="test").kiosk.id
+    stp_kiosk = add_kiosk(offices["STP"], "Quầy 2", actor="test").kiosk.id
     return {"month": month, "users": users, "km_comment": km_comment,
-            "stp_comment": stp_comment, "offices": offices}
+            "stp_comment": stp_comment, "offices": offices, "km_kiosk": km_kiosk,
+            "stp_kiosk": stp_kiosk}
 
 
 def login(client, username: str, password: str | None = None, follow: bool = False):

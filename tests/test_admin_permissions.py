@@ -48,6 +48,11 @@ def _cases(w: dict) -> list[tuple[str, str, str, dict[str, int]]]:
             200)
         add("admin.export", "GET", f"/admin/exports/STP/{m}/{kind}.{fmt}", 200, 404, 200, 404)
     add("admin.export", "GET", f"/admin/exports/HN/{m}/criteria.csv", 200, 404, 404, 404)
+    kk, sk = w["km_kiosk"], w["stp_kiosk"]
+    add("admin.kiosks_page", "GET", "/admin/kiosks?office=BD-KM", 200, 200, 404, 200)
+    add("admin.kiosks_page", "GET", "/admin/kiosks?office=STP", 200, 404, 200, 404)
+    add("admin.revoke_kiosk", "POST", f"/admin/kiosks/{kk}/revoke", 302, 302, 404, 403)
+    add("admin.revoke_kiosk", "POST", f"/admin/kiosks/{sk}/revoke", 302, 404, 302, 403)
     add("admin.tokens", "GET", "/admin/tokens", 200, 200, 200, 200)
     add("admin.tokens", "POST", "/admin/tokens", 200, 200, 200, 200)
     add("admin.revoke_token", "POST", "/admin/tokens/{token_of_bd}/revoke", 302, 302, 404, 404)

@@ -1,7 +1,7 @@
 """accounts, targets, comment handling
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0002
 Create Date: 2026-11-28 07:15:09.045769
 
 """
@@ -13,7 +13,7 @@ import core.models.base  # noqa: F401 - custom column types
 
 # revision identifiers, used by Alembic.
 revision = '0004'
-down_revision = '0003'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,422 @@
+"""Kiosk tablets: registration, one-time activation, device credentials, heartbeats and
+submissions from a kiosk (rate limit, client clock window, burst flagging).
+
+Every function that changes data commits (or rolls back and re-raises) and records an audit
+event for registrations, activations and revocations. Nothing here ever returns a
+citizen's answers, per kiosk or otherwise.
+
+Public entry points used by other areas (e.g. the admin screens):
+
+* :func:`list_kiosks` ``(office_ids)`` -> list of :class:`KioskInfo`
+* :func:`revoke_kiosk` ``(kiosk_id, actor)`` -> :class:`KioskInfo`
+* :func:`add_kiosk` ``(office, name, ...)`` -> :class:`NewKiosk` (shows the activation code
+  once; :func:`activation_qr_svg` draws its link as a QR code)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid as uuidlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
+
+from core.errors import AppError
+from core.extensions import db
+from core.models import Kiosk, Office, Response
+from core.ratelimit import limiter
+from core.services.audit import record
+from core.services.common import registry
+from core.services.responses import (
+    CleanResponse,
+    ValidationFailed,
+    clean_response,
+    insert_response,
+)
+from core.timeutil import parse_timestamp, utcnow
+
+MIN_IDLE, MAX_IDLE = 2, 3600  # the CLI asks for at least 10 s; tests use 2 s
+MAX_NAME = 80
+CREDENTIAL_PREFIX = "sk_"
+
+
+_KIOSK = Kiosk.__table__
+_AUTH = (sa.select(Kiosk).options(joinedload(Kiosk.office))
+         .where(Kiosk.credential_hash == sa.bindparam("digest")))
+_EXISTING = sa.select(Response.id).where(Response.uuid == sa.bindparam("uid"))
+_BURST_FOR_UPDATE = (sa.select(_KIOSK.c.burst_digest, _KIOSK.c.burst_count,
+                               _KIOSK.c.burst_started_at)
+                     .where(_KIOSK.c.id == sa.bindparam("kid")).with_for_update())
+_AFTER_SUBMIT = (sa.update(_KIOSK).where(_KIOSK.c.id == sa.bindparam("kid"))
+                 .values(burst_digest=sa.bindparam("b_digest"),
+                         burst_count=sa.bindparam("b_count"),
+                         burst_started_at=sa.bindparam("b_started"),
+                         last_seen_at=sa.bindparam("seen")))
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class KioskInfo:
+    """What the admin side may see about a kiosk (no secrets, no answers)."""
+
+    id: int
+    office_id: int
+    office_code: str
+    office_name: str
+    name: str
+    status: str  # 'pending' (not activated yet), 'active' or 'revoked'
+    idle_seconds: int
+    created_at: datetime
+    activated_at: datetime | None
+    revoked_at: datetime | None
+    last_seen_at: datetime | None
+    pending_reported: int | None
+
+    @classmethod
+    def of(cls, kiosk: Kiosk) -> KioskInfo:
+        return cls(kiosk.id, kiosk.office_id, kiosk.office.code, kiosk.office.name, kiosk.name,
+                   kiosk.status, kiosk.idle_seconds, kiosk.created_at, kiosk.activated_at,
+                   kiosk.revoked_at, kiosk.last_seen_at, kiosk.pending_reported)
+
+
+@dataclass(frozen=True)
+class NewKiosk:
+    """A kiosk just registered, with the secret shown once: an activation code, or (for
+    integrators' scripts) a device credential."""
+
+    kiosk: KioskInfo
+    activation_code: str | None = None
+    credential: str | None = None
+
+
+def _check_name_and_idle(name: str, idle_seconds: int) -> str:
+    name = (name or "").strip()
+    errors = {}
+    if not name or len(name) > MAX_NAME:
+        errors["name"] = _("must be 1 to %(max)s characters", max=MAX_NAME)
+    if isinstance(idle_seconds, bool) or not isinstance(idle_seconds, int) \
+            or not MIN_IDLE <= idle_seconds <= MAX_IDLE:
+        errors["idle_seconds"] = _("must be a whole number of seconds from %(lo)s to %(hi)s",
+                                   lo=MIN_IDLE, hi=MAX_IDLE)
+    if errors:
+        raise ValidationFailed(errors, _("The kiosk settings are not valid."))
+    return name
+
+
+def add_kiosk(office: Office, name: str, *, idle_seconds: int | None = None,
+              with_credential: bool = False, actor: str = "system") -> NewKiosk:
+    """Register a kiosk for ``office`` and counter ``name``; commits.
+
+    Returns the one-time activation code (valid ``KIOSK_ACTIVATION_DAYS``), or with
+    ``with_credential`` an already-active device credential instead. Only digests of both are
+    stored. Raises ValidationFailed for a bad name or idle time, AppError 403 for an inactive
+    office.
+    """
+    idle = current_app.config["KIOSK_IDLE_SECONDS"] if idle_seconds is None else idle_seconds
+    name = _check_name_and_idle(name, idle)
+    if not office.active:
+        raise AppError("office_inactive",
+                       _("The office %(name)s is not collecting answers.", name=office.name),
+                       status=403)
+    now = utcnow()
+    kiosk = Kiosk(office_id=office.id, office=office, name=name, idle_seconds=idle,
+                  created_at=now)
+    code = credential = None
+    if with_credential:
+        credential = CREDENTIAL_PREFIX + secrets.token_urlsafe(32)
+        kiosk.credential_hash = _digest(credential)
+        kiosk.activated_at = now
+    else:
+        code = secrets.token_urlsafe(18)
+        kiosk.activation_hash = _digest(code)
+        kiosk.activation_expires_at = now + timedelta(
+            days=current_app.config["KIOSK_ACTIVATION_DAYS"])
+    try:
+        db.session.add(kiosk)
+        db.session.flush()
+        record("kiosk.add", actor=actor, office_id=office.id, target=f"kiosk:{kiosk.id}",
+               name=name, idle_seconds=idle, credential=with_credential)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return NewKiosk(KioskInfo.of(kiosk), code, credential)
+
+
+def activation_qr_svg(link: str) -> str:
+    """An SVG QR code (no external assets) of an activation ``link``, for an admin screen;
+    the link itself is ``url_for("kiosk.activate", token=code, _external=True)``."""
+    import qrcode
+    from qrcode.image.svg import SvgPathImage
+
+    image = qrcode.make(link, image_factory=SvgPathImage, border=2)
+    return image.to_string(encoding="unicode")
+
+
+def kiosk_for_activation(code: str) -> Kiosk:
+    """The kiosk an unused, unexpired activation code belongs to (nothing changes).
+
+    Raises AppError 410 when the code is unknown, used, expired or the kiosk revoked.
+    """
+    kiosk = db.session.scalar(sa.select(Kiosk).where(Kiosk.activation_hash == _digest(code)))
+    if kiosk is None or kiosk.revoked_at is not None or kiosk.activation_expires_at is None \
+            or kiosk.activation_expires_at < utcnow():
+        raise AppError("activation_invalid",
+                       _("This activation link has already been used or has expired. Ask the "
+                         "administrator for a new one."), status=410)
+    return kiosk
+
+
+def activate_kiosk(code: str, actor: str = "device") -> tuple[KioskInfo, str]:
+    """Use a one-time activation code: returns the kiosk and its new device credential;
+    the code cannot be used again. Commits. Raises AppError 410 like
+    :func:`kiosk_for_activation` (also when two devices race for the same code)."""
+    kiosk = kiosk_for_activation(code)
+    credential = CREDENTIAL_PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
+    try:
+        # Compare-and-set on the code digest: only one activation can win.
+        done = db.session.execute(
+            sa.update(Kiosk).where(Kiosk.id == kiosk.id,
+                                   Kiosk.activation_hash == _digest(code),
+                                   Kiosk.revoked_at.is_(None))
+            .values(activation_hash=None, activation_expires_at=None,
+                    credential_hash=_digest(credential), activated_at=now)
+            .execution_options(synchronize_session=False)).rowcount
+        if done != 1:
+            raise AppError("activation_invalid",
+                           _("This activation link has already been used or has expired. Ask "
+                             "the administrator for a new one."), status=410)
+        record("kiosk.activate", actor=actor, office_id=kiosk.office_id,
+               target=f"kiosk:{kiosk.id}")
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    db.session.refresh(kiosk)
+    return KioskInfo.of(kiosk), credential
+
+
+def revoke_kiosk(kiosk_id: int, actor: str) -> KioskInfo:
+    """Revoke a kiosk at once: its credential and any unused activation code stop working.
+    Revoking a revoked kiosk changes nothing. Commits. Raises AppError 404 for an unknown id.
+
+    The caller checks that ``actor`` may manage the kiosk's office.
+    """
+    kiosk = db.session.get(Kiosk, kiosk_id)
+    if kiosk is None:
+        raise AppError("not_found", _("No kiosk with number %(id)s.", id=kiosk_id), status=404)
+    if kiosk.revoked_at is None:
+        try:
+            kiosk.revoked_at = utcnow()
+            kiosk.activation_hash = None
+            kiosk.activation_expires_at = None
+            record("kiosk.revoke", actor=actor, office_id=kiosk.office_id,
+                   target=f"kiosk:{kiosk.id}")
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+    return KioskInfo.of(kiosk)
+
+
+def list_kiosks(office_ids: Iterable[int] | None = None) -> list[KioskInfo]:
+    """Kiosks of the given offices (all offices when ``office_ids`` is None), ordered by
+    office code then counter name. The caller decides which offices a user may see."""
+    stmt = sa.select(Kiosk).join(Kiosk.office).order_by(Office.code, Kiosk.name, Kiosk.id)
+    if office_ids is not None:
+        ids = list(office_ids)
+        if not ids:
+            return []
+        stmt = stmt.where(Kiosk.office_id.in_(ids))
+    return [KioskInfo.of(k) for k in db.session.scalars(stmt)]
+
+
+def authenticate(credential: str | None) -> Kiosk | None:
+    """The active kiosk holding ``credential``, or None (unknown, revoked, empty)."""
+    if not credential or len(credential) > 200:
+        return None
+    kiosk = db.session.scalar(_AUTH, {"digest": _digest(credential)})
+    if kiosk is None or kiosk.revoked_at is not None:
+        return None
+    return kiosk
+
+
+def heartbeat(kiosk: Kiosk, pending: Any) -> dict[str, Any]:
+    """Record that the kiosk is alive and how many submissions wait in its offline queue.
+    Commits. Returns the settings the tablet should use. Raises ValidationFailed when
+    ``pending`` is not a whole number from 0 to 100000."""
+    if pending is not None and (isinstance(pending, bool) or not isinstance(pending, int)
+                                or not 0 <= pending <= 100_000):
+        raise ValidationFailed({"pending": _("must be a whole number from 0 to 100000")})
+    kiosk.last_seen_at = utcnow()
+    if pending is not None:
+        kiosk.pending_reported = pending
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return {"idle_seconds": kiosk.idle_seconds,
+            "thanks_seconds": current_app.config["KIOSK_THANKS_SECONDS"],
+            "server_time": utcnow().isoformat().replace("+00:00", "Z")}
+
+
+# --- submissions --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SubmitResult:
+    uuid: str
+    created: bool
+    flags: tuple[str, ...] = ()
+
+
+class RateLimited(AppError):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("rate_limited", _("This kiosk is sending too fast. Please wait a "
+                                           "moment and try again."), status=429)
+        self.retry_after = retry_after
+
+
+def _parse_time(value: Any, name: str, errors: dict[str, str]) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        errors[name] = _("must be an ISO 8601 date and time, e.g. 2026-11-28T09:30:00+07:00")
+        return None
+    try:
+        return parse_timestamp(value)
+    except ValueError:
+        errors[name] = _("must be an ISO 8601 date and time, e.g. 2026-11-28T09:30:00+07:00")
+        return None
+
+
+def _in_window(moment: datetime, now: datetime) -> bool:
+    cfg = current_app.config
+    return (now - timedelta(days=cfg["KIOSK_CLOCK_WINDOW_DAYS"]) <= moment
+            <= now + timedelta(seconds=cfg["KIOSK_CLOCK_SKEW_SECONDS"]))
+
+
+@dataclass(frozen=True)
+class BurstState:
+    digest: str | None
+    count: int
+    started_at: datetime | None
+
+
+def _burst_next(state: BurstState, instrument_id: str, answers: str, at: datetime
+                ) -> tuple[BurstState, bool]:
+    """The kiosk's run of identical answer patterns after this submission, and whether this
+    submission makes the run a burst (``KIOSK_BURST_COUNT`` in a row within the burst
+    window). Patterns are compared through an HMAC keyed with the app secret."""
+    cfg = current_app.config
+    key = str(cfg["SECRET_KEY"]).encode("utf-8")
+    digest = hmac.new(key, f"{instrument_id}:{answers}".encode(), hashlib.sha256).hexdigest()
+    window = timedelta(seconds=cfg["KIOSK_BURST_WINDOW_SECONDS"])
+    if (state.digest == digest and state.started_at is not None
+            and abs(at - state.started_at) <= window):
+        new = BurstState(digest, state.count + 1, state.started_at)
+    else:
+        new = BurstState(digest, 1, at)
+    return new, new.count >= cfg["KIOSK_BURST_COUNT"] > 0
+
+
+def check_submission(body: Any
+                     ) -> tuple[str, CleanResponse, datetime | None, datetime | None]:
+    """Validate a JSON submission: returns (uuid, clean response, submitted_at, started_at).
+    Raises ValidationFailed naming every bad field (nothing is stored)."""
+    errors: dict[str, str] = {}
+    if not isinstance(body, Mapping):
+        raise ValidationFailed({"body": _("must be a JSON object")})
+    raw_id = body.get("id")
+    uid = None
+    try:
+        if not isinstance(raw_id, str):
+            raise ValueError
+        uid = str(uuidlib.UUID(raw_id))
+    except ValueError:
+        errors["id"] = _("must be a UUID chosen by the client, e.g. "
+                         "3f1c2a4e-8b9d-4c1e-9f00-1a2b3c4d5e6f")
+    instrument_id = body.get("instrument")
+    if not isinstance(instrument_id, str) or instrument_id not in registry():
+        errors["instrument"] = _("unknown instrument; known: %(ids)s",
+                                 ids=", ".join(registry().ids()))
+    if "answers" not in body:
+        errors["answers"] = _("is required: an object mapping criterion codes to scores")
+    submitted = _parse_time(body.get("submitted_at"), "submitted_at", errors)
+    started = _parse_time(body.get("started_at"), "started_at", errors)
+    if errors:
+        raise ValidationFailed(errors)
+    instrument = registry().get(instrument_id)
+    clean = clean_response(instrument, body["answers"], comment=body.get("comment"),
+                           expectations=body.get("expectations"),
+                           demographics=body.get("demographics"))
+    assert uid is not None
+    return uid, clean, submitted, started
+
+
+def submit_from_kiosk(kiosk: Kiosk, body: Any) -> SubmitResult:
+    """Store one questionnaire sent by ``kiosk`` (JSON body as in the API); commits.
+
+    * an ``id`` already stored: nothing changes, ``created`` is False (not rate limited);
+    * a ``submitted_at`` outside the window (future, or older than KIOSK_CLOCK_WINDOW_DAYS)
+      is replaced by the server time and the response flagged ``clock``;
+    * the ``KIOSK_BURST_COUNT``-th identical pattern in a row is stored uncounted, ``burst``.
+
+    Raises ValidationFailed (400), RateLimited (429) or AppError 403 (inactive office);
+    nothing is stored then.
+    """
+    uid, clean, submitted, started = check_submission(body)
+    if db.session.scalar(_EXISTING, {"uid": uid}) is not None:
+        db.session.rollback()
+        return SubmitResult(uid, False)
+    gap = current_app.config["KIOSK_MIN_SECONDS_BETWEEN"]
+    if gap and not limiter().hit("kiosk-submit", str(kiosk.id), f"1/{gap}second"):
+        db.session.rollback()
+        raise RateLimited(int(gap))
+
+    now = utcnow()
+    flags: list[str] = []
+    if submitted is not None and not _in_window(submitted, now):
+        flags.append("clock")
+        submitted = None
+    effective = min(submitted, now) if submitted else now
+    if started is not None and not (_in_window(started, now) and started <= effective):
+        started = None  # an implausible start time is auxiliary: dropped, not trusted
+    try:
+        conn = db.session.connection()
+        if conn.dialect.name == "sqlite":
+            # this whole request is one BEGIN IMMEDIATE transaction, begun before the kiosk
+            # was read: its burst state is current and no other writer can change it
+            state = BurstState(kiosk.burst_digest, kiosk.burst_count, kiosk.burst_started_at)
+        else:  # lock the kiosk row: concurrent submissions see each other's runs
+            row = conn.execute(_BURST_FOR_UPDATE, {"kid": kiosk.id}).one()
+            state = BurstState(*row)
+        state, burst = _burst_next(state, clean.instrument_id, clean.answers, effective)
+        if burst:
+            flags.append("burst")
+        _id, created = insert_response(clean, kiosk.office, "kiosk", uuid=uid,
+                                       submitted_at=effective, started_at=started,
+                                       counted=not burst, flags=",".join(flags) or None)
+        if not created:  # a concurrent replay of the same id won: leave everything as it was
+            db.session.rollback()
+            return SubmitResult(uid, False)
+        conn.execute(_AFTER_SUBMIT, {"kid": kiosk.id, "b_digest": state.digest,
+                                     "b_count": state.count, "b_started": state.started_at,
+                                     "seen": now})
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return SubmitResult(uid, True, tuple(flags))

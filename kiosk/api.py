@@ -1,0 +1,79 @@
+"""The kiosk JSON API under ``/api/v1``: submissions and heartbeats, authenticated by the
+kiosk's device credential (``Authorization: Bearer …``), CSRF-exempt (no cookies involved).
+
+Documented in ``kiosk/openapi.json``, served as part of ``/api/v1/openapi.json``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import gettext as _
+
+from core.api import fragment_recorder
+from core.errors import AppError, error_response
+from core.extensions import csrf
+from core.services import kiosks as kiosk_service
+
+bp = Blueprint("kiosk_api", __name__, url_prefix="/api/v1")
+bp.record_once(fragment_recorder(Path(__file__).parent / "openapi.json"))
+csrf.exempt(bp)
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _json_body():
+    """The request's JSON object. Raises AppError 401/413/415/400 (in that order)."""
+    kiosk = kiosk_service.authenticate(_bearer())
+    if kiosk is None:
+        raise AppError("unauthorized", _("A valid kiosk credential is required "
+                                         "(Authorization: Bearer …)."), status=401)
+    g.kiosk = kiosk
+    limit = current_app.config["KIOSK_MAX_BODY"]
+    request.max_content_length = limit
+    if request.content_length is not None and request.content_length > limit:
+        raise AppError("too_large", _("The request body is larger than %(n)s bytes.", n=limit),
+                       status=413)
+    if request.mimetype != "application/json":
+        raise AppError("unsupported_media_type",
+                       _("Send the body as JSON (Content-Type: application/json)."), status=415)
+    body = request.get_json(silent=True)
+    if body is None:
+        raise AppError("invalid_json", _("The body is not valid JSON."), status=400)
+    return kiosk, body
+
+
+@bp.after_request
+def _no_store(resp):
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.errorhandler(kiosk_service.RateLimited)
+def _rate_limited(exc: kiosk_service.RateLimited):
+    return error_response(429, exc.code, exc.message,
+                          headers={"Retry-After": str(max(1, exc.retry_after))})
+
+
+@bp.post("/responses")
+def post_response():
+    kiosk, body = _json_body()
+    kiosk_id = kiosk.id
+    result = kiosk_service.submit_from_kiosk(kiosk, body)
+    if result.created:
+        current_app.logger.info("kiosk %s stored response %s", kiosk_id, result.uuid)
+    return jsonify({"id": result.uuid, "created": result.created,
+                    "flags": list(result.flags)}), 201 if result.created else 200
+
+
+@bp.post("/kiosk/heartbeat")
+def post_heartbeat():
+    kiosk, body = _json_body()
+    if not isinstance(body, dict):
+        raise AppError("invalid", _("The body must be a JSON object."), status=400)
+    return jsonify(kiosk_service.heartbeat(kiosk, body.get("pending")))

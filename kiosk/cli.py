@@ -1,0 +1,109 @@
+"""``flask kiosks add|list|revoke``: kiosk tablets for the IT team. Exits non-zero on error."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+import click
+from flask import current_app, url_for
+from flask.cli import AppGroup
+
+from core.errors import AppError
+from core.services import kiosks as kiosk_service
+from core.services.offices import get_office
+
+kiosks_cli = AppGroup("kiosks", help="Kiosk tablets at one-stop desks.")
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Lỗi / Error: {message}", err=True)
+    sys.exit(1)
+
+
+def activation_link(code: str) -> str:
+    """The absolute activation URL, on ``PUBLIC_BASE_URL`` (default http://localhost:5000)."""
+    base = current_app.config.get("PUBLIC_BASE_URL") or "http://localhost:5000"
+    with current_app.test_request_context("/"):
+        return base.rstrip("/") + url_for("kiosk.activate", token=code)
+
+
+def _qr_text(data: str) -> str:
+    import qrcode
+
+    qr = qrcode.QRCode(border=2)
+    qr.add_data(data)
+    out = io.StringIO()
+    qr.print_ascii(out=out, invert=True)
+    return out.getvalue()
+
+
+@kiosks_cli.command("add")
+@click.argument("office_code")
+@click.argument("name")
+@click.option("--idle-seconds", type=click.IntRange(10, kiosk_service.MAX_IDLE),
+              default=None, help="Idle time before a partial questionnaire is reset "
+                                 "(default: KIOSK_IDLE_SECONDS, 60).")
+@click.option("--credential", "with_credential", is_flag=True,
+              help="Print an active device credential (alone on the last line) instead of an "
+                   "activation link, for integrators' scripts and tests.")
+@click.option("--qr", is_flag=True, help="Also print the activation link as a QR code.")
+def kiosks_add(office_code: str, name: str, idle_seconds: int | None, with_credential: bool,
+               qr: bool) -> None:
+    """Register a kiosk for OFFICE_CODE at counter NAME (e.g. "Quầy 3")."""
+    try:
+        new = kiosk_service.add_kiosk(get_office(office_code), name, idle_seconds=idle_seconds,
+                                      with_credential=with_credential, actor="cli")
+    except AppError as exc:
+        details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+        _fail(exc.message + (f" ({details})" if details else ""))
+    k = new.kiosk
+    click.echo(f"Kiosk {k.id}: {k.office_code} {k.office_name} / {k.name} "
+               f"(idle {k.idle_seconds} s)")
+    if new.credential:
+        click.echo("Device credential (shown once; send as 'Authorization: Bearer …'):")
+        click.echo(new.credential)
+        return
+    assert new.activation_code
+    link = activation_link(new.activation_code)
+    days = current_app.config["KIOSK_ACTIVATION_DAYS"]
+    click.echo(f"Open this link once on the tablet within {days} day(s) to activate it:")
+    if qr:
+        click.echo(_qr_text(link), nl=False)
+    click.echo(link)
+
+
+@kiosks_cli.command("list")
+@click.option("--office", "office_code", default=None, help="Only this office and below.")
+def kiosks_list(office_code: str | None) -> None:
+    """List kiosks: id, office, counter, status, last seen, pending queue reported."""
+    from core.services.offices import descendant_ids
+
+    office_ids = None
+    if office_code:
+        try:
+            office_ids = descendant_ids(get_office(office_code).id)
+        except AppError as exc:
+            _fail(exc.message)
+    rows = kiosk_service.list_kiosks(office_ids)
+    if not rows:
+        click.echo("No kiosks.")
+        return
+    click.echo("id\toffice\tcounter\tstatus\tlast_seen\tpending")
+    for k in rows:
+        seen = k.last_seen_at.isoformat(timespec="seconds") if k.last_seen_at else "-"
+        pending = "-" if k.pending_reported is None else str(k.pending_reported)
+        click.echo(f"{k.id}\t{k.office_code}\t{k.name}\t{k.status}\t{seen}\t{pending}")
+
+
+@kiosks_cli.command("revoke")
+@click.argument("kiosk_id", type=int)
+def kiosks_revoke(kiosk_id: int) -> None:
+    """Revoke kiosk KIOSK_ID at once: it can no longer submit."""
+    try:
+        k = kiosk_service.revoke_kiosk(kiosk_id, actor="cli")
+    except AppError as exc:
+        _fail(exc.message)
+    assert k.revoked_at is not None
+    click.echo(f"Kiosk {k.id} ({k.office_code} / {k.name}) revoked at "
+               f"{k.revoked_at.isoformat(timespec='seconds')}; it can no longer submit.")

@@ -1,0 +1,319 @@
+/* SIPAS kiosk: turns the server-rendered questionnaire form into one screen per dimension,
+ * sends answers through POST /api/v1/responses and keeps an offline queue in localStorage.
+ *
+ * - A submission is written to the queue BEFORE it is sent and removed only after the server
+ *   answered 200/201, so nothing is lost when the network or the server is down; re-sending
+ *   is idempotent (the client-chosen UUID), so nothing is counted twice.
+ * - Idle for data-idle-seconds on any screen but the start: everything is cleared.
+ * - The page never needs its CSRF token or session: the API is authenticated by the device
+ *   credential, so a page left open for days keeps working.
+ * Vanilla JS, no dependencies; every text shown comes from the HTML (translated there).
+ */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("kiosk");
+  var form = document.getElementById("k-form");
+  if (!root || !form || !window.JSON || !window.localStorage) { return; }
+
+  var QUEUE_KEY = "sipas.kiosk.queue.v1";
+  var REJECTED_KEY = "sipas.kiosk.rejected.v1";
+  var cfg = root.dataset;
+  var idleMs = Number(cfg.idleSeconds) * 1000;
+  var thanksMs = Number(cfg.thanksSeconds) * 1000;
+  var retryMs = Math.max(1, Number(cfg.retrySeconds)) * 1000;
+  var heartbeatMs = Math.max(5, Number(cfg.heartbeatSeconds)) * 1000;
+
+  var criteria = cfg.criteria.split(" ").map(function (pair) {
+    var i = pair.indexOf("=");
+    return { code: pair.slice(0, i), name: pair.slice(i + 1) };
+  });
+  var areas = cfg.expectations ? cfg.expectations.split(" ") : [];
+
+  var start = document.getElementById("k-start");
+  var steps = Array.prototype.slice.call(form.querySelectorAll(".k-step"));
+  var thanks = document.getElementById("k-thanks");
+  var screens = [start].concat(steps);
+  var msg = document.getElementById("k-msg");
+  var pendingBox = document.getElementById("k-pending");
+  var pendingN = document.getElementById("k-pending-n");
+  var notice = document.getElementById("k-notice");
+  if (notice) { notice.parentNode.removeChild(notice); }
+
+  var current = 0;         // index in screens; -1 = thank-you screen
+  var startedAt = null;
+  var lastActivity = Date.now();
+  var thanksTimer = null;
+  var revoked = false;
+
+  document.documentElement.classList.add("js");
+
+  // --- screens ---------------------------------------------------------------------------
+  function show(index) {
+    var target = index < 0 ? thanks : screens[index];
+    screens.concat([thanks]).forEach(function (s) { s.classList.toggle("k-active", s === target); });
+    current = index;
+    root.dataset.screen = index < 0 ? "thanks" : (index === 0 ? "start" : "step");
+    root.dataset.last = index === screens.length - 1 ? "1" : "0";
+    setMessage("");
+    window.scrollTo(0, 0);
+    var heading = target.querySelector("h1, h2");
+    if (heading && index !== 0) { heading.focus({ preventScroll: true }); }
+  }
+
+  function setMessage(text) { msg.textContent = text; }
+
+  function clearAnswers() {
+    Array.prototype.forEach.call(form.querySelectorAll("input[type=radio]"), function (r) {
+      r.checked = false;
+    });
+    Array.prototype.forEach.call(form.querySelectorAll("textarea"), function (t) { t.value = ""; });
+    Array.prototype.forEach.call(form.querySelectorAll(".k-missing"), function (f) {
+      f.classList.remove("k-missing");
+    });
+    startedAt = null;
+  }
+
+  function reset() {
+    if (thanksTimer) { clearTimeout(thanksTimer); thanksTimer = null; }
+    clearAnswers();
+    show(0);
+    if (revoked) { reloadIfReachable(); }
+  }
+
+  // The server said this kiosk is revoked: show its explanation page, but only reload when
+  // the server answers (a reload while offline would leave a browser error page).
+  function reloadIfReachable() {
+    fetch(window.location.href, { cache: "no-store", credentials: "same-origin" })
+      .then(function (r) { if (r.status === 200 || r.status === 403) { window.location.reload(); } },
+            function () {});
+  }
+
+  function checkedValue(name) {
+    var el = form.querySelector("input[name='" + name + "']:checked");
+    return el ? el.value : null;
+  }
+
+  function missingOnScreen(screen) {
+    return Array.prototype.filter.call(screen.querySelectorAll("fieldset.question"), function (fs) {
+      var radios = fs.querySelectorAll("input[type=radio]");
+      if (!radios.length || fs.closest(".k-extras")) { return false; }
+      return !fs.querySelector("input[type=radio]:checked");
+    });
+  }
+
+  function next() {
+    var missing = missingOnScreen(screens[current]);
+    screens[current].querySelectorAll(".k-missing").forEach(function (f) {
+      f.classList.remove("k-missing");
+    });
+    if (missing.length) {
+      missing.forEach(function (f) { f.classList.add("k-missing"); });
+      setMessage(msg.dataset.missing);
+      missing[0].scrollIntoView({ block: "center" });
+      missing[0].querySelector("input").focus({ preventScroll: true });
+      return;
+    }
+    show(current + 1);
+  }
+
+  function back() {
+    if (current <= 1) { reset(); } else { show(current - 1); }
+  }
+
+  form.addEventListener("change", function (ev) {
+    var fs = ev.target.closest && ev.target.closest("fieldset.k-missing");
+    if (fs) { fs.classList.remove("k-missing"); }
+    if (!msg.textContent) { return; }
+    if (!missingOnScreen(screens[current]).length) { setMessage(""); }
+  });
+
+  document.getElementById("k-begin").addEventListener("click", function (ev) {
+    ev.preventDefault();
+    clearAnswers();
+    startedAt = new Date();
+    show(1);
+  });
+  document.getElementById("k-next").addEventListener("click", next);
+  document.getElementById("k-back").addEventListener("click", back);
+  document.getElementById("k-done").addEventListener("click", reset);
+
+  // --- submit ----------------------------------------------------------------------------
+  function uuid4() {
+    var b = new Uint8Array(16);
+    window.crypto.getRandomValues(b);  // works on plain-http LANs, unlike randomUUID()
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); });
+    return h.slice(0, 4).join("") + "-" + h.slice(4, 6).join("") + "-" + h.slice(6, 8).join("") +
+      "-" + h.slice(8, 10).join("") + "-" + h.slice(10).join("");
+  }
+
+  function collect() {
+    var answers = {};
+    var any = false;
+    criteria.forEach(function (c) {
+      var v = checkedValue(c.name);
+      answers[c.code] = v && v !== "0" ? Number(v) : null;
+      if (answers[c.code] !== null) { any = true; }
+    });
+    var expectations = {};
+    areas.forEach(function (a) {
+      var v = checkedValue("e_" + a);
+      if (v) { expectations[a] = Number(v); }
+    });
+    var comment = (form.querySelector("textarea[name=comment]") || {}).value || "";
+    if (!any) { return null; }
+    return {
+      id: uuid4(),
+      instrument: cfg.instrument,
+      answers: answers,
+      comment: comment.trim() || null,
+      expectations: Object.keys(expectations).length ? expectations : null,
+      started_at: startedAt ? startedAt.toISOString() : null,
+      submitted_at: new Date().toISOString()
+    };
+  }
+
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var payload = collect();
+    // Nothing rated at all (every answer "No answer"): nothing to store, but the citizen
+    // is thanked all the same.
+    if (payload) { enqueue(payload); }
+    clearAnswers();
+    show(-1);
+    thanksTimer = setTimeout(reset, thanksMs);
+    flushSoon();
+  });
+
+  // --- idle reset ------------------------------------------------------------------------
+  // A warning first (WCAG 2.2.1: at least 20 s, or half the idle time when it is shorter,
+  // to carry on with a single touch), then everything the citizen entered is cleared.
+  var idleBox = document.getElementById("k-idle");
+  ["pointerdown", "keydown", "input", "touchstart", "wheel"].forEach(function (type) {
+    document.addEventListener(type, function () {
+      lastActivity = Date.now();
+      idleBox.hidden = true;
+    }, { passive: true, capture: true });
+  });
+  setInterval(function () {
+    var idle = Date.now() - lastActivity;
+    if (current <= 0) { idleBox.hidden = true; return; }
+    if (idle >= idleMs) { idleBox.hidden = true; reset(); return; }
+    var warnAt = idleMs - Math.min(20000, idleMs / 2);
+    if (idle >= warnAt && idleBox.hidden) { idleBox.hidden = false; }
+  }, 250);
+
+  // --- offline queue ---------------------------------------------------------------------
+  function load(key) {
+    try { return JSON.parse(localStorage.getItem(key) || "[]"); } catch (e) { return []; }
+  }
+  function save(key, items) { localStorage.setItem(key, JSON.stringify(items)); }
+
+  function enqueue(payload) {
+    var q = load(QUEUE_KEY);
+    q.push({ payload: payload, credential: cfg.credential, tries: 0, notBefore: 0 });
+    save(QUEUE_KEY, q);
+    updatePending();
+  }
+
+  function updatePending() {
+    var n = load(QUEUE_KEY).length;
+    pendingN.textContent = String(n);
+    pendingBox.hidden = n === 0;
+  }
+
+  function drop(id, rejectedWith) {
+    var q = load(QUEUE_KEY).filter(function (item) { return item.payload.id !== id; });
+    save(QUEUE_KEY, q);
+    if (rejectedWith) {  // kept for staff to inspect, never re-sent (it can never succeed)
+      var r = load(REJECTED_KEY);
+      r.push({ id: id, status: rejectedWith, at: new Date().toISOString() });
+      save(REJECTED_KEY, r.slice(-50));
+    }
+    updatePending();
+  }
+
+  function delay(id, ms) {
+    var q = load(QUEUE_KEY);
+    q.forEach(function (item) {
+      if (item.payload.id === id) { item.tries += 1; item.notBefore = Date.now() + ms; }
+    });
+    save(QUEUE_KEY, q);
+  }
+
+  function request(url, body, credential) {
+    return fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json",
+                 "Authorization": "Bearer " + (credential || cfg.credential) },
+      body: JSON.stringify(body),
+      credentials: "omit",
+      cache: "no-store"
+    });
+  }
+
+  var flushing = false;
+  var flushTimer = null;
+
+  function flushSoon() {
+    if (flushTimer) { clearTimeout(flushTimer); }
+    flushTimer = setTimeout(flush, 50);
+  }
+
+  function flush() {
+    flushTimer = null;
+    if (flushing) { return; }
+    var item = load(QUEUE_KEY).filter(function (i) { return i.notBefore <= Date.now(); })[0];
+    if (!item) { return; }
+    flushing = true;
+    var id = item.payload.id;
+    var backoff = Math.min(60000, 1000 * Math.pow(2, item.tries));
+    request(cfg.api, item.payload, item.credential).then(function (resp) {
+      flushing = false;
+      if (resp.status === 200 || resp.status === 201) {
+        drop(id);
+        flushSoon();
+      } else if (resp.status === 429) {
+        delay(id, 1000 * Number(resp.headers.get("Retry-After") || 5));
+        setTimeout(flush, 1000 * Number(resp.headers.get("Retry-After") || 5) + 50);
+      } else if (resp.status === 401) {
+        revoked = true;  // kept: nothing is thrown away; the page shows why at the next reset
+        delay(id, 60000);
+      } else if (resp.status === 400 || resp.status === 413 || resp.status === 415) {
+        drop(id, resp.status);
+        flushSoon();
+      } else {
+        delay(id, backoff);
+      }
+    }, function () {  // network down or server unreachable: try again later
+      flushing = false;
+      delay(id, Math.min(backoff, retryMs));
+    });
+  }
+
+  setInterval(flush, retryMs);
+  window.addEventListener("online", flushSoon);
+
+  // --- heartbeat -------------------------------------------------------------------------
+  function heartbeat() {
+    request(cfg.heartbeat, { pending: load(QUEUE_KEY).length }).then(function (resp) {
+      if (resp.status === 401) {
+        revoked = true;
+        if (current === 0) { reloadIfReachable(); }
+        return null;
+      }
+      return resp.ok ? resp.json() : null;
+    }).then(function (data) {
+      if (data && data.idle_seconds) { idleMs = data.idle_seconds * 1000; }
+      if (data && data.thanks_seconds) { thanksMs = data.thanks_seconds * 1000; }
+    }, function () { /* offline: the next beat will tell */ });
+  }
+  setInterval(heartbeat, heartbeatMs);
+
+  show(0);
+  updatePending();
+  flushSoon();
+  heartbeat();
+})();
