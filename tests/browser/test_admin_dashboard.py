@@ -24,6 +24,9 @@ def _setup(app) -> None:
     create_user("truong.bd", "head", "BD", PASSWORD, actor="test", must_change=False)
     create_user("moi.vao", "viewer", "BD-KM", PASSWORD, actor="test", must_change=True)
     create_user("so.noi.vu", "admin", None, PASSWORD, actor="test", must_change=False)
+    from core.services.kiosks import add_kiosk
+
+    add_kiosk(get_office("BD-KM"), "Quầy số 1", actor="test")
     with DEFAULT_FILE.open(encoding="utf-8") as f:
         import_targets(f, get_office("HN"), get_instrument("hanoi-2022"), actor="test")
 
@@ -110,6 +113,7 @@ def test_every_admin_page_is_accessible(live_app_factory, page):
                           ("/admin/targets?office=HN&year=2022", "Chỉ tiêu"),
                           ("/admin/audit", "Nhật ký hệ thống"),
                           ("/admin/tokens", "Mã truy cập API cá nhân"),
+                          ("/admin/kiosks?office=BD", "Máy tính bảng tại quầy"),
                           ("/admin/password", "Đổi mật khẩu")):
         page.goto(server.url + path)
         assert heading in page.locator("h1").inner_text(), path
