@@ -10,6 +10,7 @@ so a printer never has to resample them. Pure functions: no Flask, no database.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from xml.sax.saxutils import escape
 
@@ -70,21 +71,26 @@ def qr_png(data: str, caption: str | None = None, level: str = "Q", box_size: in
     return out.getvalue()
 
 
-def qr_svg(data: str, caption: str | None = None, level: str = "Q") -> bytes:
-    """A scalable SVG of the QR code (one path; 1 unit = 1 module) with ``caption`` under it."""
-    matrix = qr_matrix(data, level)
-    n = len(matrix)
-    parts = []
+def dark_runs(matrix: Sequence[Sequence[bool]]) -> Iterator[tuple[int, int, int]]:
+    """(row, first column, length) of every horizontal run of dark modules, so that a
+    vector drawing needs one rectangle per run instead of one per module."""
     for y, row in enumerate(matrix):
-        x = 0
+        x, n = 0, len(row)
         while x < n:
             if row[x]:
                 start = x
                 while x < n and row[x]:
                     x += 1
-                parts.append(f"M{start} {y}h{x - start}v1h{start - x}z")
+                yield y, start, x - start
             else:
                 x += 1
+
+
+def qr_svg(data: str, caption: str | None = None, level: str = "Q") -> bytes:
+    """A scalable SVG of the QR code (one path; 1 unit = 1 module) with ``caption`` under it."""
+    matrix = qr_matrix(data, level)
+    n = len(matrix)
+    parts = [f"M{x} {y}h{length}v1h{-length}z" for y, x, length in dark_runs(matrix)]
     height = n + (3 if caption else 0)
     text = ""
     if caption:

@@ -18,7 +18,7 @@ from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
 from core.pdf_fonts import register_fonts
-from core.services.qrcodes import qr_matrix
+from core.services.qrcodes import dark_runs, qr_matrix
 
 PAGE_SIZES = {"A4": A4, "A5": A5}
 
@@ -41,17 +41,9 @@ def draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float,
     # between rows (seams make a code hard to read on screen and on some printers)
     eps = cell * 0.03
     path = canvas.beginPath()
-    for row_index, row in enumerate(matrix):
+    for row_index, start, length in dark_runs(matrix):
         top = y + size - (row_index + 1) * cell
-        col = 0
-        while col < n:
-            if row[col]:
-                start = col
-                while col < n and row[col]:
-                    col += 1
-                path.rect(x + start * cell, top - eps, (col - start) * cell + eps, cell + eps)
-            else:
-                col += 1
+        path.rect(x + start * cell, top - eps, length * cell + eps, cell + eps)
     canvas.saveState()
     canvas.setFillColorRGB(0, 0, 0)
     canvas.drawPath(path, fill=1, stroke=0)
