@@ -113,10 +113,47 @@ def _upsert_statement(session: Session, kind: str) -> Any:
 
 
 def add_to_tallies(session: Session, rows: Iterable[TallyRow]) -> None:
+    rows = list(rows)
+    if len(rows) == 1:  # one response (every live submission): no accumulator needed
+        _add_one(session, rows[0])
+        return
     acc = TallyAccumulator()
     for row in rows:
         acc.add(row)
     acc.write(session)
+
+
+_ONE_HOT: dict[str, tuple[tuple[int, str, dict[str, dict[str, int]]], ...]] = {}
+
+
+def _one_hot(instrument_id: str) -> tuple[tuple[int, str, dict[str, dict[str, int]]], ...]:
+    """Per instrument, built once: for each criterion in code order (the lock order
+    :meth:`TallyAccumulator.write` uses), its position in the packed answers and, for each
+    answer character, the counts one response adds (``{"n4": 1, "n1": 0, ...}``)."""
+    plan = _ONE_HOT.get(instrument_id)
+    if plan is None:
+        codes = registry().get(instrument_id).criterion_codes
+        counts = {ch: {c: int(i == slot) for i, c in enumerate(COUNT_COLUMNS)}
+                  for ch, slot in TallyAccumulator._SLOT.items()}
+        plan = _ONE_HOT[instrument_id] = tuple(
+            (pos, code, counts) for code, pos in sorted((c, p) for p, c in enumerate(codes)))
+    return plan
+
+
+def _add_one(session: Session, row: TallyRow) -> None:
+    """What :class:`TallyAccumulator` writes for a single response, without summing."""
+    plan = _one_hot(row.instrument_id)
+    if len(row.answers) != len(plan):
+        raise ValueError(f"answers of length {len(row.answers)} do not fit "
+                         f"instrument {row.instrument_id}")
+    key = {"office_id": row.office_id, "month": row.month, "instrument_id": row.instrument_id}
+    answers = row.answers
+    crit_rows = [{**key, "criterion": code, **counts[answers[pos]]}
+                 for pos, code, counts in plan]
+    conn = session.connection()
+    conn.execute(_upsert_statement(session, "tally"), crit_rows)
+    conn.execute(_upsert_statement(session, "channel"),
+                 [{**key, "channel": row.channel, "responses": 1}])
 
 
 def _snapshot(session: Session) -> set[tuple]:
