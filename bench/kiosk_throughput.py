@@ -4,6 +4,9 @@ in the same run with the same load generator; plus the kiosk start page's total 
 
     .venv/bin/python bench/kiosk_throughput.py [--seconds 10] [--clients 8]
 
+Besides req/s it prints the gunicorn workers' CPU time per request (from /proc), which
+stays meaningful on a machine busy with other work, where req/s ratios swing.
+
 Loopback only, bounded in time (about 2 x seconds + 15 s). Each phase gets a fresh SQLite
 database (WAL, synchronous=NORMAL, as the app configures it). The per-kiosk rate limit is
 switched off (KIOSK_MIN_SECONDS_BETWEEN=0): one load-generator client plays one kiosk sending
@@ -193,6 +196,29 @@ def run_load(port: int, path: str, credentials: list[str], seconds: float, clien
             "mean_ms": 1000 * stats["latency_total"] / done if done else 0.0}
 
 
+def server_cpu_seconds(master_pid: int) -> float:
+    """CPU time (user + system) of a gunicorn server: its live workers plus the workers it
+    has already reaped (recycled). Linux /proc only; 0.0 elsewhere. Unlike req/s, it does
+    not depend on what else the machine is running."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def times(pid: int, children: bool) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        # fields[11:15] = utime, stime, cutime, cstime (after the state field)
+        own = int(fields[11]) + int(fields[12])
+        return (own + (int(fields[13]) + int(fields[14]) if children else 0)) / tick
+
+    try:
+        kids = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    reaped = times(master_pid, True) - times(master_pid, False)
+    return reaped + sum(times(int(k), False) for k in kids)
+
+
 def count_rows(db_path: Path) -> int:
     with sqlite3.connect(db_path) as conn:
         return conn.execute("SELECT count(*) FROM response").fetchone()[0]
@@ -252,12 +278,15 @@ def main() -> None:
             # both servers stay up; the phases alternate in short rounds so that a noisy
             # machine affects both sides alike
             totals = {name: {"ok": 0, "errors": 0, "seconds": 0.0, "lat": 0.0,
-                             "start_rows": count_rows(servers[name][4])} for name, *_ in phases}
+                             "cpu": 0.0, "start_rows": count_rows(servers[name][4])}
+                      for name, *_ in phases}
             for _round in range(args.rounds):
                 for name, *_ in phases:
-                    _proc, port, path, creds, _db = servers[name]
+                    proc, port, path, creds, _db = servers[name]
+                    cpu0 = server_cpu_seconds(proc.pid)
                     r = run_load(port, path, creds, args.seconds / args.rounds, args.clients)
                     t = totals[name]
+                    t["cpu"] += server_cpu_seconds(proc.pid) - cpu0
                     t["ok"] += r["ok"]
                     t["errors"] += r["errors"]
                     t["seconds"] += r["seconds"]
@@ -269,6 +298,7 @@ def main() -> None:
                 results[name] = {"ok": t["ok"], "errors": t["errors"], "seconds": t["seconds"],
                                  "rps": t["ok"] / t["seconds"],
                                  "mean_ms": t["lat"] / done if done else 0.0,
+                                 "cpu_ms": 1000 * t["cpu"] / done if done else 0.0,
                                  "stored": count_rows(servers[name][4]) - t["start_rows"]}
             _proc, port, _path, creds, _db = servers["kiosk API"]
             results["kiosk API"]["page"] = start_page_bytes(port, creds[0])
@@ -282,9 +312,14 @@ def main() -> None:
           "alternating rounds")
     for name, r in results.items():
         print(f"  {name:<10} {r['rps']:8.1f} req/s  {r['ok']:6d} 2xx  {r['errors']} errors  "
-              f"stored rows {r['stored']}  mean latency {r['mean_ms']:.1f} ms")
+              f"stored rows {r['stored']}  mean latency {r['mean_ms']:.1f} ms  "
+              f"server CPU {r['cpu_ms']:.2f} ms/request")
     print(f"  ratio kiosk API / baseline: {100 * api['rps'] / base['rps']:.1f} % "
           f"(target >= 50 %)")
+    if base["cpu_ms"] and api["cpu_ms"]:
+        print(f"  CPU-time ratio baseline / kiosk API per request: "
+              f"{100 * base['cpu_ms'] / api['cpu_ms']:.1f} % (the same comparison, insensitive "
+              "to other load on the machine)")
     ok = all(r["errors"] == 0 and r["stored"] == r["ok"] for r in results.values())
     print(f"  0 errors and stored rows = 2xx replies: {'yes' if ok else 'NO'}")
     page = api["page"]

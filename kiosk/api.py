@@ -27,9 +27,9 @@ def _bearer() -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def _json_body():
+def _json_body(authenticate=kiosk_service.authenticate):
     """The request's JSON object. Raises AppError 401/413/415/400 (in that order)."""
-    kiosk = kiosk_service.authenticate(_bearer())
+    kiosk = authenticate(_bearer())
     if kiosk is None:
         raise AppError("unauthorized", _("A valid kiosk credential is required "
                                          "(Authorization: Bearer …)."), status=401)
@@ -62,7 +62,7 @@ def _rate_limited(exc: kiosk_service.RateLimited):
 
 @bp.post("/responses")
 def post_response():
-    kiosk, body = _json_body()
+    kiosk, body = _json_body(kiosk_service.authenticate_device)
     kiosk_id = kiosk.id
     result = kiosk_service.submit_from_kiosk(kiosk, body)
     if result.created:

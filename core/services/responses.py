@@ -10,12 +10,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.dialects import postgresql, sqlite
 
 from core.errors import AppError
 from core.extensions import db
 from core.instrument import Instrument
 from core.models import CHANNELS, Office, Response
-from core.services.common import upsert
 from core.services.tallies import TallyRow, add_to_tallies
 from core.timeutil import month_of, utcnow
 
@@ -128,6 +128,27 @@ def clean_response(instrument: Instrument, answers: Any, *, comment: Any = None,
                          clean_procedure, clean_exp, clean_demo)
 
 
+_INSERTS: dict[str, Any] = {}
+_ID_BY_UUID = sa.select(Response.__table__.c.id).where(
+    Response.__table__.c.uuid == sa.bindparam("uid"))
+
+
+def _insert_statement(dialect: str) -> Any:
+    """The idempotent Core insert (ON CONFLICT (uuid) DO NOTHING RETURNING id), built once
+    per dialect; its values come as execution parameters, so SQLAlchemy's compiled cache
+    serves every call (building an ORM ``.values(...)`` statement per response cost more
+    than executing it)."""
+    stmt = _INSERTS.get(dialect)
+    if stmt is None:
+        table = Response.__table__
+        if dialect not in ("postgresql", "sqlite"):
+            raise RuntimeError(f"unsupported database {dialect}")
+        ins = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+        stmt = _INSERTS[dialect] = (ins.on_conflict_do_nothing(index_elements=["uuid"])
+                                    .returning(table.c.id))
+    return stmt
+
+
 def insert_response(response: CleanResponse, office: Office, channel: str, *,
                     uuid: str | None = None, submitted_at: datetime | None = None,
                     started_at: datetime | None = None, counted: bool = True,
@@ -153,11 +174,10 @@ def insert_response(response: CleanResponse, office: Office, channel: str, *,
                   comment=response.comment, procedure=response.procedure,
                   expectations=response.expectations, demographics=response.demographics,
                   counted=counted, flags=flags, **response.extra)
-    stmt = (upsert(db.session, Response).values(**values)
-            .on_conflict_do_nothing(index_elements=["uuid"]).returning(Response.id))
-    new_id = db.session.execute(stmt).scalar()
+    conn = db.session.connection()
+    new_id = conn.execute(_insert_statement(conn.dialect.name), values).scalar()
     if new_id is None:
-        existing = db.session.scalar(sa.select(Response.id).where(Response.uuid == uid))
+        existing = conn.execute(_ID_BY_UUID, {"uid": uid}).scalar()
         assert existing is not None
         return existing, False
     if counted:
