@@ -153,6 +153,7 @@ class LoadResult:
     dropped: int = 0                                       # connection errors
     latencies: list[float] = field(default_factory=list)   # acknowledged kiosk posts, s
     errors: list[str] = field(default_factory=list)        # unexpected answers
+    timeline: list[tuple[float, int | None]] = field(default_factory=list)  # (s, status)
     duration: float = 0.0
 
     @property
@@ -178,6 +179,7 @@ def run_load(servers: Sequence[GunicornServer], seeded: Seeded, *, clients: int,
 
     def note(status: int | None) -> None:
         with lock:
+            result.timeline.append((time.monotonic() - start, status))
             if status is None:
                 result.dropped += 1
             else:
