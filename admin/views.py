@@ -1,11 +1,400 @@
 """Monthly results for office heads and city administrators."""
 
-from flask import Blueprint, render_template
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_user, logout_user
+
+from admin import charts
+from admin.auth import guard, init_login, no_store, safe_next, user
+from admin.forms import (
+    CHANNEL_LABELS,
+    ROLE_LABELS,
+    STATUS_LABELS,
+    ActionForm,
+    CommentForm,
+    LoginForm,
+    PasswordForm,
+    TokenForm,
+    UserForm,
+)
+from core.api import fragment_recorder
+from core.errors import AppError
+from core.extensions import db
+from core.models import COMMENT_STATUSES, User
+from core.services import accounts, exports, feedback, kiosks, scope, targets
+from core.services.audit import record
+from core.services.auditlog import recent_events
+from core.services.common import get_instrument
+from core.services.dashboard import CHILD_SORTS, build_dashboard
+from core.services.offices import descendant_ids
+from core.services.reports import check_month
+from core.timeutil import last_complete_month
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates",
                static_folder="static")
+bp.record_once(init_login)
+bp.before_request(guard)
+bp.after_request(no_store)
 
+
+def _vtime(value) -> str:
+    """Date and time (Vietnam) for staff-facing logs: dd/MM/yyyy HH:mm."""
+    from core.timeutil import VN_TZ
+
+    return "—" if value is None else value.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
+
+
+bp.add_app_template_filter(_vtime, "vtime")
+
+
+@bp.context_processor
+def _labels() -> dict:
+    return {"channel_labels": CHANNEL_LABELS, "role_labels": ROLE_LABELS}
+
+
+def _client() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _office_and_month():
+    """The office (in scope) and month asked for, defaulting to the user's own office and
+    the last complete month. Raises AppError 404/400."""
+    u = user()
+    code = request.args.get("office")
+    office = scope.office_in_scope(u, code) if code else scope.home_office(u)
+    if not scope.may_see(u, office.id):
+        abort(404)
+    month = check_month(request.args.get("month") or last_complete_month())
+    return office, month
+
+
+# --- sign-in ---------------------------------------------------------------------------
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            u = accounts.authenticate(form.username.data, form.password.data, _client())
+        except AppError as exc:
+            error, status = exc.message, exc.status
+        else:
+            session.clear()
+            login_user(u)
+            if u.must_change_password:
+                return redirect(url_for("admin.password"))
+            return redirect(safe_next(request.args.get("next")))
+    elif request.method == "POST":
+        status = 400
+    return render_template("admin/login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+def logout():
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    record("signout", actor=user().username, office_id=user().office_id)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("admin.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def password():
+    form = PasswordForm()
+    u = user()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(u, form.current.data, form.new.data)
+        except AppError as exc:
+            for name, problem in exc.fields.items():
+                getattr(form, name).errors = [*getattr(form, name).errors, problem]
+        else:
+            login_user(u)  # the session follows the new nonce; other sessions end
+            flash(_("Your password has been changed."), "info")
+            return redirect(url_for("admin.index"))
+    status = 400 if form.errors else 200
+    return render_template("admin/password.html", form=form,
+                           forced=u.must_change_password), status
+
+
+# --- dashboard -------------------------------------------------------------------------
 
 @bp.get("/")
 def index():
-    return render_template("admin/index.html")
+    office, month = _office_and_month()
+    sort = request.args.get("sort", "rank")
+    if sort not in CHILD_SORTS:
+        sort = "rank"
+    data = build_dashboard(office, month, locale=_locale(), child_sort=sort)
+    month_comments = feedback.month_comments(office, month)
+    return render_template("admin/dashboard.html", d=data, sort=sort,
+                           offices=scope.offices_in_scope(user()),
+                           trend_chart=charts.trend_chart(data["trend"], data["instrument"]),
+                           comments=feedback.status_counts(month_comments),
+                           open_comments=[c for c in month_comments if not c.closed][:5],
+                           status_labels=STATUS_LABELS)
+
+
+def _locale() -> str:
+    from core.i18n import locale_code
+
+    return locale_code()
+
+
+# --- comments --------------------------------------------------------------------------
+
+@bp.get("/comments")
+def comments():
+    office, month = _office_and_month()
+    status = request.args.get("status") or None
+    if status not in (None, *COMMENT_STATUSES):
+        status = None
+    items = feedback.month_comments(office, month, status)
+    forms = {}
+    if scope.can(user(), "handle_comments"):
+        for c in items:
+            form = CommentForm(prefix=f"c{c.response_id}", formdata=None)
+            form.status.data = c.status
+            form.internal_note.data = c.internal_note
+            form.public_reply.data = c.public_reply
+            forms[c.response_id] = form
+    return render_template("admin/comments.html", office=office, month=month, items=items,
+                           forms=forms, status=status, status_labels=STATUS_LABELS,
+                           summary=feedback.status_counts(
+                               feedback.month_comments(office, month)),
+                           offices=scope.offices_in_scope(user()))
+
+
+@bp.post("/comments/<int:response_id>")
+def handle_comment(response_id: int):
+    scope.require(user(), "handle_comments")
+    form = CommentForm(prefix=f"c{response_id}")
+    if not form.validate_on_submit():
+        raise AppError("invalid", _("The comment was not updated."),
+                       {k: "; ".join(map(str, v)) for k, v in form.errors.items()})
+    feedback.handle_comment(user(), response_id, form.status.data, form.internal_note.data,
+                            form.public_reply.data)
+    flash(_("The comment has been updated."), "info")
+    return redirect(safe_next(request.args.get("next")) if request.args.get("next")
+                    else url_for("admin.comments"))
+
+
+# --- exports ---------------------------------------------------------------------------
+
+EXPORTS = {
+    ("report", "pdf"): "application/pdf",
+    ("criteria", "xlsx"): exports.XLSX_MIME,
+    ("criteria", "csv"): "text/csv; charset=utf-8",
+    ("responses", "xlsx"): exports.XLSX_MIME,
+    ("responses", "csv"): "text/csv; charset=utf-8",
+}
+
+
+@bp.get("/exports/<code>/<month>/<kind>.<fmt>")
+def export(code: str, month: str, kind: str, fmt: str):
+    u = user()
+    scope.require(u, "export")
+    if (kind, fmt) not in EXPORTS:
+        abort(404)
+    office = scope.office_in_scope(u, code)
+    check_month(month)
+    lang = _locale()
+    if kind == "report":
+        payload = exports.pdf_report(build_dashboard(office, month, locale=lang), lang)
+    elif kind == "criteria":
+        data = build_dashboard(office, month, locale=lang)
+        payload = exports.criteria_table(data, fmt, lang)
+    else:
+        payload = exports.raw_responses(office, month, fmt, lang)
+    record("export", actor=u.username, office_id=office.id, target=f"{kind}.{fmt}",
+           month=month)
+    db.session.commit()
+    name = f"sipas-{office.code}-{month}-{kind}.{fmt}"
+    return Response(payload, mimetype=EXPORTS[(kind, fmt)],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+# --- personal API tokens ---------------------------------------------------------------
+
+@bp.route("/tokens", methods=["GET", "POST"])
+def tokens():
+    u = user()
+    form = TokenForm()
+    created = None
+    if form.validate_on_submit():
+        created = accounts.create_token(u, form.label.data, actor=u.username).secret
+        form = TokenForm(formdata=None)
+    return render_template("admin/tokens.html", form=form, created=created,
+                           tokens=accounts.tokens_of(u), action=ActionForm())
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+def revoke_token(token_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    accounts.revoke_token(token_id, actor=user(), actor_name=user().username)
+    flash(_("The token has been revoked."), "info")
+    return redirect(request.referrer if (request.referrer or "").startswith(request.host_url)
+                    else url_for("admin.tokens"))
+
+
+# --- administrators: users, targets, audit -------------------------------------------
+
+@bp.route("/users", methods=["GET", "POST"])
+def users():
+    scope.require(user(), "manage_users")
+    offices = scope.offices_in_scope(user())
+    form = UserForm(offices)
+    created = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            new_user, temp = accounts.create_user(form.username.data, form.role.data,
+                                                  form.office.data or None, None,
+                                                  actor=user().username)
+        except AppError as exc:
+            for name, problem in exc.fields.items():
+                getattr(form, name).errors = [*getattr(form, name).errors, problem]
+            status = 400
+        else:
+            created = (new_user.username, temp)
+            form = UserForm(offices, formdata=None)
+    elif request.method == "POST":
+        status = 400
+    return render_template("admin/users.html", form=form, created=created, reset=None,
+                           users=accounts.list_users(), action=ActionForm()), status
+
+
+@bp.post("/users/<int:user_id>/<any(disable, enable, reset):op>")
+def user_action(user_id: int, op: str):
+    scope.require(user(), "manage_users")
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    target = db.session.get(User, user_id)
+    if target is None:
+        abort(404)
+    if target.id == user().id and op != "reset":
+        raise AppError("invalid", _("You cannot disable your own account."), status=409)
+    if op == "reset":
+        # shown in the page itself, never in a (readable) session cookie
+        temp = accounts.reset_password(target, actor=user().username)
+        return render_template("admin/users.html", form=UserForm(scope.offices_in_scope(user())),
+                               created=None, reset=(target.username, temp),
+                               users=accounts.list_users(), action=ActionForm())
+    accounts.set_active(target, op == "enable", actor=user().username)
+    flash(_("The account has been updated."), "info")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/targets", methods=["GET", "POST"])
+def targets_page():
+    u = user()
+    scope.require(u, "manage_targets")
+    code = request.values.get("office")
+    office = scope.office_in_scope(u, code) if code else scope.home_office(u)
+    try:
+        year = int(request.values.get("year") or last_complete_month()[:4])
+    except ValueError:
+        abort(400)
+    instrument = get_instrument(current_app.config["DEFAULT_INSTRUMENT"])
+    form = ActionForm()
+    errors: dict[str, str] = {}
+    if form.validate_on_submit():
+        for key in sorted(targets.valid_codes(instrument)):
+            raw = (request.form.get(f"t_{key}") or "").strip().replace(",", ".")
+            try:
+                value = float(raw) if raw else None
+                targets.set_target(office, year, key, value, actor=u.username)
+            except ValueError:
+                errors[key] = _("Enter a number between 0 and 100.")
+            except AppError as exc:
+                errors[key] = exc.message
+        if errors:
+            db.session.rollback()
+        else:
+            db.session.commit()
+            flash(_("The targets have been saved."), "info")
+            return redirect(url_for("admin.targets_page", office=office.code, year=year))
+    return render_template("admin/targets.html", office=office, year=year, form=form,
+                           instrument=instrument, own=targets.own_targets(office, year),
+                           effective=targets.targets_for(office, year), errors=errors,
+                           offices=scope.offices_in_scope(u)), 400 if errors else 200
+
+
+@bp.get("/audit")
+def audit():
+    scope.require(user(), "view_audit")
+    return render_template("admin/audit.html",
+                           events=recent_events(request.args.get("action") or None))
+
+
+# --- desk tablets (kiosks) -------------------------------------------------------------
+
+KIOSK_LABELS = {"pending": _l("waiting for activation"), "active": _l("active"),
+                "revoked": _l("revoked")}
+
+
+def _kiosks_in(office) -> list:
+    """Kiosks of ``office`` and its subtree (the office is already within the user's scope)."""
+    return kiosks.list_kiosks(descendant_ids(office.id))
+
+
+@bp.get("/kiosks")
+def kiosks_page():
+    u = user()
+    code = request.args.get("office")
+    office = scope.office_in_scope(u, code) if code else scope.home_office(u)
+    return render_template("admin/kiosks.html", office=office, kiosks=_kiosks_in(office),
+                           offices=scope.offices_in_scope(u), kiosk_labels=KIOSK_LABELS,
+                           can_manage=scope.can(u, "manage_kiosks"), action=ActionForm())
+
+
+@bp.post("/kiosks/<int:kiosk_id>/revoke")
+def revoke_kiosk(kiosk_id: int):
+    u = user()
+    scope.require(u, "manage_kiosks")
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    visible = scope.visible_office_ids(u)
+    if not any(k.id == kiosk_id for k in kiosks.list_kiosks(visible)):
+        raise AppError("not_found", _("There is no such tablet."), status=404)
+    kiosks.revoke_kiosk(kiosk_id, actor=u.username)
+    flash(_("The tablet has been revoked."), "info")
+    return redirect(url_for("admin.kiosks_page", office=request.args.get("office") or None))
+
+
+def _register_api_and_cli(state) -> None:
+    from admin import cli
+    from admin.api import api_bp
+
+    state.app.register_blueprint(api_bp)
+    for command in cli.COMMANDS:
+        state.app.cli.add_command(command)
+    state.app.extensions["sipas_pdf_report"] = cli.pdf_renderer
+
+
+bp.record_once(_register_api_and_cli)
+bp.record_once(fragment_recorder(Path(__file__).parent / "openapi.json"))
+

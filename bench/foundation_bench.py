@@ -108,17 +108,18 @@ def fill_responses(n: int) -> None:
             print(f"    ... {start + size:,} responses", flush=True)
 
 
-def timed(fn, repeat: int = 25) -> float:
-    fn()  # warm
-    samples = []
+def timed(fn, repeat: int) -> tuple[list[float], list[float]]:
+    """Wall and CPU milliseconds of ``repeat`` calls."""
+    wall, cpu = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples) * 1000
+        wall.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+    return wall, cpu
 
 
-def run_scale(n: int, url: str | None, workdir: Path) -> dict[str, float]:
+def build_scale(n: int, url: str | None, workdir: Path) -> str:
     uri = url or f"sqlite:///{workdir / f'bench-{n}.sqlite3'}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "bench"})
     with app.app_context():
@@ -137,20 +138,45 @@ def run_scale(n: int, url: str | None, workdir: Path) -> dict[str, float]:
         else:
             with db.engine.begin() as c:
                 c.exec_driver_sql("ANALYZE")
-        commune = db.session.scalar(sa.select(Office).where(Office.code == "C123"))
-        city = db.session.scalar(sa.select(Office).where(Office.code == "HN"))
-        month = "2025-06"
-        office_ms = timed(lambda: monthly_report(commune, month))
-        city_ms = timed(lambda: monthly_report(city, month))
-        responses = monthly_report(city, month)["responses"]
         db.session.remove()
-        db.drop_all() if url else None
         db.engine.dispose()
-    print(f"  {n:>11,} responses ({n * 24:,} answers): generated in {t_fill:6.1f} s, tallies "
-          f"rebuilt in {t_tally:6.1f} s; office-month report {office_ms:7.2f} ms, "
-          f"city-month report {city_ms:7.2f} ms (city month holds {responses:,} responses)",
-          flush=True)
-    return {"office": office_ms, "city": city_ms}
+    print(f"  built {n:>11,} responses ({n * 24:,} answers): generated in {t_fill:6.1f} s, "
+          f"tallies rebuilt from raw rows in {t_tally:6.1f} s", flush=True)
+    return uri
+
+
+def time_scales(uris: dict[int, str], rounds: int = 5, per_round: int = 10) -> dict:
+    """Time every scale in interleaved rounds, so that load on a shared machine hits every
+    scale alike; median wall and CPU time per report."""
+    apps = {n: create_app({"SQLALCHEMY_DATABASE_URI": u, "SECRET_KEY": "bench"})
+            for n, u in uris.items()}
+    samples = {n: {k: ([], []) for k in ("office", "city")} for n in uris}
+    month = "2025-06"
+    for _ in range(rounds):
+        for n, app in apps.items():
+            with app.app_context():
+                commune = db.session.scalar(sa.select(Office).where(Office.code == "C123"))
+                city = db.session.scalar(sa.select(Office).where(Office.code == "HN"))
+                for kind, office in (("office", commune), ("city", city)):
+                    monthly_report(office, month)  # warm
+                    wall, cpu = timed(lambda o=office: monthly_report(o, month), per_round)
+                    samples[n][kind][0].extend(wall)
+                    samples[n][kind][1].extend(cpu)
+                db.session.remove()
+    results = {}
+    for n, app in apps.items():
+        with app.app_context():
+            city = db.session.scalar(sa.select(Office).where(Office.code == "HN"))
+            responses = monthly_report(city, month)["responses"]
+            db.engine.dispose()
+        r = {k: (statistics.median(w), statistics.median(c))
+             for k, (w, c) in samples[n].items()}
+        results[n] = r
+        print(f"  {n:>11,} responses: office-month report {r['office'][0]:7.2f} ms wall "
+              f"({r['office'][1]:6.2f} ms CPU), city-month report {r['city'][0]:7.2f} ms wall "
+              f"({r['city'][1]:6.2f} ms CPU); the city month holds {responses:,} responses",
+              flush=True)
+    return results
 
 
 def write_paper_csv(path: Path, rows: int) -> None:
@@ -212,14 +238,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="sipas-bench-") as tmp:
         workdir = Path(tmp)
         if not args.skip_reports:
+            scales = [int(x) for x in args.scales.split(",")]
             print(f"Report latency ({'PostgreSQL' if url else 'SQLite'}; 300 offices, "
-                  "24 months; median of 25 warm runs)")
-            results = {int(s): run_scale(int(s), url, workdir) for s in args.scales.split(",")}
+                  "24 months)")
+            if url and len(scales) > 1:
+                raise SystemExit("with --database-url give one scale per run")
+            uris = {n: build_scale(n, url, workdir) for n in scales}
+            print(f"  timing: {5} interleaved rounds of 10 warm reports per scale, medians; "
+                  f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+            results = time_scales(uris)
             small, large = min(results), max(results)
             if small != large:
                 for kind in ("office", "city"):
+                    wall = results[large][kind][0] / results[small][kind][0]
+                    cpu = results[large][kind][1] / results[small][kind][1]
                     print(f"  ratio {kind}-month report at {large:,} / {small:,}: "
-                          f"{results[large][kind] / results[small][kind]:.2f}")
+                          f"{wall:.2f} wall, {cpu:.2f} CPU")
         if not args.skip_import:
             print("Paper CSV import (flask responses import, SQLite, one transaction)")
             for rows in args.import_rows.split(","):

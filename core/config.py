@@ -26,6 +26,11 @@ class Defaults:
     DEFAULT_INSTRUMENT = "hanoi-2022"
     # reporting
     MIN_SAMPLE = 30  # fewer answers than this: the figure is marked as resting on too few
+    # sign-in to the results area (admin/)
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - werkzeug scrypt (n=2**15, r=8, p=1)
+    SIGNIN_LIMIT_ACCOUNT = "5/15minute"  # failed attempts per account
+    SIGNIN_LIMIT_CLIENT = "20/15minute"  # failed attempts per client address
+    REPORT_PLACE = "Hà Nội"  # place written in the date line of PDF reports
     # receipt links and the QR survey (survey/)
     RECEIPT_VALIDITY_DAYS = 30  # a receipt's link can be answered for this many days
     RECEIPT_HASH_KEY = None  # key of the dossier-code HMAC; default: derived from SECRET_KEY
@@ -33,7 +38,7 @@ class Defaults:
     QR_ERROR_CORRECTION = "Q"  # L, M, Q or H; Q survives smudged or faded thermal paper
     GENERIC_RATE_LIMIT = "5/hour"  # answers per client and office through the generic link
     GENERIC_FORM_MAX_AGE = 4 * 3600  # seconds a generic-link form stays valid
-    # cookies
+    # cookies (admin/ turns SESSION_COOKIE_SECURE on when PREFERRED_URL_SCHEME is "https")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     PREFERRED_URL_SCHEME = "http"

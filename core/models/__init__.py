@@ -1,15 +1,19 @@
 """All models. Each area keeps its tables in its own module; import them here so that
 Alembic and ``db.create_all`` see every table."""
 
+from core.models.account import ROLES, ApiToken, User
 from core.models.audit import AuditEvent
 from core.models.base import Base, UTCDateTime, utcnow
+from core.models.feedback import COMMENT_STATUSES, CommentHandling
 from core.models.kiosk import Kiosk
 from core.models.office import OFFICE_LEVELS, Office, OfficeClosure
 from core.models.receipt import GenericFormUse, OfficeApiKey, Receipt, ReceiptUse
 from core.models.response import CHANNELS, MonthlyChannelCount, MonthlyTally, Response
+from core.models.target import OVERALL, Target
 
 __all__ = [
     "AuditEvent",
+    "ROLES", "ApiToken", "User", "COMMENT_STATUSES", "CommentHandling", "OVERALL", "Target",
     "Base", "UTCDateTime", "utcnow", "OFFICE_LEVELS", "Office", "OfficeClosure",
     "CHANNELS", "MonthlyChannelCount", "MonthlyTally", "Response",
     "GenericFormUse", "OfficeApiKey", "Receipt", "ReceiptUse",

@@ -1,0 +1,39 @@
+"""The reporting API for programs: ``GET /api/v1/offices/<code>/reports/<YYYY-MM>`` with a
+personal token (``Authorization: Bearer sipas_...``), scoped like the dashboard."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from flask_babel import gettext as _
+
+from core.errors import AppError
+from core.extensions import csrf
+from core.i18n import locale_code
+from core.services import accounts, scope
+from core.services.reports import monthly_report
+
+api_bp = Blueprint("admin_api", __name__, url_prefix="/api/v1")
+csrf.exempt(api_bp)
+
+
+def _token_user():
+    header = request.headers.get("Authorization", "")
+    kind, _sep, secret = header.partition(" ")
+    user = accounts.user_for_token(secret.strip()) if kind.lower() == "bearer" else None
+    if user is None:
+        exc = AppError("unauthorized", _("A valid personal API token is required "
+                                         "(Authorization: Bearer ...)."), status=401)
+        raise exc
+    return user
+
+
+@api_bp.get("/offices/<code>/reports/<month>")
+def office_report(code: str, month: str):
+    user = _token_user()
+    scope.require(user, "read")
+    office = scope.office_in_scope(user, code)
+    data = monthly_report(office, month, request.args.get("instrument") or None,
+                          locale=locale_code())
+    resp = jsonify(data)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp

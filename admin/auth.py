@@ -1,0 +1,69 @@
+"""Sign-in plumbing of the results area: Flask-Login wiring and the per-request guard."""
+
+from __future__ import annotations
+
+from flask import Flask, abort, g, redirect, request, url_for
+from flask.blueprints import BlueprintSetupState
+from flask_login import current_user
+
+from core.extensions import login_manager
+from core.models import User
+from core.services.accounts import load_user
+
+#: endpoints of the admin blueprint reachable without signing in
+PUBLIC_ENDPOINTS = {"admin.login", "admin.static"}
+#: endpoints reachable while a temporary password must still be changed
+PASSWORD_ENDPOINTS = {"admin.password", "admin.logout", "admin.static"}
+
+
+def init_login(state: BlueprintSetupState) -> None:
+    app: Flask = state.app
+    if "login_manager" in app.extensions or hasattr(app, "login_manager"):
+        return
+    login_manager.init_app(app)
+    login_manager.login_view = "admin.login"
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(load_user)
+    # Secure cookies whenever the app is served over HTTPS
+    https = app.config.get("PREFERRED_URL_SCHEME") == "https"
+    app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("SESSION_COOKIE_SECURE")) or https
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    app.config["REMEMBER_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE", "Lax")
+
+    @app.before_request
+    def _load_user_afresh() -> None:
+        # Flask-Login caches the user on ``g``; when an app context outlives a request (tests,
+        # CLI-driven requests) a stale user must never carry over to the next request.
+        g.pop("_login_user", None)
+
+
+def user() -> User:
+    """The signed-in user (the guard guarantees there is one)."""
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
+def guard():
+    """Before every admin request: sign-in required, temporary password changed first."""
+    endpoint = request.endpoint or ""
+    if endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
+        if request.method != "GET":
+            abort(401)
+        return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
+    if current_user.must_change_password and endpoint not in PASSWORD_ENDPOINTS:
+        return redirect(url_for("admin.password"))
+    return None
+
+
+def safe_next(target: str | None) -> str:
+    if target and target.startswith("/admin") and not target.startswith("//"):
+        return target
+    return url_for("admin.index")
+
+
+def no_store(response):
+    """Results and account pages must not be kept in shared caches."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response

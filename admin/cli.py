@@ -1,0 +1,159 @@
+"""Commands of the results area: ``flask users``, ``flask tokens``, ``flask targets``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from flask_babel import force_locale
+
+from core.errors import AppError
+from core.extensions import db
+from core.models import ROLES
+from core.services import accounts
+from core.services.common import get_instrument
+from core.services.offices import ImportFailed, get_office
+from core.services.targets import DEFAULT_FILE, import_targets
+
+users_cli = AppGroup("users", help="Accounts of office heads, viewers and administrators.")
+tokens_cli = AppGroup("tokens", help="Personal API tokens.")
+targets_cli = AppGroup("targets", help="Yearly targets.")
+
+
+def vietnamese(func):
+    """Run a command with Vietnamese messages (there is no request to pick a locale)."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with force_locale("vi"):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Lỗi / Error: {message}", err=True)
+    sys.exit(1)
+
+
+def _user_or_fail(username: str):
+    user = accounts.get_user(username)
+    if user is None:
+        _fail(f"no user named {username}")
+    return user
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--office", "office_code", default=None, help="Office code (required for head "
+              "and viewer).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input "
+              "(first line) instead of prompting.")
+@click.option("--temporary/--permanent", default=True, show_default=True,
+              help="Whether the user must change the password at first sign-in.")
+@vietnamese
+def users_create(username: str, role: str, office_code: str | None, password_stdin: bool,
+                 temporary: bool) -> None:
+    """Create an account. The password is asked for (or read from stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Mật khẩu / Password", hide_input=True,
+                                confirmation_prompt=True)
+    try:
+        user, _pw = accounts.create_user(username, role, office_code, password, actor="cli",
+                                         must_change=temporary)
+    except AppError as exc:
+        _fail("; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or exc.message)
+    click.echo(f"User {user.username} created ({user.role}"
+               f"{', ' + user.office.code if user.office else ''}).")
+
+
+@users_cli.command("list")
+@vietnamese
+def users_list() -> None:
+    """List accounts: name, role, office, state."""
+    for u in accounts.list_users():
+        click.echo(f"{u.username}\t{u.role}\t{u.office.code if u.office else '-'}\t"
+                   f"{'active' if u.active else 'disabled'}")
+
+
+@users_cli.command("disable")
+@click.argument("username")
+@vietnamese
+def users_disable(username: str) -> None:
+    """Disable an account: its sessions end and its tokens stop working."""
+    accounts.set_active(_user_or_fail(username), False, actor="cli")
+    click.echo(f"User {username} disabled.")
+
+
+@tokens_cli.command("create")
+@click.argument("username")
+@click.option("--label", default=None, help="What the token is for.")
+@vietnamese
+def tokens_create(username: str, label: str | None) -> None:
+    """Create a personal API token; the token alone is printed on the last line."""
+    try:
+        new = accounts.create_token(_user_or_fail(username), label, actor="cli")
+    except AppError as exc:
+        _fail(exc.message)
+    click.echo(f"Token {new.token.id} for {username} (shown only once):")
+    click.echo(new.secret)
+
+
+@tokens_cli.command("revoke")
+@click.argument("token_id", type=int)
+@vietnamese
+def tokens_revoke(token_id: int) -> None:
+    """Revoke a token by its number."""
+    try:
+        accounts.revoke_token(token_id, actor=None, actor_name="cli")
+    except AppError as exc:
+        _fail(exc.message)
+    click.echo(f"Token {token_id} revoked.")
+
+
+@targets_cli.command("import")
+@click.argument("file", required=False,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--office", "office_code", default=None,
+              help="Office the targets belong to (default: the root office).")
+@vietnamese
+def targets_import(file: Path | None, office_code: str | None) -> None:
+    """Load targets from a CSV file year,code,target[,office_code]; without FILE, the 2022
+    city targets of Hanoi's plan 192/KH-UBND."""
+    from core.services.scope import root_office
+
+    try:
+        office = get_office(office_code) if office_code else root_office()
+    except AppError as exc:
+        _fail(exc.message)
+    path = file or DEFAULT_FILE
+    instrument = get_instrument(current_app.config["DEFAULT_INSTRUMENT"])
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as stream:
+            n = import_targets(stream, office, instrument, actor="cli")
+    except ImportFailed as exc:
+        for err in exc.errors:
+            click.echo(str(err), err=True)
+        _fail(f"{exc.total} problem(s) found; nothing was stored.")
+    db.session.commit()
+    click.echo(f"{n} targets loaded for {office.code}.")
+
+
+def pdf_renderer(report: dict, lang: str) -> bytes:
+    """``flask report --format pdf``: the same dashboard data and PDF as the web download."""
+    from core.services.dashboard import build_dashboard
+    from core.services.pdf_report import render_pdf
+
+    office = get_office(report["office"]["code"])
+    data = build_dashboard(office, report["month"], locale=lang, report=report)
+    return render_pdf(data, lang)
+
+
+COMMANDS = (users_cli, tokens_cli, targets_cli)

@@ -1,0 +1,193 @@
+"""Downloads of the results: the criterion table and raw anonymised responses as XLSX or
+CSV (UTF-8 with BOM, so Excel reads Vietnamese correctly), and the PDF monthly report.
+
+Every text cell that a spreadsheet could read as a formula (starting with = + - @, a tab or
+a carriage return) is prefixed with an apostrophe. Raw responses carry the date only (no time
+of day), and no kiosk, counter or response identifier.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from core.extensions import db
+from core.models import Office, OfficeClosure, Response
+from core.services.common import get_instrument, registry
+from core.services.xlsx_stream import write_xlsx
+from core.timeutil import VN_TZ
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def criteria_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of the month's criterion table: overall, dimensions, criteria."""
+    report = data["report"]
+    header = [_("Office code"), _("Office"), _("Month"), _("Level"), _("Code"), _("Name"),
+              _("Index (%)"), _("Interval low (%)"), _("Interval high (%)"), _("Answered"),
+              _("No answer"),
+              _("Very dissatisfied (1)"), _("Dissatisfied (2)"), _("Neutral (3)"),
+              _("Satisfied (4)"), _("Very satisfied (5)"), _("Target (%)"), _("Gap (points)"),
+              _("Too few answers")]
+    base = [report["office"]["code"], report["office"]["name"], report["month"]]
+    rows: list[list[Any]] = []
+    for h in data["headline"]:
+        level = _("Overall") if h["code"] == "overall" else _("Dimension")
+        name = _("Overall index") if h["code"] == "overall" else h["name"]
+        rows.append([*base, level, "" if h["code"] == "overall" else h["code"], name,
+                     _round(h["index"]), None, None, None, None, None, None, None, None,
+                     None, _round(h["target"]), _round(h["gap"]),
+                     _("yes") if h["low_sample"] else ""])
+    for c in data["criteria"]:
+        lo, hi = c["ci95"] or (None, None)
+        rows.append([*base, _("Criterion"), c["code"], c["text"], _round(c["index"]),
+                     _round(lo), _round(hi), c["answered"], c["no_answer"],
+                     *[c["counts"][k] for k in "12345"], _round(c["target"]),
+                     _round(c["gap"]), _("yes") if c["low_sample"] else ""])
+    return header, rows
+
+
+def _csv_bytes(header: list[str], rows: Iterable[list[Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([neutralise(h) for h in header])
+    for row in rows:
+        writer.writerow(["" if v is None else neutralise(v) for v in row])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _xlsx_bytes(title: str, header: list[str], rows: Iterable[list[Any]],
+                number_format: dict[int, str] | None = None) -> bytes:
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=title[:31])
+    ws.freeze_panes = "A2"
+    from openpyxl.cell import WriteOnlyCell
+
+    bold = Font(bold=True)
+    head = []
+    for h in header:
+        cell = WriteOnlyCell(ws, value=neutralise(h))
+        cell.font = bold
+        head.append(cell)
+    ws.append(head)
+    fmts = number_format or {}
+    for row in rows:
+        if fmts:
+            cells = []
+            for i, v in enumerate(row):
+                cell = WriteOnlyCell(ws, value=neutralise(v))
+                if i in fmts and isinstance(v, float):
+                    cell.number_format = fmts[i]
+                cells.append(cell)
+            ws.append(cells)
+        else:
+            ws.append([neutralise(v) for v in row])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def criteria_table(data: dict[str, Any], fmt: str, lang: str = "vi") -> bytes:
+    """The criterion table of a dashboard (see core.services.dashboard) as xlsx or csv."""
+    header, rows = criteria_rows(data)
+    if fmt == "csv":
+        return _csv_bytes(header, rows)
+    two = "0.00"
+    return _xlsx_bytes(_("Criteria"), header, rows,
+                       {6: two, 7: two, 8: two, 16: two, 17: two})
+
+
+def response_rows(office: Office, month: str, lang: str = "vi"
+                  ) -> tuple[list[str], Iterator[list[Any]]]:
+    """Header and rows of the month's raw anonymised responses for ``office``'s subtree
+    (counted responses only; date without time; no identifiers of response or device)."""
+    instrument_ids = list(db.session.scalars(
+        sa.select(Response.instrument_id).distinct()
+        .join(OfficeClosure, OfficeClosure.descendant_id == Response.office_id)
+        .where(OfficeClosure.ancestor_id == office.id, Response.month == month)))
+    instruments = [get_instrument(i) for i in sorted(instrument_ids) if i in registry()]
+    if not instruments:
+        from flask import current_app
+
+        instruments = [get_instrument(current_app.config["DEFAULT_INSTRUMENT"])]
+    main = instruments[0]
+    codes = list(main.criterion_codes)
+    areas = list(main.expectation_area_codes())
+    questions = [q.code for q in main.demographics]
+    header = [_("Office code"), _("Office"), _("Month"), _("Date"), _("Channel"),
+              _("Questionnaire"), *codes, _("Procedure"),
+              *[_("Expectation: %(area)s", area=a) for a in areas],
+              *[_("Respondent: %(question)s", question=q) for q in questions], _("Comment")]
+
+    def rows() -> Iterator[list[Any]]:
+        query = (sa.select(Office.code, Office.name, Response.month, Response.submitted_at,
+                           Response.channel, Response.instrument_id, Response.answers,
+                           Response.procedure, Response.expectations, Response.demographics,
+                           Response.comment)
+                 .join(OfficeClosure, OfficeClosure.descendant_id == Response.office_id)
+                 .join(Office, Office.id == Response.office_id)
+                 .where(OfficeClosure.ancestor_id == office.id, Response.month == month,
+                        Response.counted.is_(True))
+                 .order_by(Office.code, Response.submitted_at)
+                 .execution_options(yield_per=5000))
+        by_day: list[list[Any]] = []
+        current_key: tuple | None = None
+        for (code, name, m, submitted, channel, iid, answers, procedure, exp, demo,
+             comment) in db.session.execute(query):
+            day = submitted.astimezone(VN_TZ).date()
+            if iid == main.id:
+                values = [None if ch == "0" else int(ch) for ch in answers]
+            else:
+                values = [None] * len(codes)
+            exp = exp or {}
+            demo = demo or {}
+            row = [code, name, m, day.isoformat(), channel, iid, *values, procedure,
+                   *[exp.get(a) for a in areas], *[demo.get(q) for q in questions], comment]
+            key = (code, day)
+            # within an office and day, rows are sorted by content, not arrival order
+            if key != current_key and by_day:
+                yield from sorted(by_day, key=_content_key)
+                by_day = []
+            current_key = key
+            by_day.append(row)
+        yield from sorted(by_day, key=_content_key)
+
+    return header, rows()
+
+
+def _content_key(row: list[Any]) -> tuple:
+    return (row[3], tuple("" if v is None else str(v) for v in row[4:]))
+
+
+def raw_responses(office: Office, month: str, fmt: str, lang: str = "vi") -> bytes:
+    header, rows = response_rows(office, month, lang)
+    if fmt == "csv":
+        return _csv_bytes(header, rows)
+    # a whole city's month is over a million cells: stream them (openpyxl is ~6x slower)
+    return write_xlsx(_("Responses"), [neutralise(h) for h in header],
+                      ([neutralise(v) for v in row] for row in rows))
+
+
+def pdf_report(data: dict[str, Any], lang: str = "vi") -> bytes:
+    from core.services.pdf_report import render_pdf
+
+    return render_pdf(data, lang)

@@ -1,0 +1,89 @@
+"""Shared fixtures of the results-area tests: users of every role and a month of responses."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from core.extensions import db
+from core.timeutil import last_complete_month, month_bounds_utc
+
+#: a cheap scrypt for tests (production uses the default cost)
+FAST = "scrypt:1024:8:1"
+PASSWORDS = {"city": "Hoan-Kiem-lake-1", "bd": "Ba-Dinh-square-2", "stp": "Tu-phap-office-3",
+             "kmview": "Kim-Ma-street-4"}
+
+
+def make_responses(instrument, office, month: str, n: int, *, sat: int = 4,
+                   comment: str | None = None, channel: str = "kiosk",
+                   expectations: dict | None = None, day: int = 3) -> list[int]:
+    """Store ``n`` responses in ``office`` for ``month``: every criterion answered ``sat``
+    except V.4 left unanswered. Returns their ids."""
+    from core.services.responses import clean_response, insert_response
+
+    start, _end = month_bounds_utc(month)
+    ids = []
+    for i in range(n):
+        answers = {c.code: sat for c in instrument.criteria}
+        answers["V.4"] = None
+        clean = clean_response(instrument, answers, comment=comment,
+                               expectations=expectations)
+        rid, _created = insert_response(clean, office, channel,
+                                        submitted_at=start + timedelta(days=day, hours=3,
+                                                                       minutes=17 + i))
+        ids.append(rid)
+    db.session.commit()
+    return ids
+
+
+@pytest.fixture
+def world(app, offices, instrument) -> dict[str, Any]:
+    """Users: city admin, head of BD, head of STP, viewer of BD-KM; responses last month in
+    BD-KM (35, 30 satisfied + 5 not), BD-DB (4), STP (12); a comment in BD-KM and STP."""
+    from core.services.accounts import create_user
+
+    app.config["PASSWORD_HASH_METHOD"] = FAST
+    month = last_complete_month()
+    users = {
+        "city": create_user("city", "admin", None, PASSWORDS["city"], actor="test",
+                            must_change=False)[0],
+        "bd": create_user("bd", "head", "BD", PASSWORDS["bd"], actor="test",
+                          must_change=False)[0],
+        "stp": create_user("stp", "head", "STP", PASSWORDS["stp"], actor="test",
+                           must_change=False)[0],
+        "kmview": create_user("kmview", "viewer", "BD-KM", PASSWORDS["kmview"], actor="test",
+                              must_change=False)[0],
+    }
+    make_responses(instrument, offices["BD-KM"], month, 30, sat=5, channel="kiosk",
+                   expectations={"digital": 3, "attitude": 1})
+    make_responses(instrument, offices["BD-KM"], month, 5, sat=2, channel="qr")
+    km_comment = make_responses(instrument, offices["BD-KM"], month, 1, sat=4,
+                                comment="Nhà vệ sinh cần sạch sẽ hơn.", day=10)[0]
+    make_responses(instrument, offices["BD-DB"], month, 4, sat=3, channel="paper")
+    stp_comment = make_responses(instrument, offices["STP"], month, 12, sat=4,
+                                 comment="=HYPERLINK(\"http://evil\")", channel="qr")[0]
+    db.session.commit()
+    from core.services.kiosks import add_kiosk
+
+    km_kiosk = add_kiosk(offices["BD-KM"], "Quầy 1", actor="test").kiosk.id
+    stp_kiosk = add_kiosk(offices["STP"], "Quầy 2", actor="test").kiosk.id
+    return {"month": month, "users": users, "km_comment": km_comment,
+            "stp_comment": stp_comment, "offices": offices, "km_kiosk": km_kiosk,
+            "stp_kiosk": stp_kiosk}
+
+
+def login(client, username: str, password: str | None = None, follow: bool = False):
+    return client.post("/admin/login", data={"username": username,
+                                             "password": password or PASSWORDS[username]},
+                       follow_redirects=follow)
+
+
+def indices_by_code(html: str) -> dict[str, str]:
+    """data-code -> the text of the first data-index cell in that row/card."""
+    out = {}
+    for m in re.finditer(r'data-code="([^"]+)".*?data-index>(.*?)<', html, re.S):
+        out[m.group(1)] = m.group(2).strip()
+    return out

@@ -1,0 +1,124 @@
+"""The permission matrix: every admin route x every role, scoped on the server.
+
+Users: ``city`` (administrator), ``bd`` (head of BD, which contains BD-KM and BD-DB),
+``stp`` (head of STP), ``kmview`` (viewer of BD-KM), and anonymous. An office outside the
+user's scope is 404 (its existence is not revealed); an action the role lacks is 403.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from core.services.accounts import create_token
+from tests import admin_fixtures
+from tests.admin_fixtures import login
+
+world = admin_fixtures.world
+
+ANON = "anonymous"
+ROLES = ("city", "bd", "stp", "kmview", ANON)
+
+
+def _cases(w: dict) -> list[tuple[str, str, str, dict[str, int]]]:
+    """(endpoint, method, url, expected status per user)."""
+    m = w["month"]
+    km, stp = w["km_comment"], w["stp_comment"]
+    bd_id = w["users"]["bd"].id
+    cases = []
+
+    def add(endpoint, method, url, city, bd, stp_, kmview, anon=None):
+        anon = anon if anon is not None else (302 if method == "GET" else 401)
+        cases.append((endpoint, method, url, {"city": city, "bd": bd, "stp": stp_,
+                                              "kmview": kmview, ANON: anon}))
+
+    add("admin.index", "GET", f"/admin/?month={m}", 200, 200, 200, 200)
+    add("admin.index", "GET", f"/admin/?office=BD&month={m}", 200, 200, 404, 404)
+    add("admin.index", "GET", f"/admin/?office=BD-KM&month={m}", 200, 200, 404, 200)
+    add("admin.index", "GET", f"/admin/?office=STP&month={m}", 200, 404, 200, 404)
+    add("admin.index", "GET", f"/admin/?office=HN&month={m}", 200, 404, 404, 404)
+    add("admin.comments", "GET", f"/admin/comments?office=BD&month={m}", 200, 200, 404, 404)
+    add("admin.comments", "GET", f"/admin/comments?office=BD-KM&month={m}", 200, 200, 404,
+        200)
+    add("admin.comments", "GET", f"/admin/comments?office=STP&month={m}", 200, 404, 200, 404)
+    add("admin.handle_comment", "POST", f"/admin/comments/{km}", 302, 302, 404, 403)
+    add("admin.handle_comment", "POST", f"/admin/comments/{stp}", 302, 404, 302, 403)
+    for kind, fmt in (("report", "pdf"), ("criteria", "xlsx"), ("criteria", "csv"),
+                      ("responses", "xlsx"), ("responses", "csv")):
+        add("admin.export", "GET", f"/admin/exports/BD-KM/{m}/{kind}.{fmt}", 200, 200, 404,
+            200)
+        add("admin.export", "GET", f"/admin/exports/STP/{m}/{kind}.{fmt}", 200, 404, 200, 404)
+    add("admin.export", "GET", f"/admin/exports/HN/{m}/criteria.csv", 200, 404, 404, 404)
+    kk, sk = w["km_kiosk"], w["stp_kiosk"]
+    add("admin.kiosks_page", "GET", "/admin/kiosks?office=BD-KM", 200, 200, 404, 200)
+    add("admin.kiosks_page", "GET", "/admin/kiosks?office=STP", 200, 404, 200, 404)
+    add("admin.revoke_kiosk", "POST", f"/admin/kiosks/{kk}/revoke", 302, 302, 404, 403)
+    add("admin.revoke_kiosk", "POST", f"/admin/kiosks/{sk}/revoke", 302, 404, 302, 403)
+    add("admin.tokens", "GET", "/admin/tokens", 200, 200, 200, 200)
+    add("admin.tokens", "POST", "/admin/tokens", 200, 200, 200, 200)
+    add("admin.revoke_token", "POST", "/admin/tokens/{token_of_bd}/revoke", 302, 302, 404, 404)
+    add("admin.users", "GET", "/admin/users", 200, 403, 403, 403)
+    add("admin.users", "POST", "/admin/users", 400, 403, 403, 403)
+    add("admin.user_action", "POST", f"/admin/users/{bd_id}/reset", 200, 403, 403, 403)
+    add("admin.targets_page", "GET", "/admin/targets?office=BD&year=2022", 200, 403, 403, 403)
+    add("admin.targets_page", "POST", "/admin/targets?office=BD&year=2022", 302, 403, 403, 403)
+    add("admin.audit", "GET", "/admin/audit", 200, 403, 403, 403)
+    add("admin.password", "GET", "/admin/password", 200, 200, 200, 200)
+    add("admin.login", "GET", "/admin/login", 200, 200, 200, 200, 200)
+    add("admin.logout", "POST", "/admin/logout", 302, 302, 302, 302)
+    add("admin_api.office_report", "GET", f"/api/v1/offices/BD/reports/{m}", 200, 200, 404,
+        404, 401)
+    add("admin_api.office_report", "GET", f"/api/v1/offices/BD-KM/reports/{m}", 200, 200, 404,
+        200, 401)
+    add("admin_api.office_report", "GET", f"/api/v1/offices/STP/reports/{m}", 200, 404, 200,
+        404, 401)
+    return cases
+
+
+def test_every_admin_route_is_in_the_matrix(app, world):
+    covered = {c[0] for c in _cases(world)} | {"admin.static"}
+    endpoints = {r.endpoint for r in app.url_map.iter_rules()
+                 if r.endpoint.startswith(("admin.", "admin_api."))}
+    assert endpoints - covered == set(), "add the new route to the permission matrix"
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_permission_matrix(app, world, who):
+    tokens = {}
+    for name in ("city", "bd", "stp", "kmview"):
+        tokens[name] = create_token(world["users"][name], "matrix", actor="test").secret
+    bd_token_id = create_token(world["users"]["bd"], "to revoke", actor="test").token.id
+    failures = []
+    client = app.test_client()
+    if who != ANON:
+        assert login(client, who).status_code == 302
+    for endpoint, method, url, expected in _cases(world):  # sign-out comes last
+        url = url.replace("{token_of_bd}", str(bd_token_id))
+        headers = {}
+        if endpoint.startswith("admin_api.") and who != ANON:
+            headers["Authorization"] = f"Bearer {tokens[who]}"
+        data = {}
+        if endpoint == "admin.handle_comment":
+            rid = url.rsplit("/", 1)[1]
+            data = {f"c{rid}-status": "in_progress", f"c{rid}-internal_note": "đang xem"}
+        if endpoint == "admin.targets_page" and method == "POST":
+            data = {"t_I.1": "92"}
+        if endpoint == "admin.tokens" and method == "POST":
+            data = {"label": "x"}
+        resp = client.open(url, method=method, data=data, headers=headers)
+        if resp.status_code != expected[who]:
+            failures.append(f"{method} {url}: {resp.status_code} != {expected[who]}")
+        if endpoint == "admin_api.office_report" and who != ANON:
+            # a session alone is not enough for the API
+            bare = client.get(url)
+            if bare.status_code != 401:
+                failures.append(f"API without token: {bare.status_code}")
+    assert failures == []
+
+
+def test_other_offices_never_leak_into_pages(client, world):
+    login(client, "bd")
+    m = world["month"]
+    page = client.get(f"/admin/?office=BD&month={m}").get_data(as_text=True)
+    assert "Sở Tư pháp" not in page  # the office picker lists only BD's subtree
+    comments = client.get(f"/admin/comments?office=BD&month={m}").get_data(as_text=True)
+    assert "Nhà vệ sinh" in comments and "HYPERLINK" not in comments
