@@ -259,3 +259,70 @@ def test_a_slow_body_is_cut_off_and_the_server_keeps_serving(tmp_path):
         server.wait_for_workers()
         assert server.request("GET", "/healthz")[0] == 200
         assert json.loads(server.request("GET", "/readyz")[2])["status"] == "ready"
+
+
+# --- the results area: pages, PDF, XLSX, CSV -------------------------------------------------
+
+EVIL_COMMENTS = [*XSS, *FORMULAS, "-2+3", "@cmd|' /C calc'!A0"]
+
+
+def test_results_area_escapes_and_neutralises_everywhere(app, offices, instrument):
+    import shutil
+    import subprocess
+
+    from openpyxl import load_workbook
+
+    from core.services.accounts import create_user
+    from core.timeutil import last_complete_month
+    from tests.admin_fixtures import FAST, PASSWORDS, login, make_responses
+
+    app.config["PASSWORD_HASH_METHOD"] = FAST
+    create_user("city", "admin", None, PASSWORDS["city"], actor="test", must_change=False)
+    month = last_complete_month()
+    office = offices["BD-KM"]
+    office.name = "=cmd|' /C calc'!A0 " + EVIL_NAME
+    db.session.commit()
+    for text in EVIL_COMMENTS:
+        make_responses(instrument, office, month, 1, comment=text)
+    make_responses(instrument, office, month, 10)
+    client = app.test_client()
+    assert login(client, "city").status_code in (302, 303)
+
+    for path in (f"/admin/?office=BD-KM&month={month}",
+                 f"/admin/comments?office=BD-KM&month={month}",
+                 f"/admin/?office=BD&month={month}"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        html = page.get_data(as_text=True)
+        assert_escaped(html)
+    comments_html = client.get(f"/admin/comments?office=BD-KM&month={month}").get_data(
+        as_text=True)
+    assert "&lt;svg/onload=alert(1)&gt;" in comments_html
+
+    # spreadsheets: no cell is a formula, none starts like one
+    for kind in ("criteria", "responses"):
+        raw = client.get(f"/admin/exports/BD-KM/{month}/{kind}.csv")
+        assert raw.status_code == 200
+        text = raw.data.decode("utf-8-sig")
+        assert_no_formula_cells(csv.reader(io.StringIO(text)))
+        book = client.get(f"/admin/exports/BD-KM/{month}/{kind}.xlsx")
+        assert book.status_code == 200
+        wb = load_workbook(io.BytesIO(book.data))
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    assert cell.data_type != "f", (cell.coordinate, cell.value)
+            assert_no_formula_cells(ws.iter_rows(values_only=True))
+        wb.close()
+    responses_csv = client.get(f"/admin/exports/BD-KM/{month}/responses.csv").data.decode(
+        "utf-8-sig")
+    assert "'=HYPERLINK" in responses_csv and "<script>alert(1)</script>" in responses_csv
+
+    # the PDF renders the payload as text (reportlab markup would otherwise swallow or choke
+    # on it)
+    pdf = client.get(f"/admin/exports/BD-KM/{month}/report.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    if shutil.which("pdftotext"):
+        out = subprocess.run(["pdftotext", "-", "-"], input=pdf.data, capture_output=True,
+                             check=True).stdout.decode("utf-8")
+        assert "<script>alert(1)</script>" in out.replace("\n", "")
