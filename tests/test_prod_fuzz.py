@@ -33,7 +33,13 @@ def fuzz_app(make_app):
         import_offices(io.StringIO(SMALL_TREE))
         kiosk = kiosk_service.add_kiosk(get_office("BD-KM"), "Quầy 1", with_credential=True)
         _row, key = create_api_key("BD-KM")
-    app.config["FUZZ_AUTH"] = {"kiosk": kiosk.credential, "receipts": key}
+        from core.services.accounts import create_token, create_user
+
+        app.config["PASSWORD_HASH_METHOD"] = "scrypt:1024:8:1"
+        user = create_user("city", "admin", None, "Hoan-Kiem-lake-1", actor="test",
+                           must_change=False)[0]
+        personal = create_token(user, "fuzz", actor="test").secret
+    app.config["FUZZ_AUTH"] = {"kiosk": kiosk.credential, "receipts": key, "admin": personal}
     return app
 
 
@@ -53,7 +59,8 @@ def test_api_conforms_to_its_openapi_document(fuzz_app, method, path, mode):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", fuzz_app)
     operation = schema[path][method]
     auth = fuzz_app.config["FUZZ_AUTH"]
-    token = auth["receipts"] if path.startswith("/api/v1/receipts") else auth["kiosk"]
+    token = (auth["receipts"] if path.startswith("/api/v1/receipts")
+             else auth["admin"] if path.startswith("/api/v1/offices") else auth["kiosk"])
     headers = {"Authorization": f"Bearer {token}"}
 
     @given(case=operation.as_strategy(generation_mode=mode))
