@@ -202,6 +202,21 @@ def test_sql_injection_strings_in_every_parameter_are_harmless(evil, payload):
             Response.uuid == resp.get_json()["id"])) == payload
 
 
+def test_nul_characters_in_free_text_are_dropped_not_a_500(evil):
+    """PostgreSQL text cannot hold NUL (found by the fuzzer: a 500 on PostgreSQL only)."""
+    app, credential, _token, api_key = evil
+    client = app.test_client()
+    resp = client.post("/api/v1/responses", headers={"Authorization": f"Bearer {credential}"},
+                       json={"id": str(uuid.uuid4()), "instrument": "hanoi-2022",
+                             "answers": {c: 4 for c in CODES}, "comment": "a\u0000b"})
+    assert resp.status_code == 201
+    resp = client.post("/api/v1/receipts", headers={"Authorization": f"Bearer {api_key}"},
+                       json={"dossier_code": "000.00.20.H26-9", "procedure": "x\u0000y"})
+    assert resp.status_code == 201
+    db.session.rollback()  # the fixture's app context (and session) is still pushed
+    assert db.session.scalar(sa.select(Response.comment)) == "ab"
+
+
 # --- bodies on the real routes ------------------------------------------------------------
 
 def test_hostile_bodies_on_the_real_api_routes_are_refused_cleanly(evil):
