@@ -217,6 +217,18 @@ def test_nul_characters_in_free_text_are_dropped_not_a_500(evil):
     assert db.session.scalar(sa.select(Response.comment)) == "ab"
 
 
+def test_a_timestamp_before_year_one_in_utc_is_a_400_not_a_500(evil):
+    """Found by the fuzzer: 0001-01-01T00:02:01+01:01 overflowed when converted to UTC."""
+    app, credential, _token, _key = evil
+    resp = app.test_client().post(
+        "/api/v1/responses", headers={"Authorization": f"Bearer {credential}"},
+        json={"id": str(uuid.uuid4()), "instrument": "hanoi-2022",
+              "answers": {c: 4 for c in CODES}, "submitted_at": "0001-01-01T00:02:01+01:01",
+              "started_at": "0001-01-01T00:00:00+05:00"})
+    assert resp.status_code == 400
+    assert set(resp.get_json()["fields"]) == {"submitted_at", "started_at"}
+
+
 # --- bodies on the real routes ------------------------------------------------------------
 
 def test_hostile_bodies_on_the_real_api_routes_are_refused_cleanly(evil):
