@@ -99,12 +99,12 @@ def fill_responses(n: int) -> None:
                     INSERT INTO response (uuid, office_id, instrument_id, channel, answers,
                                           month, submitted_at, received_at, counted)
                     SELECT '00000000-0000-4000-8000-' || lpad(k::text, 12, '0'),
-                           {lo} + (k * 7919) % ({hi - lo + 1}), 'hanoi-2022', 'kiosk',
+                           {lo} + mod(k * 7919, {hi - lo + 1}), 'hanoi-2022', 'kiosk',
                            p.answers, mo.m, '2024-01-15 03:00:00+00', '2024-01-15 03:00:00+00',
                            true
-                    FROM generate_series({start}, {start + size - 1}) AS k
-                    JOIN pool p ON p.i = (k * 31) % 2000
-                    JOIN months mo ON mo.i = (k / 7) % 24""")
+                    FROM generate_series({start}::bigint, {start + size - 1}) AS k
+                    JOIN pool p ON p.i = mod(k * 31, 2000)
+                    JOIN months mo ON mo.i = mod(k / 7, 24)""")
             print(f"    ... {start + size:,} responses", flush=True)
 
 

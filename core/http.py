@@ -215,6 +215,30 @@ def _database_unavailable(exc: Exception):
     return error_response(503, "database_unavailable", headers={"Retry-After": retry})
 
 
+def _remove_session_safely(_exc: BaseException | None) -> None:
+    """End the app context's database session before Flask-SQLAlchemy's own teardown does.
+    When the database went away meanwhile (e.g. PostgreSQL restarting), the closing ROLLBACK
+    fails: the answer is already built (and any commit already done), so the broken
+    connection is invalidated and the answer stands, instead of a 500 raised after the
+    fact."""
+    try:
+        db.session.remove()
+    except sa_exc.SQLAlchemyError as err:
+        current_app.logger.warning("database connection lost at the end of a request",
+                                   extra={"fields": {"error": type(err).__name__}})
+        try:
+            db.session.registry().invalidate()
+        except sa_exc.SQLAlchemyError:
+            pass
+        db.session.registry.clear()
+
+
+def init_session_teardown(app: Flask) -> None:
+    """Call after ``db.init_app(app)``: app-context teardowns run in reverse order of
+    registration, so this one runs before Flask-SQLAlchemy's."""
+    app.teardown_appcontext(_remove_session_safely)
+
+
 def _shared_store_unavailable(exc: Exception):
     """Redis (the shared rate-limit store) cannot be reached: a retryable 503, not a 500."""
     current_app.logger.warning("shared store unavailable", extra={"fields": {

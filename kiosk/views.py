@@ -24,6 +24,7 @@ from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
+from core import metrics
 from core.errors import AppError
 from core.extensions import csrf
 from core.i18n import locale_code
@@ -124,13 +125,16 @@ def submit():
     body = {"id": submission_id, "instrument": instrument.id, "answers": payload["answers"],
             "comment": payload["comment"], "expectations": payload["expectations"]}
     try:
-        kiosk_service.submit_from_kiosk(kiosk, body)
+        result = kiosk_service.submit_from_kiosk(kiosk, body)
     except kiosk_service.RateLimited:
+        metrics.count_submission("kiosk", "rate_limited")
         return _render_kiosk(kiosk, form, status=429, submission_id=submission_id,
                              notice=_("Please wait a few seconds, then press “Send” again."))
     except ValidationFailed:
+        metrics.count_submission("kiosk", "invalid")
         return _render_kiosk(kiosk, form, status=400, submission_id=submission_id,
                              notice=_("Please rate at least one question before sending."))
+    metrics.count_submission("kiosk", "stored" if result.created else "duplicate")
     return redirect(url_for("kiosk.thanks"), 303)
 
 

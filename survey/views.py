@@ -16,6 +16,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from core import metrics
 from core.api import fragment_recorder
 from core.errors import AppError, error_response, wants_json
 from core.extensions import csrf
@@ -118,12 +119,22 @@ def _render(form: QuestionnaireForm, office: Any, *, problem: str | None = None,
 @csrf.exempt
 def receipt_survey(token: str):
     """The survey of one receipt; every failure is an error page with its status."""
-    receipt = verify_token(token)
+    try:
+        receipt = verify_token(token)
+    except AppError as exc:
+        if request.method == "POST":
+            metrics.count_submission("qr", "duplicate" if exc.status == 409 else "rejected")
+        raise
     form = _form()
     if request.method == "POST" and form.validate():
         clean, problem = _clean(form)
         if clean is not None:
-            response_id = use_receipt(token, clean)
+            try:
+                response_id = use_receipt(token, clean)
+            except AppError as exc:
+                metrics.count_submission("qr", "duplicate" if exc.status == 409 else "rejected")
+                raise
+            metrics.count_submission("qr", "stored")
             current_app.logger.info("qr response %s stored", response_id)
             return redirect(url_for(".thanks"))
         return _render(form, receipt.office, problem=problem)
@@ -155,8 +166,14 @@ def generic(office_code: str):
     client = request.remote_addr or "unknown"
     if not limiter().hit("survey.generic", f"{office.id}:{client}",
                          current_app.config["GENERIC_RATE_LIMIT"]):
+        metrics.count_submission("generic", "rate_limited")
         raise AppError("rate_limited", _("Many answers were sent from this device recently. "
                                          "Please try again later."), status=429)
-    response_id = store_generic(office, form_token, clean)
+    try:
+        response_id = store_generic(office, form_token, clean)
+    except AppError as exc:
+        metrics.count_submission("generic", "duplicate" if exc.status == 409 else "rejected")
+        raise
+    metrics.count_submission("generic", "stored")
     current_app.logger.info("generic response %s stored", response_id)
     return redirect(url_for(".thanks"))

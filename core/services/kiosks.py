@@ -342,7 +342,7 @@ def _parse_time(value: Any, name: str, errors: dict[str, str]) -> datetime | Non
         return None
     try:
         return parse_timestamp(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # e.g. year 1 with a positive offset: before year 1 UTC
         errors[name] = _("must be an ISO 8601 date and time, e.g. 2026-11-28T09:30:00+07:00")
         return None
 

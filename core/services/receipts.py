@@ -162,7 +162,7 @@ def mint_receipt(office: Office, dossier_code: Any, procedure: Any = None,
     if procedure is not None and not isinstance(procedure, str):
         raise AppError("invalid", _("Some fields are not valid."),
                        fields={"procedure": _("must be text")}, status=400)
-    proc = (procedure or "").strip() or None
+    proc = (procedure or "").replace("\x00", "").strip() or None
     if proc and len(proc) > 255:
         raise AppError("invalid", _("Some fields are not valid."),
                        fields={"procedure": _("must be at most %(limit)s characters",

@@ -49,7 +49,8 @@ def _clean_text(value: Any, limit: int, name: str, errors: dict[str, str]) -> st
     if not isinstance(value, str):
         errors[name] = _("must be text")
         return None
-    value = value.strip()
+    # NUL is never meaningful text, and PostgreSQL cannot store it in a text column
+    value = value.replace("\x00", "").strip()
     if len(value) > limit:
         errors[name] = _("must be at most %(limit)s characters", limit=limit)
         return None

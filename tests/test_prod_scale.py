@@ -1,0 +1,250 @@
+"""Several real gunicorn servers on one PostgreSQL and one Redis (issue 6, "Tests that prove
+it"): limits and idempotence hold across servers, a bounded load loses nothing, and faults
+(a worker killed with SIGKILL, PostgreSQL restarted) lose nothing acknowledged.
+
+Sizes are smaller than the issue's example (100 clients for 60 s) so the set runs in about
+two minutes on a 2-core machine: 40 clients for 20 s, 30 clients for 12-15 s under faults.
+
+The PostgreSQL restart runs only when ``SIPAS_FAULT_TESTS=1`` (CI sets it): it restarts the
+machine's whole PostgreSQL cluster. The kiosk's offline queue delivering exactly once is
+covered by the kiosk browser tests (tests/browser/test_kiosk*.py), not repeated here.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PG_URL
+from tests.scaleload import (
+    kiosk_body,
+    open_form,
+    post_form,
+    post_kiosk,
+    rebuild_changes,
+    run_load,
+    seed,
+    stored_state,
+)
+from tests.serverproc import GunicornServer, plain_database_url, running
+from tests.test_prod_ops import REDIS_TEST_URL, needs_redis
+
+pytestmark = [
+    needs_redis,
+    pytest.mark.postgres_only,
+    pytest.mark.skipif(not PG_URL, reason="needs TEST_DATABASE_URL (PostgreSQL)"),
+]
+
+FAULTS = os.environ.get("SIPAS_FAULT_TESTS") == "1"
+
+
+@pytest.fixture
+def pg(pg_schema):
+    """The PostgreSQL test database (schema created), emptied after the test, and an empty
+    Redis test database."""
+    import redis
+
+    redis.Redis.from_url(REDIS_TEST_URL).flushdb()
+    url = plain_database_url(pg_schema)
+    yield url
+    seed(url, kiosks=0, receipts=0)
+    redis.Redis.from_url(REDIS_TEST_URL).flushdb()
+
+
+def servers(url: str, n: int = 2, workers: int = 2, log_dir: Path | None = None,
+            **env: str) -> list[GunicornServer]:
+    """``n`` servers (not started) with ``workers`` each; logs in ``log_dir`` when given
+    (pytest keeps tmp_path after a failure)."""
+    env = {"SIPAS_KIOSK_MIN_SECONDS_BETWEEN": "0", "SIPAS_DB_CONNECT_TIMEOUT": "2", **env}
+    return [GunicornServer(url, redis_url=REDIS_TEST_URL, workers=workers, env=env,
+                           log_path=log_dir / f"server-{i}.log" if log_dir else None)
+            for i in range(n)]
+
+
+def race(*calls):
+    """Run the calls at the same moment (a barrier), return their results in order."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(i, call):
+        barrier.wait()
+        results[i] = call()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+# --- 1. two app servers, one database ------------------------------------------------------
+
+def test_limits_idempotence_and_receipts_hold_across_two_servers(pg):
+    seeded = seed(pg, kiosks=12, receipts=6)
+    creds = seeded.credentials
+    a, b = servers(pg, workers=1, SIPAS_KIOSK_MIN_SECONDS_BETWEEN="30")
+    with running(a, b):
+        # the per-kiosk rate limit lives in Redis: the second submission within the window
+        # is refused on the other server too
+        first = kiosk_body()
+        assert post_kiosk(a.port, creds[0], first)[0] == 201
+        status, headers, _b = post_kiosk(b.port, creds[0], kiosk_body())
+        assert status == 429 and int(headers["retry-after"]) >= 1
+        assert post_kiosk(a.port, creds[0], kiosk_body())[0] == 429
+        assert post_kiosk(b.port, creds[1], kiosk_body())[0] == 201  # another kiosk: fine
+
+        # an idempotent replay of one id on the other server stores nothing new (and is
+        # not rate limited: an offline queue re-sending)
+        status, _h, body = post_kiosk(b.port, creds[0], first)
+        assert status == 200 and b'"created":false' in body.replace(b" ", b"")
+
+        # one id sent to both servers at the same moment (two devices' queues, or a retry
+        # racing the original): exactly one 201, one 200
+        for i in range(5):
+            payload = kiosk_body()
+            results = race(lambda p=payload, c=creds[2 + 2 * i]: post_kiosk(a.port, c, p),
+                           lambda p=payload, c=creds[3 + 2 * i]: post_kiosk(b.port, c, p))
+            assert sorted(r[0] for r in results) == [200, 201], results
+
+        # one response per receipt: the phone form opened on both servers, sent to both at
+        # the same moment: one stored (302 to the thank-you page), the other 409
+        for token in seeded.tokens:
+            forms = [open_form(s.port, token) for s in (a, b)]
+            assert all(f[0] == 200 and f[1] and f[2] for f in forms)
+            results = race(*(lambda s=s, f=f: post_form(s.port, token, f[1], f[2])
+                             for s, f in zip((a, b), forms, strict=True)))
+            assert sorted(r[0] for r in results) == [302, 409], [r[0] for r in results]
+
+    state = stored_state(pg)
+    assert Counter(state["kiosk_uuids"]).most_common(1)[0][1] == 1
+    assert len(state["kiosk_uuids"]) == 2 + 5
+    assert state["used_receipts"] == set(seeded.receipt_ids.values())
+    assert state["channels"]["qr"] == len(seeded.tokens)
+
+
+# --- 2. bounded load -------------------------------------------------------------------------
+
+def test_bounded_load_stores_exactly_what_was_acknowledged(pg):
+    seeded = seed(pg, kiosks=40, receipts=600)
+    a, b = servers(pg)
+    with running(a, b):
+        result = run_load((a, b), seeded, clients=30, qr_clients=10, seconds=20, grace=20)
+    assert not result.errors, result.errors[:5]
+    assert not result.server_errors and result.dropped == 0, (result.statuses, a.log_tail())
+    assert not result.kiosk_pending and not result.qr_pending
+    assert len(result.kiosk_acked) > 100 and len(result.qr_acked) > 10, result.statuses
+
+    state = stored_state(pg)
+    assert sorted(state["kiosk_uuids"]) == sorted(result.kiosk_acked)
+    assert result.kiosk_created == len(result.kiosk_acked)
+    assert state["used_receipts"] == {seeded.receipt_ids[t] for t in result.qr_acked}
+    assert state["channels"]["qr"] == len(result.qr_acked)
+    changed, out = rebuild_changes(pg)
+    assert changed == 0, out
+
+
+# --- 3. faults -------------------------------------------------------------------------------
+
+def check_nothing_lost(pg, seeded, result) -> None:
+    """Every acknowledged submission is stored, once; clients that retried got through."""
+    assert not result.errors, result.errors[:5]
+    assert not result.kiosk_pending and not result.qr_pending
+    state = stored_state(pg)
+    stored = Counter(state["kiosk_uuids"])
+    assert max(stored.values()) == 1
+    assert set(stored) == result.kiosk_acked  # acknowledged = stored, exactly
+    qr_done = {seeded.receipt_ids[t] for t in result.qr_acked | result.qr_late}
+    assert state["used_receipts"] == qr_done
+    changed, out = rebuild_changes(pg)
+    assert changed == 0, out
+
+
+def test_a_worker_killed_during_load_loses_nothing_acknowledged(pg):
+    seeded = seed(pg, kiosks=30, receipts=400)
+    a, b = servers(pg)
+    killed: list[int] = []
+
+    def kill(elapsed: float) -> None:
+        if (elapsed > 4 and not killed) or (elapsed > 8 and len(killed) == 1):
+            killed.append((a if not killed else b).kill_worker())
+
+    with running(a, b):
+        result = run_load((a, b), seeded, clients=24, qr_clients=6, seconds=12, grace=30,
+                          during=kill)
+        a.wait_for_workers(gone=killed[0])
+        b.wait_for_workers(gone=killed[1])
+        assert a.request("GET", "/readyz")[0] == 200 and b.request("GET", "/readyz")[0] == 200
+    assert len(killed) == 2
+    assert not result.server_errors, result.statuses
+    check_nothing_lost(pg, seeded, result)
+
+
+def pg_ready(timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"],
+                          check=False).returncode == 0:
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def restart_postgresql() -> None:
+    version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[0]
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+                   check=True, capture_output=True, timeout=120)
+
+
+def ensure_postgresql_running() -> None:
+    """Whatever happened, leave PostgreSQL running."""
+    if pg_ready(5):
+        return
+    version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[0]
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
+                   check=False, capture_output=True, timeout=120)
+    assert pg_ready(120), "PostgreSQL did not come back"
+
+
+@pytest.mark.skipif(not FAULTS, reason="restarts the PostgreSQL cluster: set SIPAS_FAULT_TESTS=1")
+def test_postgresql_restart_during_load_gives_503_and_loses_nothing(pg, tmp_path):
+    seeded = seed(pg, kiosks=30, receipts=400)
+    a, b = servers(pg, log_dir=tmp_path)
+    restarted: list[float] = []
+    failure: list[BaseException] = []
+
+    def restart(elapsed: float) -> None:
+        if elapsed > 4 and not restarted:
+            restarted.append(elapsed)
+            try:
+                restart_postgresql()
+            except (subprocess.SubprocessError, OSError) as exc:  # checked after the load
+                failure.append(exc)
+
+    try:
+        with running(a, b):
+            result = run_load((a, b), seeded, clients=24, qr_clients=6, seconds=15, grace=60,
+                              during=restart, retry_pause=0.3)
+            assert pg_ready(120)
+            # the same processes serve again, without a restart
+            for server in (a, b):
+                assert server.request("GET", "/readyz")[0] == 200, server.log_tail()
+                probe = kiosk_body()
+                assert post_kiosk(server.port, seeded.credentials[0], probe)[0] == 201
+                result.kiosk_acked.add(probe["id"])
+            logs = a.log_path.read_text(errors="replace") + b.log_path.read_text(errors="replace")
+    finally:
+        ensure_postgresql_running()
+    assert not failure, failure
+    assert restarted
+    trace = logs[logs.find("Traceback"):][:3000] if "Traceback" in logs else ""
+    assert set(result.server_errors) <= {503}, (result.statuses, trace)  # never a 500
+    assert not trace
+    assert result.statuses[503] > 0  # the outage was seen, and answered retryably
+    check_nothing_lost(pg, seeded, result)
