@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from core.extensions import db
@@ -79,6 +80,15 @@ def init_app(app: Flask) -> None:
         headers.pop("Content-Type", None)
         custom = exc.description if getattr(exc, "sipas_message", False) else None
         return error_response(status, message=custom, headers=headers)
+
+    @app.errorhandler(DataError)
+    def _data_error(exc: DataError):
+        # the database refused a value the application let through (e.g. a NUL character
+        # PostgreSQL cannot store): the request's data is at fault, not the server
+        db.session.rollback()
+        app.logger.warning("database refused a value on %s %s: %s", request.method,
+                           request.path, type(exc.orig).__name__)
+        return error_response(400, "invalid_data", str(MESSAGES[400][2]))
 
     @app.errorhandler(Exception)
     def _server_error(exc: Exception):

@@ -118,3 +118,35 @@ def test_sqlite_reads_do_not_take_the_write_lock(make_app, backend):
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+def test_control_characters_in_an_office_code_are_a_404_not_a_server_error(client, offices):
+    from core.errors import AppError
+    from core.services.offices import get_office
+
+    with pytest.raises(AppError) as err:
+        get_office("HN\x00")
+    assert err.value.status == 404
+    resp = client.get("/o/HN%00")
+    assert resp.status_code == 404
+
+
+def test_a_value_the_database_refuses_is_a_400(make_app, backend):
+    """PostgreSQL refuses NUL characters in text; whatever lets one through answers 400."""
+    import sqlalchemy as sa
+
+    from core.extensions import db
+
+    app = make_app()
+
+    @app.post("/api/nul")
+    def nul():
+        db.session.execute(sa.text("SELECT CAST(:v AS VARCHAR)"), {"v": "a\x00b"})
+        if db.engine.dialect.name == "sqlite":  # SQLite stores NUL; emulate the refusal
+            from sqlalchemy.exc import DataError
+
+            raise DataError("SELECT", {}, ValueError("NUL"))
+        return {"ok": True}
+
+    resp = app.test_client().post("/api/nul")
+    assert resp.status_code == 400 and resp.json["error"] == "invalid_data"

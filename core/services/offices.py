@@ -46,8 +46,10 @@ class OfficeImportResult:
 
 
 def get_office(code: str) -> Office:
-    """Raises AppError(404) when no office has this code."""
-    office = db.session.scalar(sa.select(Office).where(Office.code == code))
+    """Raises AppError(404) when no office has this code (a string that cannot be a code,
+    e.g. one with control characters, is not even looked up)."""
+    office = (db.session.scalar(sa.select(Office).where(Office.code == code))
+              if CODE_RE.match(code or "") else None)
     if office is None:
         raise AppError("unknown_office", _("There is no office with the code %(code)s.",
                                            code=code), status=404)
