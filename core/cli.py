@@ -131,13 +131,25 @@ def report(office_code: str, month: str, fmt: str, output: Path | None,
 @click.option("--seed", default=2022, show_default=True, type=int)
 def demo_data(if_empty: bool, months: int, seed: int) -> None:
     """Load demo offices and a year of plausible responses."""
-    from core.services.demo import database_is_empty, load_demo
+    from core.services.demo import (
+        DEMO_PASSWORD,
+        database_is_empty,
+        load_demo,
+        load_demo_extras,
+    )
 
     if if_empty and not database_is_empty():
         click.echo(_("The database already has offices; demo data not loaded."))
         return
-    n = load_demo(get_instrument(current_app.config["DEFAULT_INSTRUMENT"]), months, seed)
+    instrument = get_instrument(current_app.config["DEFAULT_INSTRUMENT"])
+    n = load_demo(instrument, months, seed)
     click.echo(_("Demo data loaded: %(n)s responses.", n=n))
+    if current_app.config["ENV"] == "production":
+        click.echo(_("Production: no demo accounts created; use flask users create."))
+        return
+    for username, role in load_demo_extras(instrument):
+        click.echo(_("Demo sign-in at /admin/: %(user)s / %(password)s (%(role)s)",
+                     user=username, password=DEMO_PASSWORD, role=role))
 
 
 def init_app(app: Flask) -> None:

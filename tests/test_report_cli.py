@@ -35,6 +35,14 @@ def test_empty_month_reports_nulls_with_the_full_structure(app, runner, offices)
 def test_demo_data_then_reports_in_every_format(app, runner, tmp_path):
     first = runner.invoke(args=["demo-data", "--if-empty", "--months", "3"])
     assert first.exit_code == 0 and "Đã nạp dữ liệu mẫu" in first.output
+    assert "admin / demo-sipas-2026" in first.output  # a newcomer can sign in at once
+    client = app.test_client()
+    signed_in = client.post("/admin/login", data={"username": "admin",
+                                                  "password": "demo-sipas-2026"})
+    assert signed_in.status_code == 302
+    dashboard = client.get("/admin/", follow_redirects=True)
+    assert dashboard.status_code == 200
+    assert "Thành phố Hà Nội" in dashboard.get_data(as_text=True)
     again = runner.invoke(args=["demo-data", "--if-empty"])
     assert "không nạp dữ liệu mẫu" in again.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Office)) == 16

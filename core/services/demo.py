@@ -127,3 +127,25 @@ def load_demo(instrument: Instrument, months: int = 12, seed: int = 2022) -> int
 
 def database_is_empty() -> bool:
     return db.session.scalar(sa.select(sa.func.count()).select_from(Office)) == 0
+
+
+#: Demo sign-ins created with the demo data (development only), printed by `flask demo-data`.
+DEMO_PASSWORD = "demo-sipas-2026"  # noqa: S105 - a published demo sign-in, never in production
+DEMO_ACCOUNTS = (("admin", "admin", "HN"), ("truong-bd", "head", "BD"))
+
+
+def load_demo_extras(instrument: Instrument) -> list[tuple[str, str]]:
+    """Targets for the city and demo accounts, so that a newcomer can sign in and see a
+    working dashboard. Returns the (username, role) pairs created."""
+    from core.services.accounts import create_user, get_user
+    from core.services.offices import get_office
+    from core.services.targets import DEFAULT_FILE, import_targets
+
+    with open(DEFAULT_FILE, encoding="utf-8") as stream:
+        import_targets(stream, get_office("HN"), instrument, actor="demo")
+    created = []
+    for username, role, office in DEMO_ACCOUNTS:
+        if get_user(username) is None:
+            create_user(username, role, office, DEMO_PASSWORD, actor="demo", must_change=False)
+            created.append((username, role))
+    return created
