@@ -8,7 +8,7 @@ For each database and for 1 and 2 gunicorn worker processes, a closed loop of
 latency of:
   - GET /readyz (a database round trip),
   - the monthly report of one commune office (BD-KM) and of the whole city (HN), as JSON
-    (``monthly_report``, served by the probe route of tests/prodprobe.py),
+    (``monthly_report``, served by the probe route of tools/probe_app.py),
 on demo data (``--months`` months of the demo city: 16 offices).
 
 ``--restart-pg`` (opt-in, never in tests: it restarts the machine's PostgreSQL cluster with
@@ -42,7 +42,7 @@ from core.extensions import db  # noqa: E402
 from core.services.common import get_instrument  # noqa: E402
 from core.services.demo import load_demo  # noqa: E402
 from core.timeutil import last_complete_month  # noqa: E402
-from tests.serverproc import GunicornServer, plain_database_url  # noqa: E402
+from tools.servers import GunicornServer, plain_database_url  # noqa: E402
 
 DEFAULT_PG = os.environ.get("BENCH_DATABASE_URL",
                             "postgresql://postgres@127.0.0.1:5432/sipas_prod")
@@ -201,7 +201,7 @@ def main() -> None:
           f"{'p50 ms':>8} {'p99 ms':>8}  statuses")
     for workers in (1, 2):
         for name, url in backends.items():
-            with GunicornServer(url, workers=workers, app="tests.prodprobe:app",
+            with GunicornServer(url, workers=workers, app="tools.probe_app:app",
                                 env={"SIPAS_ACCESS_LOG": "false"}) as server:
                 for label, path in paths.items():
                     load(server, path, args.clients, 1.0)  # warm up
@@ -213,7 +213,7 @@ def main() -> None:
           "skews the figures)")
     if args.restart_pg and not args.no_pg:
         version, cluster = args.pg_cluster.split()
-        with GunicornServer(backends["postgresql"], workers=2, app="tests.prodprobe:app",
+        with GunicornServer(backends["postgresql"], workers=2, app="tools.probe_app:app",
                             env={"SIPAS_ACCESS_LOG": "false"}) as server:
             restart_pg(server, backends["postgresql"], month, version, cluster)
     tmp.cleanup()

@@ -6,7 +6,7 @@ PostgreSQL side by side, 1 vs 2 app processes (2 sync workers each).
 
 For each database and process count, ``--clients`` loopback threads post kiosk responses
 (``POST /api/v1/responses``, one kiosk each, rate limit off) in a closed loop for
-``--seconds``, retrying idempotently on 503 or a dropped connection (tests/scaleload.py).
+``--seconds``, retrying idempotently on 503 or a dropped connection (tools/loadgen.py).
 Printed: acknowledged responses per second, p50/p99 latency of acknowledged posts, statuses,
 and a check that stored = acknowledged.
 
@@ -33,8 +33,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.extensions import db  # noqa: E402
-from tests.scaleload import run_load, seed, seed_app, stored_state  # noqa: E402
-from tests.serverproc import GunicornServer, running  # noqa: E402
+from tools.loadgen import run_load, seed, seed_app, stored_state  # noqa: E402
+from tools.servers import GunicornServer, running  # noqa: E402
 
 DEFAULT_PG = os.environ.get("BENCH_DATABASE_URL",
                             "postgresql://postgres@127.0.0.1:5432/sipas_prod2_bench")

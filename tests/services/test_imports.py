@@ -122,7 +122,7 @@ def test_channel_and_comment_columns(app, runner, offices, tmp_path):
 def test_second_instrument_imports_and_reports_without_code_changes(make_app, tmp_path):
     from pathlib import Path
 
-    fixtures = Path(__file__).parent / "fixtures" / "instruments"
+    fixtures = Path(__file__).parents[1] / "fixtures" / "instruments"
     app = make_app(INSTRUMENT_DIRS=[str(fixtures)])
     runner = app.test_cli_runner()
     offices = write_csv(tmp_path / "o.csv", ["code", "name", "parent_code", "level"],

@@ -1,5 +1,5 @@
 """The production app plus two probe routes, for multi-server tests and benchmarks that need
-something the areas do not serve yet: ``gunicorn -c gunicorn.conf.py tests.prodprobe:app``.
+something the areas do not serve yet: ``gunicorn -c gunicorn.conf.py tools.probe_app:app``.
 
 - ``POST /_probe/hit/<key>``: one hit on the shared rate limiter (3 per minute per key):
   200 ``{"allowed": true}`` or 429;

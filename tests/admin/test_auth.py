@@ -6,8 +6,8 @@ import sqlalchemy as sa
 
 from core.extensions import db
 from core.models import AuditEvent
-from tests import admin_fixtures
-from tests.admin_fixtures import FAST, PASSWORDS, login
+from tests.admin import fixtures as admin_fixtures
+from tests.admin.fixtures import FAST, PASSWORDS, login
 
 world = admin_fixtures.world
 
@@ -151,7 +151,7 @@ def test_csrf_tokens_rendered_in_pages_are_accepted(make_app):
     """Each form carries a token that its own handler accepts (comment forms are prefixed)."""
     import re
 
-    from tests.admin_fixtures import make_responses
+    from tests.admin.fixtures import make_responses
 
     app = make_app(WTF_CSRF_ENABLED=True, PASSWORD_HASH_METHOD=FAST)
     with app.app_context():

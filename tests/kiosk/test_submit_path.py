@@ -13,7 +13,7 @@ from core.models import Kiosk, MonthlyChannelCount, MonthlyTally, Response
 from core.services import kiosks as kiosk_service
 from core.services.offices import get_office
 from core.services.tallies import rebuild_tallies
-from tests.test_kiosk_api import API, Client, auth, body, count, load_offices
+from tests.kiosk.helpers import API, Client, auth, body, count, load_offices
 
 CODES = ["I.1", "I.2", "I.3", "I.4", "II.1", "II.2", "II.3", "II.4", "II.5", "III.1",
          "III.2", "III.3", "III.4", "III.5", "III.6", "III.7", "IV.1", "IV.2", "IV.3",

@@ -4,7 +4,6 @@ retryable 503 when the database cannot be reached."""
 from __future__ import annotations
 
 import json
-import os
 import socket
 
 import pytest
@@ -15,8 +14,7 @@ from core import create_app, metrics
 from core.db_setup import engine_options
 from core.extensions import db
 from core.models import Office
-
-REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+from tests.helpers import REDIS_TEST_URL, metric_sample, needs_redis
 
 
 def closed_port() -> int:
@@ -24,20 +22,6 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def redis_available() -> bool:
-    import redis
-
-    try:
-        return bool(redis.Redis.from_url(REDIS_TEST_URL, socket_timeout=1).ping())
-    except redis.RedisError:
-        if os.environ.get("CI"):
-            raise
-        return False
-
-
-needs_redis = pytest.mark.skipif(not redis_available(), reason="no Redis at " + REDIS_TEST_URL)
 
 
 def test_healthz(client):
@@ -172,16 +156,6 @@ def test_statement_timeout_is_in_force_on_postgresql(app, backend):
 
 # --- metrics -----------------------------------------------------------------------------------
 
-def _sample(text: str, name: str, **labels: str) -> float:
-    want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-    for line in text.splitlines():
-        if line.startswith(name + "{"):
-            got = ",".join(sorted(line[len(name) + 1:line.index("}")].split(",")))
-            if got == want:
-                return float(line.rsplit(" ", 1)[1])
-    return 0.0
-
-
 def test_metrics_are_off_by_default(client):
     assert client.get("/metrics").status_code == 404
 
@@ -189,7 +163,7 @@ def test_metrics_are_off_by_default(client):
 def test_metrics_when_enabled_from_loopback(make_app):
     app = make_app(METRICS_ENABLED=True)
     client = app.test_client()
-    before = _sample(client.get("/metrics").get_data(as_text=True),
+    before = metric_sample(client.get("/metrics").get_data(as_text=True),
                      "sipas_submissions_total", channel="kiosk", status="stored")
     metrics.count_submission("kiosk", "stored")
     metrics.count_replay("kiosk", "duplicate", 2)
@@ -198,10 +172,10 @@ def test_metrics_when_enabled_from_loopback(make_app):
     assert resp.status_code == 200
     assert resp.content_type.startswith("text/plain")
     text = resp.get_data(as_text=True)
-    assert _sample(text, "sipas_submissions_total", channel="kiosk", status="stored") \
+    assert metric_sample(text, "sipas_submissions_total", channel="kiosk", status="stored") \
         == before + 1
-    assert _sample(text, "sipas_replays_total", channel="kiosk", outcome="duplicate") >= 2
-    assert _sample(text, "sipas_http_request_duration_seconds_count",
+    assert metric_sample(text, "sipas_replays_total", channel="kiosk", outcome="duplicate") >= 2
+    assert metric_sample(text, "sipas_http_request_duration_seconds_count",
                    endpoint="ops.healthz", method="GET", status="200") >= 1
 
 

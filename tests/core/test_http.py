@@ -14,7 +14,7 @@ from core import ConfigError, create_app
 from core.config import DEV_SECRET_KEY
 from core.http import json_depth_exceeds
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _add_echo(app):

@@ -15,7 +15,7 @@ from core.services.offices import get_office, import_offices
 from core.services.receipts import mint_receipt
 from tests.conftest import SMALL_TREE
 from tests.helpers import CODES
-from tests.test_prod_ops import _sample
+from tests.helpers import metric_sample as _sample
 
 API = "/api/v1/responses"
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from core.services.accounts import create_token
-from tests import admin_fixtures
-from tests.admin_fixtures import login
+from tests.admin import fixtures as admin_fixtures
+from tests.admin.fixtures import login
 
 world = admin_fixtures.world
 

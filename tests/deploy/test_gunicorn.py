@@ -1,4 +1,4 @@
-"""Real gunicorn processes (tests/serverproc.py): two instances on one PostgreSQL and one
+"""Real gunicorn processes (tools/servers.py): two instances on one PostgreSQL and one
 Redis, metrics summed across workers, and a production start-up refused without a secret."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 
 from core import create_app
 from core.extensions import db
-from tests.serverproc import GunicornServer, plain_database_url, running
-from tests.test_prod_ops import REDIS_TEST_URL, needs_redis
+from tests.helpers import REDIS_TEST_URL, needs_redis
+from tools.servers import GunicornServer, plain_database_url, running
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -34,7 +34,7 @@ def test_two_gunicorn_instances_share_postgresql_and_redis(pg_schema):
     redis.Redis.from_url(REDIS_TEST_URL).flushdb()
     key = uuid.uuid4().hex
     a, b = (GunicornServer(plain_database_url(pg_schema), redis_url=REDIS_TEST_URL,
-                           app="tests.prodprobe:app") for _ in range(2))
+                           app="tools.probe_app:app") for _ in range(2))
     with running(a, b):
         assert a.port != b.port
         for server in (a, b):

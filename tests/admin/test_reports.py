@@ -16,8 +16,8 @@ from openpyxl import load_workbook
 from core.extensions import db
 from core.i18n import fmt_percent
 from core.models import AuditEvent, CommentHandling
-from tests import admin_fixtures
-from tests.admin_fixtures import indices_by_code, login
+from tests.admin import fixtures as admin_fixtures
+from tests.admin.fixtures import indices_by_code, login
 
 world = admin_fixtures.world
 

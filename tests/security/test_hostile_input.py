@@ -2,8 +2,8 @@
 appear, export cells cannot start a spreadsheet formula, SQL-injection strings in every
 parameter are harmless, and a slow body does not tie a gunicorn worker up forever.
 
-Oversized bodies, invalid UTF-8 and deep JSON are in tests/test_prod_http.py and
-tests/test_kiosk_api.py; this file adds them on the real routes (kiosk API, receipts API).
+Oversized bodies, invalid UTF-8 and deep JSON are in tests/core/test_http.py and
+tests/kiosk/test_api.py; this file adds them on the real routes (kiosk API, receipts API).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from core.services.offices import get_office, import_offices
 from core.services.receipts import create_api_key, mint_receipt
 from core.services.reports import monthly_report, report_csv
 from tests.helpers import CODES
-from tests.serverproc import GunicornServer
+from tools.servers import GunicornServer
 
 XSS = [
     "<script>alert(1)</script>",
@@ -301,7 +301,7 @@ def test_results_area_escapes_and_neutralises_everywhere(app, offices, instrumen
 
     from core.services.accounts import create_user
     from core.timeutil import last_complete_month
-    from tests.admin_fixtures import FAST, PASSWORDS, login, make_responses
+    from tests.admin.fixtures import FAST, PASSWORDS, login, make_responses
 
     app.config["PASSWORD_HASH_METHOD"] = FAST
     create_user("city", "admin", None, PASSWORDS["city"], actor="test", must_change=False)

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PG_URL
-from tests.scaleload import (
+from tests.helpers import REDIS_TEST_URL, needs_redis
+from tools.loadgen import (
     kiosk_body,
     open_form,
     post_form,
@@ -32,8 +33,7 @@ from tests.scaleload import (
     seed,
     stored_state,
 )
-from tests.serverproc import GunicornServer, plain_database_url, running
-from tests.test_prod_ops import REDIS_TEST_URL, needs_redis
+from tools.servers import GunicornServer, plain_database_url, running
 
 pytestmark = [
     needs_redis,

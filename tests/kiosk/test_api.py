@@ -6,8 +6,6 @@ published OpenAPI document."""
 from __future__ import annotations
 
 import hashlib
-import io
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import jsonschema
@@ -17,10 +15,8 @@ import sqlalchemy as sa
 from core.extensions import db
 from core.models import AuditEvent, Kiosk, MonthlyChannelCount, MonthlyTally, Office, Response
 from core.services import kiosks as kiosk_service
-from core.services.offices import get_office, import_offices
-from tests.conftest import SMALL_TREE
-
-API = "/api/v1/responses"
+from core.services.offices import get_office
+from tests.kiosk.helpers import API, Client, auth, body, count, load_offices
 
 
 @pytest.fixture
@@ -35,43 +31,9 @@ def kiosk(kapp, offices):
     return kiosk_service.add_kiosk(offices["BD-KM"], "Quầy 3", with_credential=True)
 
 
-class Client:
-    """The test client, ending the test's own database transaction before each request (on
-    SQLite an open transaction of the test would hold the write lock)."""
-
-    def __init__(self, app):
-        self.client = app.test_client()
-
-    def __getattr__(self, name):
-        method = getattr(self.client, name)
-
-        def call(*args, **kwargs):
-            db.session.remove()
-            return method(*args, **kwargs)
-
-        return call
-
-
 @pytest.fixture
 def kclient(kapp):
     return Client(kapp)
-
-
-def auth(kiosk_or_credential) -> dict[str, str]:
-    cred = getattr(kiosk_or_credential, "credential", kiosk_or_credential)
-    return {"Authorization": f"Bearer {cred}"}
-
-
-def body(**over):
-    data = {"id": str(uuid.uuid4()), "instrument": "hanoi-2022",
-            "answers": {"I.1": 5, "I.2": 4, "III.7": 2, "V.4": None}}
-    data.update(over)
-    return data
-
-
-def count(model=Response) -> int:
-    db.session.remove()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 def as_json_schema(node):
@@ -241,10 +203,6 @@ def test_403_when_the_office_stopped_collecting(kclient, kiosk, offices, spec):
     assert r.status_code == 403
     spec.check(API, r)
     assert count() == 0
-
-
-def load_offices():
-    import_offices(io.StringIO(SMALL_TREE))
 
 
 def test_429_per_kiosk_not_per_ip(make_app):
