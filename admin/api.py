@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 
-from core.errors import AppError
+from core.errors import Unauthenticated
 from core.extensions import csrf
 from core.i18n import locale_code
 from core.services import accounts, scope
@@ -21,8 +21,8 @@ def _token_user():
     kind, _sep, secret = header.partition(" ")
     user = accounts.user_for_token(secret.strip()) if kind.lower() == "bearer" else None
     if user is None:
-        exc = AppError("unauthorized", _("A valid personal API token is required "
-                                         "(Authorization: Bearer ...)."), status=401)
+        exc = Unauthenticated("unauthorized", _("A valid personal API token is required "
+                                         "(Authorization: Bearer ...)."))
         raise exc
     return user
 

@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import force_locale
 
-from core.errors import AppError
+from core.errors import DomainError
 from core.extensions import db
 from core.models import ROLES
 from core.services import accounts
@@ -68,7 +68,7 @@ def users_create(username: str, role: str, office_code: str | None, password_std
     try:
         user, _pw = accounts.create_user(username, role, office_code, password, actor="cli",
                                          must_change=temporary)
-    except AppError as exc:
+    except DomainError as exc:
         _fail("; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or exc.message)
     click.echo(f"User {user.username} created ({user.role}"
                f"{', ' + user.office.code if user.office else ''}).")
@@ -100,7 +100,7 @@ def tokens_create(username: str, label: str | None) -> None:
     """Create a personal API token; the token alone is printed on the last line."""
     try:
         new = accounts.create_token(_user_or_fail(username), label, actor="cli")
-    except AppError as exc:
+    except DomainError as exc:
         _fail(exc.message)
     click.echo(f"Token {new.token.id} for {username} (shown only once):")
     click.echo(new.secret)
@@ -113,7 +113,7 @@ def tokens_revoke(token_id: int) -> None:
     """Revoke a token by its number."""
     try:
         accounts.revoke_token(token_id, actor=None, actor_name="cli")
-    except AppError as exc:
+    except DomainError as exc:
         _fail(exc.message)
     click.echo(f"Token {token_id} revoked.")
 
@@ -131,7 +131,7 @@ def targets_import(file: Path | None, office_code: str | None) -> None:
 
     try:
         office = get_office(office_code) if office_code else root_office()
-    except AppError as exc:
+    except DomainError as exc:
         _fail(exc.message)
     path = file or DEFAULT_FILE
     instrument = get_instrument(current_app.config["DEFAULT_INSTRUMENT"])

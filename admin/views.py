@@ -34,8 +34,9 @@ from admin.forms import (
     UserForm,
 )
 from core.api import fragment_recorder
-from core.errors import AppError
+from core.errors import Conflict, DomainError, Invalid, NotFound
 from core.extensions import db
+from core.http_errors import status_of
 from core.models import COMMENT_STATUSES, User
 from core.services import accounts, exports, feedback, kiosks, scope, targets
 from core.services.audit import record
@@ -74,7 +75,7 @@ def _client() -> str:
 
 def _office_and_month():
     """The office (in scope) and month asked for, defaulting to the user's own office and
-    the last complete month. Raises AppError 404/400."""
+    the last complete month. Raises DomainError 404/400."""
     u = user()
     code = request.args.get("office")
     office = scope.office_in_scope(u, code) if code else scope.home_office(u)
@@ -94,8 +95,8 @@ def login():
     if form.validate_on_submit():
         try:
             u = accounts.authenticate(form.username.data, form.password.data, _client())
-        except AppError as exc:
-            error, status = exc.message, exc.status
+        except DomainError as exc:
+            error, status = exc.message, status_of(exc)
         else:
             session.clear()
             login_user(u)
@@ -127,7 +128,7 @@ def password():
     if form.validate_on_submit():
         try:
             accounts.change_password(u, form.current.data, form.new.data)
-        except AppError as exc:
+        except DomainError as exc:
             for name, problem in exc.fields.items():
                 getattr(form, name).errors = [*getattr(form, name).errors, problem]
         else:
@@ -192,7 +193,7 @@ def handle_comment(response_id: int):
     scope.require(user(), "handle_comments")
     form = CommentForm(prefix=f"c{response_id}")
     if not form.validate_on_submit():
-        raise AppError("invalid", _("The comment was not updated."),
+        raise Invalid("invalid", _("The comment was not updated."),
                        {k: "; ".join(map(str, v)) for k, v in form.errors.items()})
     feedback.handle_comment(user(), response_id, form.status.data, form.internal_note.data,
                             form.public_reply.data)
@@ -274,7 +275,7 @@ def users():
             new_user, temp = accounts.create_user(form.username.data, form.role.data,
                                                   form.office.data or None, None,
                                                   actor=user().username)
-        except AppError as exc:
+        except DomainError as exc:
             for name, problem in exc.fields.items():
                 getattr(form, name).errors = [*getattr(form, name).errors, problem]
             status = 400
@@ -296,7 +297,7 @@ def user_action(user_id: int, op: str):
     if target is None:
         abort(404)
     if target.id == user().id and op != "reset":
-        raise AppError("invalid", _("You cannot disable your own account."), status=409)
+        raise Conflict("invalid", _("You cannot disable your own account."))
     if op == "reset":
         # shown in the page itself, never in a (readable) session cookie
         temp = accounts.reset_password(target, actor=user().username)
@@ -329,7 +330,7 @@ def targets_page():
                 targets.set_target(office, year, key, value, actor=u.username)
             except ValueError:
                 errors[key] = _("Enter a number between 0 and 100.")
-            except AppError as exc:
+            except DomainError as exc:
                 errors[key] = exc.message
         if errors:
             db.session.rollback()
@@ -379,7 +380,7 @@ def revoke_kiosk(kiosk_id: int):
         abort(400)
     visible = scope.visible_office_ids(u)
     if not any(k.id == kiosk_id for k in kiosks.list_kiosks(visible)):
-        raise AppError("not_found", _("There is no such tablet."), status=404)
+        raise NotFound("not_found", _("There is no such tablet."))
     kiosks.revoke_kiosk(kiosk_id, actor=u.username)
     flash(_("The tablet has been revoked."), "info")
     return redirect(url_for("admin.kiosks_page", office=request.args.get("office") or None))

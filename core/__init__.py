@@ -80,7 +80,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _load_config(app, test_config)
     _configure_logging(app)
 
-    from core import api, db_setup, errors, http, i18n, ops, ratelimit, web
+    from core import api, db_setup, http, http_errors, i18n, ops, ratelimit, web
     from core.extensions import csrf, db, migrate
     from core.instrument import BUILTIN_DIR, InstrumentRegistry
 
@@ -105,7 +105,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(survey_bp)
     app.register_blueprint(admin_bp)
-    errors.init_app(app)
+    http_errors.init_app(app)
 
     from core import cli
     cli.init_app(app)

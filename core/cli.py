@@ -12,7 +12,7 @@ from flask.cli import AppGroup, with_appcontext
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from core.errors import AppError
+from core.errors import DomainError
 from core.services.common import get_instrument, registry
 from core.services.offices import ImportFailed, get_office, import_offices
 
@@ -104,7 +104,7 @@ def report(office_code: str, month: str, fmt: str, output: Path | None,
     with force_locale(lang):
         try:
             data = monthly_report(get_office(office_code), month, instrument_id, locale=lang)
-        except AppError as exc:
+        except DomainError as exc:
             _fail(exc.message)
         if fmt == "pdf":
             renderer = current_app.extensions.get("sipas_pdf_report")

@@ -1,97 +1,80 @@
-"""Error pages in one place: friendly HTML for people, JSON for programs under ``/api/``."""
+"""Domain errors: what a service raises when it cannot do what it was asked.
+
+Services speak the domain, never HTTP: an error says *what* went wrong (its class and a
+machine-readable ``code``), a human ``message`` and, for bad input, a message per field key
+(``answers.I.1``, ``comment``, ...). One mapping in the web layer
+(:mod:`core.http_errors`) turns each class into a status code, a page or a JSON body; the
+CLI prints the message. Nothing here imports Flask.
+"""
 
 from __future__ import annotations
 
-from typing import Any
 
-from flask import Flask, jsonify, render_template, request
-from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import DataError
-from werkzeug.exceptions import HTTPException
+class DomainError(Exception):
+    """Base class: ``code`` (stable, for programs), ``message`` (for people), ``fields``
+    (field key -> message, for bad input)."""
 
-from core.extensions import db
+    default_code = "error"
 
-
-class AppError(Exception):
-    """An error a service raises for the caller to show: HTTP status, machine-readable
-    ``code``, a human ``message`` and optional per-field messages."""
-
-    status = 400
-
-    def __init__(self, code: str, message: str, fields: dict[str, str] | None = None,
-                 status: int | None = None) -> None:
+    def __init__(self, code: str | None = None, message: str = "",
+                 fields: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.code = code
+        self.code = code or self.default_code
         self.message = str(message)
         self.fields = fields or {}
-        if status is not None:
-            self.status = status
 
 
-MESSAGES: dict[int, tuple[str, Any, Any]] = {
-    400: ("bad_request", _l("Bad request"), _l("The request could not be understood.")),
-    401: ("unauthorized", _l("Sign-in required"),
-          _l("You need to sign in or present a valid credential.")),
-    403: ("forbidden", _l("Access denied"), _l("You do not have access to this page.")),
-    404: ("not_found", _l("Page not found"),
-          _l("The page you asked for does not exist or has been moved.")),
-    405: ("method_not_allowed", _l("Not allowed"), _l("This action is not allowed here.")),
-    409: ("conflict", _l("Already done"), _l("This has already been done.")),
-    410: ("gone", _l("No longer available"), _l("This link has expired.")),
-    413: ("too_large", _l("Too much data"), _l("The data sent is too large.")),
-    415: ("unsupported_media_type", _l("Wrong format"),
-          _l("The data is not in a format we accept.")),
-    429: ("rate_limited", _l("Too many requests"), _l("Please wait a moment and try again.")),
-    500: ("server_error", _l("Something went wrong"),
-          _l("An unexpected error happened. Please try again later.")),
-    503: ("unavailable", _l("Service temporarily unavailable"),
-          _l("The service is busy or under maintenance. Please try again shortly.")),
-}
+class Invalid(DomainError):
+    """Input that cannot be accepted; ``fields`` names every bad field."""
+
+    default_code = "invalid"
 
 
-def wants_json() -> bool:
-    return request.path.startswith("/api/")
+class Unauthenticated(DomainError):
+    """No valid credential, key or sign-in was presented."""
+
+    default_code = "unauthorized"
 
 
-def error_response(status: int, code: str | None = None, message: str | None = None,
-                   fields: dict[str, str] | None = None, headers: dict[str, str] | None = None):
-    default_code, title, default_message = MESSAGES.get(status, MESSAGES[500])
-    message = message or str(default_message)
-    if wants_json():
-        body: dict[str, Any] = {"error": code or default_code, "message": message}
-        if fields:
-            body["fields"] = fields
-        resp = jsonify(body)
-    else:
-        resp = render_template("errors/error.html", status=status, title=str(title),
-                               message=message, fields=fields or {})
-    return resp, status, headers or {}
+class NotAllowed(DomainError):
+    """The caller is known but may not do this (scope, inactive office, another office's
+    key, a withdrawn link)."""
+
+    default_code = "forbidden"
 
 
-def init_app(app: Flask) -> None:
-    @app.errorhandler(AppError)
-    def _app_error(exc: AppError):
-        return error_response(exc.status, exc.code, exc.message, exc.fields)
+class NotFound(DomainError):
+    """The thing asked for does not exist (or is not visible to the caller)."""
 
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
-        status = exc.code or 500
-        headers = dict(exc.get_headers()) if status in (401, 405, 429, 503) else {}
-        headers.pop("Content-Type", None)
-        custom = exc.description if getattr(exc, "sipas_message", False) else None
-        return error_response(status, message=custom, headers=headers)
+    default_code = "not_found"
 
-    @app.errorhandler(DataError)
-    def _data_error(exc: DataError):
-        # the database refused a value the application let through (e.g. a NUL character
-        # PostgreSQL cannot store): the request's data is at fault, not the server
-        db.session.rollback()
-        app.logger.warning("database refused a value on %s %s: %s", request.method,
-                           request.path, type(exc.orig).__name__)
-        return error_response(400, "invalid_data", str(MESSAGES[400][2]))
 
-    @app.errorhandler(Exception)
-    def _server_error(exc: Exception):
-        db.session.rollback()
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(500)
+class Conflict(DomainError):
+    """It was done already (a receipt answered, a form sent) or clashes with the state."""
+
+    default_code = "conflict"
+
+
+class Gone(DomainError):
+    """It existed but can no longer be used (an expired link or activation code)."""
+
+    default_code = "gone"
+
+
+class TooLarge(DomainError):
+    default_code = "too_large"
+
+
+class UnsupportedFormat(DomainError):
+    default_code = "unsupported_media_type"
+
+
+class RateLimited(DomainError):
+    """Too many attempts; try again after ``retry_after`` seconds."""
+
+    default_code = "rate_limited"
+
+    def __init__(self, code: str | None = None, message: str = "",
+                 retry_after: int = 1) -> None:
+        super().__init__(code, message)
+        self.retry_after = max(1, int(retry_after))

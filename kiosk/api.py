@@ -13,7 +13,13 @@ from flask_babel import gettext as _
 
 from core import metrics
 from core.api import fragment_recorder
-from core.errors import AppError, error_response
+from core.errors import (
+    DomainError,
+    Invalid,
+    TooLarge,
+    Unauthenticated,
+    UnsupportedFormat,
+)
 from core.extensions import csrf
 from core.services import kiosks as kiosk_service
 from core.services.responses import ValidationFailed
@@ -30,23 +36,22 @@ def _bearer() -> str | None:
 
 
 def _json_body(authenticate=kiosk_service.authenticate):
-    """The request's JSON object. Raises AppError 401/413/415/400 (in that order)."""
+    """The request's JSON object. Raises DomainError 401/413/415/400 (in that order)."""
     kiosk = authenticate(_bearer())
     if kiosk is None:
-        raise AppError("unauthorized", _("A valid kiosk credential is required "
-                                         "(Authorization: Bearer …)."), status=401)
+        raise Unauthenticated("unauthorized", _("A valid kiosk credential is required "
+                                         "(Authorization: Bearer …)."))
     g.kiosk = kiosk
     limit = current_app.config["KIOSK_MAX_BODY"]
     request.max_content_length = limit
     if request.content_length is not None and request.content_length > limit:
-        raise AppError("too_large", _("The request body is larger than %(n)s bytes.", n=limit),
-                       status=413)
+        raise TooLarge("too_large", _("The request body is larger than %(n)s bytes.", n=limit))
     if request.mimetype != "application/json":
-        raise AppError("unsupported_media_type",
-                       _("Send the body as JSON (Content-Type: application/json)."), status=415)
+        raise UnsupportedFormat("unsupported_media_type",
+                       _("Send the body as JSON (Content-Type: application/json)."))
     body = request.get_json(silent=True)
     if body is None:
-        raise AppError("invalid_json", _("The body is not valid JSON."), status=400)
+        raise Invalid("invalid_json", _("The body is not valid JSON."))
     return kiosk, body
 
 
@@ -54,12 +59,6 @@ def _json_body(authenticate=kiosk_service.authenticate):
 def _no_store(resp):
     resp.headers["Cache-Control"] = "no-store"
     return resp
-
-
-@bp.errorhandler(kiosk_service.RateLimited)
-def _rate_limited(exc: kiosk_service.RateLimited):
-    return error_response(429, exc.code, exc.message,
-                          headers={"Retry-After": str(max(1, exc.retry_after))})
 
 
 @bp.post("/responses")
@@ -74,7 +73,7 @@ def post_response():
     except ValidationFailed:
         metrics.count_submission("kiosk", "invalid")
         raise
-    except AppError:
+    except DomainError:
         metrics.count_submission("kiosk", "rejected")
         raise
     metrics.count_submission("kiosk", "stored" if result.created else "duplicate")
@@ -90,5 +89,5 @@ def post_response():
 def post_heartbeat():
     kiosk, body = _json_body()
     if not isinstance(body, dict):
-        raise AppError("invalid", _("The body must be a JSON object."), status=400)
+        raise Invalid("invalid", _("The body must be a JSON object."))
     return jsonify(kiosk_service.heartbeat(kiosk, body.get("pending")))

@@ -9,7 +9,7 @@ import click
 from flask import current_app, url_for
 from flask.cli import AppGroup
 
-from core.errors import AppError
+from core.errors import DomainError
 from core.services import kiosks as kiosk_service
 from core.services.offices import get_office
 
@@ -54,7 +54,7 @@ def kiosks_add(office_code: str, name: str, idle_seconds: int | None, with_crede
     try:
         new = kiosk_service.add_kiosk(get_office(office_code), name, idle_seconds=idle_seconds,
                                       with_credential=with_credential, actor="cli")
-    except AppError as exc:
+    except DomainError as exc:
         details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
         _fail(exc.message + (f" ({details})" if details else ""))
     k = new.kiosk
@@ -83,7 +83,7 @@ def kiosks_list(office_code: str | None) -> None:
     if office_code:
         try:
             office_ids = descendant_ids(get_office(office_code).id)
-        except AppError as exc:
+        except DomainError as exc:
             _fail(exc.message)
     rows = kiosk_service.list_kiosks(office_ids)
     if not rows:
@@ -102,7 +102,7 @@ def kiosks_revoke(kiosk_id: int) -> None:
     """Revoke kiosk KIOSK_ID at once: it can no longer submit."""
     try:
         k = kiosk_service.revoke_kiosk(kiosk_id, actor="cli")
-    except AppError as exc:
+    except DomainError as exc:
         _fail(exc.message)
     assert k.revoked_at is not None
     click.echo(f"Kiosk {k.id} ({k.office_code} / {k.name}) revoked at "

@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from core import metrics
-from core.errors import AppError
+from core.errors import Invalid
 from core.extensions import csrf
 from core.i18n import locale_code
 from core.questionnaire import field_name, questionnaire_form
@@ -160,8 +160,8 @@ def activate(token: str):
 def activate_post(token: str):
     form = ActivateForm()
     if not form.validate():
-        raise AppError("csrf", _("The page has expired. Please open the activation link "
-                                 "again."), status=400)
+        raise Invalid("csrf", _("The page has expired. Please open the activation link "
+                                 "again."))
     _info, credential = kiosk_service.activate_kiosk(token)
     resp = redirect(url_for("kiosk.index"), 303)
     resp.set_cookie(COOKIE, credential, max_age=COOKIE_MAX_AGE, path="/kiosk",

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_babel import gettext as _
 
-from core.errors import AppError, error_response
+from core.errors import DomainError, Invalid
 from core.extensions import csrf
+from core.http_errors import error_response, status_of
 from core.services.offices import get_office
 from core.services.qrcodes import qr_png, qr_svg
 from core.services.receipts import authenticate, find_receipt, mint_receipt, token_for
@@ -22,12 +23,12 @@ def mint():
     """Create (201) or return (200) the link of a dossier; see survey/openapi.json."""
     try:
         key = authenticate(request.headers.get("Authorization"))
-    except AppError as exc:
-        return error_response(exc.status, exc.code, exc.message, headers=CHALLENGE)
+    except DomainError as exc:
+        return error_response(status_of(exc), exc.code, exc.message, headers=CHALLENGE)
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise AppError("invalid", _("Some fields are not valid."),
-                       fields={"body": _("must be a JSON object")}, status=400)
+        raise Invalid("invalid", _("Some fields are not valid."),
+                       fields={"body": _("must be a JSON object")})
     code = body.get("office_code")
     office = key.office if code in (None, "") else get_office(str(code))
     minted = mint_receipt(office, body.get("dossier_code"), body.get("procedure"), api_key=key)

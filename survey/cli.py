@@ -17,7 +17,7 @@ from flask.cli import AppGroup
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from core.errors import AppError
+from core.errors import DomainError
 
 apikeys_cli = AppGroup("apikeys", help="Office API keys for minting receipt links.")
 receipts_cli = AppGroup("receipts", help="Receipt links, QR images, slips and posters.")
@@ -56,7 +56,7 @@ def apikeys_create(office_code: str, label: str | None) -> None:
 
     try:
         row, key = create_api_key(office_code, label)
-    except AppError as exc:
+    except DomainError as exc:
         _fail(exc.message)
     click.echo(f"API key {row.prefix}… created for office {office_code}. "
                "It is shown only once; store it now:")
@@ -71,7 +71,7 @@ def apikeys_list(office_code: str | None) -> None:
 
     try:
         rows = list_api_keys(office_code)
-    except AppError as exc:
+    except DomainError as exc:
         _fail(exc.message)
     if not rows:
         click.echo("No API keys.")
@@ -89,7 +89,7 @@ def apikeys_revoke(prefix: str) -> None:
 
     try:
         row = revoke_api_key(prefix.rstrip("…"))
-    except AppError as exc:
+    except DomainError as exc:
         _fail(exc.message)
     click.echo(f"API key {row.prefix}… revoked.")
 
@@ -114,7 +114,7 @@ def receipts_mint(office_code: str, dossier_code: str, procedure: str | None,
     with _public_context(base_url):
         try:
             minted = mint_receipt(get_office(office_code), dossier_code, procedure)
-        except AppError as exc:
+        except DomainError as exc:
             _fail("; ".join([exc.message, *exc.fields.values()]))
         url = receipt_links(minted.token)["url"]
         if output:
@@ -154,7 +154,7 @@ def receipts_slips(office_code: str, codes_file, output: Path, base_url: str | N
             for code in codes:
                 minted = mint_receipt(office, code)
                 slips.append(Slip(receipt_links(minted.token)["url"], code.upper()))
-        except AppError as exc:
+        except DomainError as exc:
             _fail(f"{code}: " + "; ".join([exc.message, *exc.fields.values()]))
         output.write_bytes(slips_pdf(slips, office.name))
     click.echo(f"{len(slips)} slips written to {output}")
@@ -179,7 +179,7 @@ def receipts_poster(office_code: str, output: Path, size: str, counter: str | No
     with _public_context(base_url, lang):
         try:
             office = get_office(office_code)
-        except AppError as exc:
+        except DomainError as exc:
             _fail(exc.message)
         url = public_url("survey.generic", office_code=office.code)
         output.write_bytes(poster_pdf(office.name, url, size, counter))

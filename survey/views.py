@@ -18,8 +18,9 @@ from flask_babel import lazy_gettext as _l
 
 from core import metrics
 from core.api import fragment_recorder
-from core.errors import AppError, error_response, wants_json
+from core.errors import Conflict, DomainError, RateLimited
 from core.extensions import csrf
+from core.http_errors import error_response, status_of, wants_json
 from core.i18n import locale_code
 from core.questionnaire import QuestionnaireForm, questionnaire_form
 from core.ratelimit import limiter
@@ -61,13 +62,13 @@ ERROR_TITLES = {
 }
 
 
-@bp.errorhandler(AppError)
-def _survey_error(exc: AppError):
+@bp.errorhandler(DomainError)
+def _survey_error(exc: DomainError):
     """Failure pages written for citizens (the API under this blueprint keeps JSON)."""
     if wants_json() or exc.code not in ERROR_TITLES:
-        return error_response(exc.status, exc.code, exc.message, exc.fields)
+        return error_response(status_of(exc), exc.code, exc.message, exc.fields)
     return render_template("survey/error.html", title=str(ERROR_TITLES[exc.code]),
-                           message=exc.message, code=exc.code), exc.status
+                           message=exc.message, code=exc.code), status_of(exc)
 
 
 PRIVATE_PAGES = {"survey.receipt_survey", "survey.generic", "survey.thanks"}
@@ -121,9 +122,10 @@ def receipt_survey(token: str):
     """The survey of one receipt; every failure is an error page with its status."""
     try:
         receipt = verify_token(token)
-    except AppError as exc:
+    except DomainError as exc:
         if request.method == "POST":
-            metrics.count_submission("qr", "duplicate" if exc.status == 409 else "rejected")
+            outcome = "duplicate" if isinstance(exc, Conflict) else "rejected"
+            metrics.count_submission("qr", outcome)
         raise
     form = _form()
     if request.method == "POST" and form.validate():
@@ -131,8 +133,9 @@ def receipt_survey(token: str):
         if clean is not None:
             try:
                 response_id = use_receipt(token, clean)
-            except AppError as exc:
-                metrics.count_submission("qr", "duplicate" if exc.status == 409 else "rejected")
+            except DomainError as exc:
+                outcome = "duplicate" if isinstance(exc, Conflict) else "rejected"
+                metrics.count_submission("qr", outcome)
                 raise
             metrics.count_submission("qr", "stored")
             current_app.logger.info("qr response %s stored", response_id)
@@ -167,12 +170,13 @@ def generic(office_code: str):
     if not limiter().hit("survey.generic", f"{office.id}:{client}",
                          current_app.config["GENERIC_RATE_LIMIT"]):
         metrics.count_submission("generic", "rate_limited")
-        raise AppError("rate_limited", _("Many answers were sent from this device recently. "
-                                         "Please try again later."), status=429)
+        raise RateLimited("rate_limited", _("Many answers were sent from this device recently. "
+                                         "Please try again later."))
     try:
         response_id = store_generic(office, form_token, clean)
-    except AppError as exc:
-        metrics.count_submission("generic", "duplicate" if exc.status == 409 else "rejected")
+    except DomainError as exc:
+        outcome = "duplicate" if isinstance(exc, Conflict) else "rejected"
+        metrics.count_submission("generic", outcome)
         raise
     metrics.count_submission("generic", "stored")
     current_app.logger.info("generic response %s stored", response_id)

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from limits import parse
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from core.errors import AppError
+from core.errors import Conflict, DomainError, Invalid, NotFound, RateLimited, Unauthenticated
 from core.extensions import db
 from core.models import ROLES, ApiToken, User
 from core.ratelimit import limiter
@@ -42,10 +42,10 @@ def _dummy_hash() -> str:
     return _dummy_hashes[method]
 
 
-class TooManyAttempts(AppError):
+class TooManyAttempts(RateLimited):
     def __init__(self) -> None:
         super().__init__("rate_limited", _("Too many sign-in attempts. Please wait a few "
-                                           "minutes and try again."), status=429)
+                                           "minutes and try again."), retry_after=60)
 
 
 def _new_nonce() -> str:
@@ -83,7 +83,7 @@ def load_user(user_id: str) -> User | None:
 def create_user(username: str, role: str, office_code: str | None, password: str | None, *,
                 actor: str, must_change: bool = True) -> tuple[User, str]:
     """Create a user (committed). Without ``password`` a temporary one is generated.
-    Returns (user, password). Raises AppError for a taken name, unknown role or office,
+    Returns (user, password). Raises DomainError for a taken name, unknown role or office,
     a head/viewer without office, or a weak password."""
     name = username.strip().lower()
     fields: dict[str, str] = {}
@@ -97,7 +97,7 @@ def create_user(username: str, role: str, office_code: str | None, password: str
     if office_code:
         try:
             office = get_office(office_code)
-        except AppError as exc:
+        except DomainError as exc:
             fields["office"] = exc.message
     elif role in ("head", "viewer"):
         fields["office"] = _("An office head or viewer needs an office.")
@@ -106,7 +106,7 @@ def create_user(username: str, role: str, office_code: str | None, password: str
     elif (problem := check_password_strength(password, name)):
         fields["password"] = problem
     if fields:
-        raise AppError("invalid", _("The user could not be created."), fields)
+        raise Invalid("invalid", _("The user could not be created."), fields)
     user = User(username=name, role=role, office_id=office.id if office else None,
                 password_hash=_hash(password),
                 must_change_password=must_change, active=True, session_nonce=_new_nonce())
@@ -141,7 +141,7 @@ def authenticate(username: str, password: str, client: str) -> User:
     """The active user with these credentials; records sign-in and failure in the audit log.
 
     Raises TooManyAttempts (429) when the account or the client made too many failed
-    attempts recently, AppError(401) for wrong credentials (same message whether the user
+    attempts recently, Invalid(401) for wrong credentials (same message whether the user
     exists or not)."""
     name = username.strip().lower()[:64]
     rl = limiter()
@@ -157,8 +157,7 @@ def authenticate(username: str, password: str, client: str) -> User:
             rl.hit(ns, key, limit)
         record("signin.failed", actor=name or "-", client=client)
         db.session.commit()
-        raise AppError("bad_credentials", _("The user name or password is not correct."),
-                       status=401)
+        raise Unauthenticated("bad_credentials", _("The user name or password is not correct."))
     ns, key, limit = keys[0]
     rl.clear(ns, key, limit)
     user.last_sign_in_at = utcnow()
@@ -168,14 +167,14 @@ def authenticate(username: str, password: str, client: str) -> User:
 
 
 def change_password(user: User, current: str, new: str) -> None:
-    """Raises AppError with field messages for a wrong current or weak new password."""
+    """Raises DomainError with field messages for a wrong current or weak new password."""
     if not check_password_hash(user.password_hash, current):
-        raise AppError("invalid", _("The password was not changed."),
+        raise Invalid("invalid", _("The password was not changed."),
                        {"current": _("The current password is not correct.")})
     if (problem := check_password_strength(new, user.username)):
-        raise AppError("invalid", _("The password was not changed."), {"new": problem})
+        raise Invalid("invalid", _("The password was not changed."), {"new": problem})
     if check_password_hash(user.password_hash, new):
-        raise AppError("invalid", _("The password was not changed."),
+        raise Invalid("invalid", _("The password was not changed."),
                        {"new": _("Choose a password different from the current one.")})
     user.password_hash = _hash(new)
     user.must_change_password = False
@@ -212,7 +211,7 @@ class NewToken:
 def create_token(user: User, label: str | None, *, actor: str) -> NewToken:
     """A new token for ``user``; the secret is returned once and only its digest is kept."""
     if not user.active:
-        raise AppError("user_inactive", _("This account is disabled."), status=409)
+        raise Conflict("user_inactive", _("This account is disabled."))
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, prefix=secret[:12], digest=_digest(secret),
                      label=(label or "").strip()[:100] or None)
@@ -234,7 +233,7 @@ def revoke_token(token_id: int, *, actor: User | None, actor_name: str) -> ApiTo
     token = db.session.get(ApiToken, token_id)
     if token is None or (actor is not None and actor.role != "admin"
                          and token.user_id != actor.id):
-        raise AppError("not_found", _("There is no such token."), status=404)
+        raise NotFound("not_found", _("There is no such token."))
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         record("token.revoke", actor=actor_name, office_id=token.user.office_id,

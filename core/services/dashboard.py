@@ -174,7 +174,7 @@ def build_dashboard(office: Office, month: str, *, instrument_id: str | None = N
 
     ``report`` may be a :func:`monthly_report` already computed for the same office and month
     (the CLI passes it), so the PDF and the dashboard share one code path.
-    Raises AppError(400) for a bad month or instrument.
+    Raises Invalid(400) for a bad month or instrument.
     """
     if report is None:
         report = monthly_report(office, month, instrument_id, locale=locale)

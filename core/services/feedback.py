@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from core.errors import AppError
+from core.errors import Invalid, NotFound
 from core.extensions import db
 from core.models import COMMENT_STATUSES, CommentHandling, Office, OfficeClosure, Response, User
 from core.services.audit import record
@@ -82,11 +82,11 @@ def handle_comment(user: User, response_id: int, status: str, internal_note: str
                    public_reply: str | None) -> CommentHandling:
     """Record how a comment is handled (committed, audited without the texts).
 
-    Raises AppError(404) for a response without comment or outside the user's scope,
-    AppError(400) for an unknown status or texts that are too long."""
+    Raises Invalid(404) for a response without comment or outside the user's scope,
+    Invalid(400) for an unknown status or texts that are too long."""
     resp = db.session.get(Response, response_id)
     if resp is None or resp.comment is None or not may_see(user, resp.office_id):
-        raise AppError("not_found", _("There is no such comment."), status=404)
+        raise NotFound("not_found", _("There is no such comment."))
     fields = {}
     if status not in COMMENT_STATUSES:
         fields["status"] = _("Unknown status.")
@@ -96,7 +96,7 @@ def handle_comment(user: User, response_id: int, status: str, internal_note: str
         if value and len(value) > MAX_NOTE:
             fields[key] = _("must be at most %(limit)s characters", limit=MAX_NOTE)
     if fields:
-        raise AppError("invalid", _("The comment was not updated."), fields)
+        raise Invalid("invalid", _("The comment was not updated."), fields)
     handling = db.session.get(CommentHandling, response_id)
     now = utcnow()
     if handling is None:

@@ -29,7 +29,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
-from core.errors import AppError
+from core import errors
+from core.errors import Gone, NotAllowed, NotFound
 from core.extensions import db
 from core.models import Kiosk, Office
 from core.ratelimit import limiter
@@ -127,15 +128,14 @@ def add_kiosk(office: Office, name: str, *, idle_seconds: int | None = None,
 
     Returns the one-time activation code (valid ``KIOSK_ACTIVATION_DAYS``), or with
     ``with_credential`` an already-active device credential instead. Only digests of both are
-    stored. Raises ValidationFailed for a bad name or idle time, AppError 403 for an inactive
+    stored. Raises ValidationFailed for a bad name or idle time, DomainError 403 for an inactive
     office.
     """
     idle = current_app.config["KIOSK_IDLE_SECONDS"] if idle_seconds is None else idle_seconds
     name = _check_name_and_idle(name, idle)
     if not office.active:
-        raise AppError("office_inactive",
-                       _("The office %(name)s is not collecting answers.", name=office.name),
-                       status=403)
+        raise NotAllowed("office_inactive",
+                       _("The office %(name)s is not collecting answers.", name=office.name))
     now = utcnow()
     kiosk = Kiosk(office_id=office.id, office=office, name=name, idle_seconds=idle,
                   created_at=now)
@@ -174,20 +174,20 @@ def activation_qr_svg(link: str) -> str:
 def kiosk_for_activation(code: str) -> Kiosk:
     """The kiosk an unused, unexpired activation code belongs to (nothing changes).
 
-    Raises AppError 410 when the code is unknown, used, expired or the kiosk revoked.
+    Raises DomainError 410 when the code is unknown, used, expired or the kiosk revoked.
     """
     kiosk = db.session.scalar(sa.select(Kiosk).where(Kiosk.activation_hash == _digest(code)))
     if kiosk is None or kiosk.revoked_at is not None or kiosk.activation_expires_at is None \
             or kiosk.activation_expires_at < utcnow():
-        raise AppError("activation_invalid",
+        raise Gone("activation_invalid",
                        _("This activation link has already been used or has expired. Ask the "
-                         "administrator for a new one."), status=410)
+                         "administrator for a new one."))
     return kiosk
 
 
 def activate_kiosk(code: str, actor: str = "device") -> tuple[KioskInfo, str]:
     """Use a one-time activation code: returns the kiosk and its new device credential;
-    the code cannot be used again. Commits. Raises AppError 410 like
+    the code cannot be used again. Commits. Raises DomainError 410 like
     :func:`kiosk_for_activation` (also when two devices race for the same code)."""
     kiosk = kiosk_for_activation(code)
     credential = CREDENTIAL_PREFIX + secrets.token_urlsafe(32)
@@ -202,9 +202,9 @@ def activate_kiosk(code: str, actor: str = "device") -> tuple[KioskInfo, str]:
                     credential_hash=_digest(credential), activated_at=now)
             .execution_options(synchronize_session=False)).rowcount
         if done != 1:
-            raise AppError("activation_invalid",
+            raise Gone("activation_invalid",
                            _("This activation link has already been used or has expired. Ask "
-                             "the administrator for a new one."), status=410)
+                             "the administrator for a new one."))
         record("kiosk.activate", actor=actor, office_id=kiosk.office_id,
                target=f"kiosk:{kiosk.id}")
         db.session.commit()
@@ -217,13 +217,13 @@ def activate_kiosk(code: str, actor: str = "device") -> tuple[KioskInfo, str]:
 
 def revoke_kiosk(kiosk_id: int, actor: str) -> KioskInfo:
     """Revoke a kiosk at once: its credential and any unused activation code stop working.
-    Revoking a revoked kiosk changes nothing. Commits. Raises AppError 404 for an unknown id.
+    Revoking a revoked kiosk changes nothing. Commits. Raises DomainError 404 for an unknown id.
 
     The caller checks that ``actor`` may manage the kiosk's office.
     """
     kiosk = db.session.get(Kiosk, kiosk_id)
     if kiosk is None:
-        raise AppError("not_found", _("No kiosk with number %(id)s.", id=kiosk_id), status=404)
+        raise NotFound("not_found", _("No kiosk with number %(id)s.", id=kiosk_id))
     if kiosk.revoked_at is None:
         try:
             kiosk.revoked_at = utcnow()
@@ -327,11 +327,10 @@ class SubmitResult:
     flags: tuple[str, ...] = ()
 
 
-class RateLimited(AppError):
+class RateLimited(errors.RateLimited):
     def __init__(self, retry_after: int) -> None:
         super().__init__("rate_limited", _("This kiosk is sending too fast. Please wait a "
-                                           "moment and try again."), status=429)
-        self.retry_after = retry_after
+                                           "moment and try again."), retry_after=retry_after)
 
 
 def _parse_time(value: Any, name: str, errors: dict[str, str]) -> datetime | None:
@@ -419,7 +418,7 @@ def submit_from_kiosk(kiosk: Kiosk | KioskRef, body: Any) -> SubmitResult:
       is replaced by the server time and the response flagged ``clock``;
     * the ``KIOSK_BURST_COUNT``-th identical pattern in a row is stored uncounted, ``burst``.
 
-    Raises ValidationFailed (400), RateLimited (429) or AppError 403 (inactive office);
+    Raises ValidationFailed (400), RateLimited (429) or DomainError 403 (inactive office);
     nothing is stored then.
     """
     uid, clean, submitted, started = check_submission(body)

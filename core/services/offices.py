@@ -11,7 +11,7 @@ from typing import TextIO
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from core.errors import AppError
+from core.errors import NotFound
 from core.extensions import db
 from core.models import OFFICE_LEVELS, Office, OfficeClosure
 
@@ -46,13 +46,13 @@ class OfficeImportResult:
 
 
 def get_office(code: str) -> Office:
-    """Raises AppError(404) when no office has this code (a string that cannot be a code,
+    """Raises Invalid(404) when no office has this code (a string that cannot be a code,
     e.g. one with control characters, is not even looked up)."""
     office = (db.session.scalar(sa.select(Office).where(Office.code == code))
               if CODE_RE.match(code or "") else None)
     if office is None:
-        raise AppError("unknown_office", _("There is no office with the code %(code)s.",
-                                           code=code), status=404)
+        raise NotFound("unknown_office", _("There is no office with the code %(code)s.",
+                                           code=code))
     return office
 
 

@@ -28,7 +28,7 @@ from itsdangerous import BadSignature, Signer, URLSafeTimedSerializer
 from itsdangerous import SignatureExpired as FormTokenExpired
 from sqlalchemy.exc import IntegrityError
 
-from core.errors import AppError
+from core.errors import Conflict, DomainError, Gone, Invalid, NotAllowed, NotFound, Unauthenticated
 from core.extensions import db
 from core.models import GenericFormUse, Office, OfficeApiKey, Receipt, ReceiptUse
 from core.services import audit
@@ -55,7 +55,7 @@ def _hash_key(key: str) -> str:
 def create_api_key(office_code: str, label: str | None = None,
                    actor: str = "cli") -> tuple[OfficeApiKey, str]:
     """Create a key for an office and commit. Returns (row, the key in clear: show it once).
-    Raises AppError(404) for an unknown office."""
+    Raises Invalid(404) for an unknown office."""
     office = get_office(office_code)
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     row = OfficeApiKey(office_id=office.id, prefix=key[:14], key_hash=_hash_key(key),
@@ -68,7 +68,7 @@ def create_api_key(office_code: str, label: str | None = None,
 
 
 def list_api_keys(office_code: str | None = None) -> list[OfficeApiKey]:
-    """Every key (newest first), or only one office's. Raises AppError(404) for an unknown
+    """Every key (newest first), or only one office's. Raises Invalid(404) for an unknown
     office."""
     stmt = sa.select(OfficeApiKey).order_by(OfficeApiKey.created_at.desc(), OfficeApiKey.id.desc())
     if office_code:
@@ -77,11 +77,10 @@ def list_api_keys(office_code: str | None = None) -> list[OfficeApiKey]:
 
 
 def revoke_api_key(prefix: str, actor: str = "cli") -> OfficeApiKey:
-    """Revoke the key with this prefix (idempotent) and commit. Raises AppError(404)."""
+    """Revoke the key with this prefix (idempotent) and commit. Raises Invalid(404)."""
     row = db.session.scalar(sa.select(OfficeApiKey).where(OfficeApiKey.prefix == prefix))
     if row is None:
-        raise AppError("unknown_key", _("There is no API key %(prefix)s.", prefix=prefix),
-                       status=404)
+        raise NotFound("unknown_key", _("There is no API key %(prefix)s.", prefix=prefix))
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         audit.record("apikey.revoke", actor=actor, office_id=row.office_id,
@@ -92,29 +91,29 @@ def revoke_api_key(prefix: str, actor: str = "cli") -> OfficeApiKey:
 
 def authenticate(authorization: str | None) -> OfficeApiKey:
     """The active key named by an ``Authorization: Bearer <key>`` header.
-    Raises AppError(401) when it is missing, unknown or revoked."""
+    Raises Invalid(401) when it is missing, unknown or revoked."""
     scheme, _sep, key = (authorization or "").partition(" ")
     key = key.strip()
     if scheme.lower() != "bearer" or not key:
-        raise AppError("unauthorized", _("An office API key is required "
-                                         "(Authorization: Bearer <key>)."), status=401)
+        raise Unauthenticated("unauthorized", _("An office API key is required "
+                                         "(Authorization: Bearer <key>)."))
     row = db.session.scalar(sa.select(OfficeApiKey).where(OfficeApiKey.key_hash == _hash_key(key)))
     if row is None:
-        raise AppError("unauthorized", _("This API key is not valid."), status=401)
+        raise Unauthenticated("unauthorized", _("This API key is not valid."))
     if row.revoked:
-        raise AppError("key_revoked", _("This API key has been revoked."), status=401)
+        raise Unauthenticated("key_revoked", _("This API key has been revoked."))
     return row
 
 
 # -- minting ------------------------------------------------------------------------------
 
 def normalize_dossier_code(raw: Any) -> str:
-    """Strip and upper-case a dossier code. Raises ValidationFailed-style AppError(400)."""
+    """Strip and upper-case a dossier code. Raises ValidationFailed-style Invalid(400)."""
     code = raw.strip().upper() if isinstance(raw, str) else ""
     if not DOSSIER_RE.match(code) or not any(ch.isdigit() for ch in code):
-        raise AppError("invalid", _("Some fields are not valid."), fields={
+        raise Invalid("invalid", _("Some fields are not valid."), fields={
             "dossier_code": _("must be 4 to 64 letters, digits or . - _ /, with at least "
-                              "one digit (e.g. 000.00.20.H26-220101-0001)")}, status=400)
+                              "one digit (e.g. 000.00.20.H26-220101-0001)")})
     return code
 
 
@@ -150,23 +149,22 @@ def mint_receipt(office: Office, dossier_code: Any, procedure: Any = None,
                  api_key: OfficeApiKey | None = None) -> Minted:
     """The link of a dossier, created on first call and the same on every later call
     (also when two calls race). Commits. Not audited one by one (tens of thousands a day);
-    the key that minted a link stays on the receipt. Raises AppError: 400 invalid dossier code or
+    the key that minted a link stays on the receipt. Raises DomainError: 400 invalid dossier code or
     procedure, 403 inactive office or a key of another office."""
     if api_key is not None and api_key.office_id != office.id:
-        raise AppError("wrong_office", _("This API key belongs to another office."), status=403)
+        raise NotAllowed("wrong_office", _("This API key belongs to another office."))
     if not office.active:
-        raise AppError("office_inactive",
-                       _("The office %(name)s is not collecting answers.", name=office.name),
-                       status=403)
+        raise NotAllowed("office_inactive",
+                       _("The office %(name)s is not collecting answers.", name=office.name))
     code = normalize_dossier_code(dossier_code)
     if procedure is not None and not isinstance(procedure, str):
-        raise AppError("invalid", _("Some fields are not valid."),
-                       fields={"procedure": _("must be text")}, status=400)
+        raise Invalid("invalid", _("Some fields are not valid."),
+                       fields={"procedure": _("must be text")})
     proc = (procedure or "").replace("\x00", "").strip() or None
     if proc and len(proc) > 255:
-        raise AppError("invalid", _("Some fields are not valid."),
+        raise Invalid("invalid", _("Some fields are not valid."),
                        fields={"procedure": _("must be at most %(limit)s characters",
-                                              limit=255)}, status=400)
+                                              limit=255)})
     digest = dossier_hash(code)
     now = utcnow()
     values = dict(office_id=office.id, dossier_hash=digest, token_id=secrets.token_urlsafe(12),
@@ -189,14 +187,14 @@ def mint_receipt(office: Office, dossier_code: Any, procedure: Any = None,
 
 # -- verifying and using ------------------------------------------------------------------
 
-def _unknown() -> AppError:
-    return AppError("unknown_token", _("This survey link is not valid. Please check that the "
-                                       "whole QR code was scanned."), status=404)
+def _unknown() -> DomainError:
+    return NotFound("unknown_token", _("This survey link is not valid. Please check that the "
+                                       "whole QR code was scanned."))
 
 
 def find_receipt(token: str) -> Receipt:
     """The receipt of a token whose signature is valid and which was minted here, whatever
-    its state. Raises AppError(404) otherwise."""
+    its state. Raises Invalid(404) otherwise."""
     try:
         token_id = _signer().unsign(token or "").decode("ascii")
     except (BadSignature, UnicodeDecodeError) as exc:
@@ -211,28 +209,27 @@ def is_used(receipt: Receipt) -> bool:
     return db.session.get(ReceiptUse, receipt.id) is not None
 
 
-def already_answered() -> AppError:
-    return AppError("already_answered",
-                    _("This dossier has already been rated. Thank you."), status=409)
+def already_answered() -> DomainError:
+    return Conflict("already_answered",
+                    _("This dossier has already been rated. Thank you."))
 
 
 def verify_token(token: str) -> Receipt:
-    """The receipt a citizen may answer now. Raises AppError: 404 forged, altered or unknown
+    """The receipt a citizen may answer now. Raises DomainError: 404 forged, altered or unknown
     token; 409 already answered; 403 key revoked or office not collecting; 410 expired."""
     receipt = find_receipt(token)
     if is_used(receipt):
         raise already_answered()
     if receipt.api_key is not None and receipt.api_key.revoked:
-        raise AppError("key_revoked", _("This survey link was withdrawn by the office. "
-                                        "Please ask the office for a new receipt."), status=403)
+        raise NotAllowed("key_revoked", _("This survey link was withdrawn by the office. "
+                                        "Please ask the office for a new receipt."))
     if not receipt.office.active:
-        raise AppError("office_inactive", _("%(name)s is not collecting answers at the "
-                                            "moment.", name=receipt.office.name), status=403)
+        raise NotAllowed("office_inactive", _("%(name)s is not collecting answers at the "
+                                            "moment.", name=receipt.office.name))
     if receipt.expires_at <= utcnow():
-        raise AppError("expired", _("This survey link has expired (it was valid for "
+        raise Gone("expired", _("This survey link has expired (it was valid for "
                                     "%(days)s days).", days=(receipt.expires_at
-                                                             - receipt.created_at).days),
-                       status=410)
+                                                             - receipt.created_at).days))
     return receipt
 
 
@@ -273,11 +270,11 @@ def _form_serializer() -> URLSafeTimedSerializer:
 
 
 def generic_office(office_code: str) -> Office:
-    """An office whose generic link is open. Raises AppError 404 unknown, 403 inactive."""
+    """An office whose generic link is open. Raises DomainError 404 unknown, 403 inactive."""
     office = get_office(office_code)
     if not office.active:
-        raise AppError("office_inactive", _("%(name)s is not collecting answers at the "
-                                            "moment.", name=office.name), status=403)
+        raise NotAllowed("office_inactive", _("%(name)s is not collecting answers at the "
+                                            "moment.", name=office.name))
     return office
 
 
@@ -288,25 +285,25 @@ def issue_form_token(office: Office) -> str:
 
 def check_form_token(office: Office, token: str) -> str:
     """The nonce of a valid, unexpired form token of ``office``. Raises FormTokenExpired
-    when too old and AppError(400) when forged or for another office."""
+    when too old and Invalid(400) when forged or for another office."""
     max_age = int(current_app.config["GENERIC_FORM_MAX_AGE"])
     try:
         data = _form_serializer().loads(token or "", max_age=max_age)
     except FormTokenExpired:
         raise
     except BadSignature as exc:
-        raise AppError("bad_form_token", _("The form could not be checked. Please reload "
-                                           "the page."), status=400) from exc
+        raise Invalid("bad_form_token", _("The form could not be checked. Please reload "
+                                           "the page.")) from exc
     if not isinstance(data, dict) or data.get("o") != office.id or not isinstance(
             data.get("n"), str):
-        raise AppError("bad_form_token", _("The form could not be checked. Please reload "
-                                           "the page."), status=400)
+        raise Invalid("bad_form_token", _("The form could not be checked. Please reload "
+                                           "the page."))
     return data["n"]
 
 
 def store_generic(office: Office, form_token: str, clean: CleanResponse) -> int:
     """Store a generic-link response and burn its form token, in one transaction. Raises
-    the errors of :func:`check_form_token`, and AppError(409) when the token was used."""
+    the errors of :func:`check_form_token`, and Invalid(409) when the token was used."""
     nonce = check_form_token(office, form_token)
     max_age = int(current_app.config["GENERIC_FORM_MAX_AGE"])
     expires_on: date = (utcnow() + timedelta(seconds=max_age, days=1)).date()
@@ -318,8 +315,7 @@ def store_generic(office: Office, form_token: str, clean: CleanResponse) -> int:
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
-        raise AppError("form_used", _("This form has already been sent. Thank you."),
-                       status=409) from exc
+        raise Conflict("form_used", _("This form has already been sent. Thank you.")) from exc
     except Exception:
         db.session.rollback()
         raise

@@ -11,7 +11,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from core import scoring
-from core.errors import AppError
+from core.errors import Invalid
 from core.extensions import db
 from core.instrument import Instrument
 from core.models import MonthlyChannelCount, MonthlyTally, Office, OfficeClosure
@@ -21,11 +21,11 @@ from core.timeutil import parse_month
 
 
 def check_month(month: str) -> str:
-    """Raises AppError(400) for anything but a real YYYY-MM month."""
+    """Raises Invalid(400) for anything but a real YYYY-MM month."""
     try:
         return parse_month(month)
     except ValueError:
-        raise AppError("invalid_month", _("%(month)s is not a valid month (expected YYYY-MM, "
+        raise Invalid("invalid_month", _("%(month)s is not a valid month (expected YYYY-MM, "
                                           "e.g. 2022-07).", month=month)) from None
 
 
@@ -57,11 +57,11 @@ def criterion_tallies(office_id: int, month: str, instrument_id: str) -> dict[st
 def pick_instrument(counts: dict[str, dict[str, int]], requested: str | None) -> Instrument:
     """The requested instrument, else the one most answered that month, else the default.
 
-    Raises AppError(400) for an unknown instrument id.
+    Raises Invalid(400) for an unknown instrument id.
     """
     if requested:
         if requested not in registry():
-            raise AppError("unknown_instrument", _("Unknown instrument %(id)s.", id=requested))
+            raise Invalid("unknown_instrument", _("Unknown instrument %(id)s.", id=requested))
         return get_instrument(requested)
     if counts:
         best = max(counts, key=lambda iid: (sum(counts[iid].values()), iid))
@@ -74,7 +74,7 @@ def monthly_report(office: Office, month: str, instrument_id: str | None = None,
     """The month's figures for ``office`` and its descendants, as plain data.
 
     Indices are unrounded percentages (None where nothing was answered).
-    Raises AppError(400) for a bad month or instrument.
+    Raises Invalid(400) for a bad month or instrument.
     """
     check_month(month)
     counts = channel_counts(office.id, month)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
-from core.errors import AppError
+from core.errors import Invalid, NotAllowed
 from core.extensions import db
 from core.instrument import Instrument
 from core.models import CHANNELS, Office, Response
@@ -23,11 +23,11 @@ MAX_COMMENT = 2000
 MAX_PROCEDURE = 255
 
 
-class ValidationFailed(AppError):
+class ValidationFailed(Invalid):
     """Input that cannot be stored; ``fields`` maps each bad field to a message."""
 
     def __init__(self, fields: dict[str, str], message: str | None = None) -> None:
-        super().__init__("invalid", message or _("Some answers are not valid."), fields, 400)
+        super().__init__("invalid", message or _("Some answers are not valid."), fields)
 
 
 @dataclass
@@ -157,14 +157,13 @@ def insert_response(response: CleanResponse, office: Office, channel: str, *,
     """Insert one response and its tallies in the caller's transaction (no commit).
 
     Returns (response id, created). A response whose UUID is already stored is left as it
-    was and ``created`` is False. Raises AppError for an inactive office or unknown channel.
+    was and ``created`` is False. Raises DomainError for an inactive office or unknown channel.
     """
     if channel not in CHANNELS:
-        raise AppError("invalid_channel", _("Unknown channel %(channel)s.", channel=channel))
+        raise Invalid("invalid_channel", _("Unknown channel %(channel)s.", channel=channel))
     if not office.active:
-        raise AppError("office_inactive",
-                       _("The office %(name)s is not collecting answers.", name=office.name),
-                       status=403)
+        raise NotAllowed("office_inactive",
+                       _("The office %(name)s is not collecting answers.", name=office.name))
     now = utcnow()
     submitted = submitted_at or now
     uid = str(uuidlib.UUID(uuid)) if uuid else str(uuidlib.uuid4())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from core.errors import AppError
+from core.errors import NotAllowed, NotFound
 from core.extensions import db
 from core.models import Office, OfficeClosure, User
 from core.services.offices import get_office
@@ -29,9 +29,9 @@ def can(user: User, permission: str) -> bool:
 
 
 def require(user: User, permission: str) -> None:
-    """Raises AppError(403) when the user's role lacks ``permission``."""
+    """Raises Invalid(403) when the user's role lacks ``permission``."""
     if not can(user, permission):
-        raise AppError("forbidden", _("You do not have access to this page."), status=403)
+        raise NotAllowed("forbidden", _("You do not have access to this page."))
 
 
 def visible_office_ids(user: User) -> set[int] | None:
@@ -50,17 +50,17 @@ def may_see(user: User, office_id: int) -> bool:
 
 
 def office_in_scope(user: User, code: str) -> Office:
-    """The office with this code if the user may see it. Raises AppError(404) otherwise."""
+    """The office with this code if the user may see it. Raises Invalid(404) otherwise."""
     office = get_office(code)
     if not may_see(user, office.id):
-        raise AppError("unknown_office", _("There is no office with the code %(code)s.",
-                                           code=code), status=404)
+        raise NotFound("unknown_office", _("There is no office with the code %(code)s.",
+                                           code=code))
     return office
 
 
 def home_office(user: User) -> Office:
     """The user's own office; for an administrator without one, the (first) root office.
-    Raises AppError(404) when there is no office at all."""
+    Raises Invalid(404) when there is no office at all."""
     if user.office is not None:
         return user.office
     return root_office()
@@ -68,11 +68,11 @@ def home_office(user: User) -> Office:
 
 def root_office() -> Office:
     """The top of the office tree (the first one if there are several).
-    Raises AppError(404) when there is no office at all."""
+    Raises Invalid(404) when there is no office at all."""
     root = db.session.scalar(sa.select(Office).where(Office.parent_id.is_(None))
                              .order_by(Office.id))
     if root is None:
-        raise AppError("unknown_office", _("No office has been set up yet."), status=404)
+        raise NotFound("unknown_office", _("No office has been set up yet."))
     return root
 
 

@@ -10,7 +10,7 @@ from typing import TextIO
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from core.errors import AppError
+from core.errors import Invalid
 from core.extensions import db
 from core.instrument import Instrument
 from core.models import OVERALL, Office, OfficeClosure, Target
@@ -73,7 +73,7 @@ def set_target(office: Office, year: int, code: str, value: float | None, *,
             record("target.delete", actor=actor, office_id=office.id, target=f"{year}:{code}")
         return
     if not 0 <= value <= 100:
-        raise AppError("invalid", _("A target must be between 0 and 100."),
+        raise Invalid("invalid", _("A target must be between 0 and 100."),
                        {code: _("A target must be between 0 and 100.")})
     if existing is None:
         db.session.add(Target(office_id=office.id, year=year, code=code, value=round(value, 2),

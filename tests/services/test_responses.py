@@ -5,7 +5,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from core.errors import AppError
+from core.errors import DomainError, NotAllowed
 from core.extensions import db
 from core.models import MonthlyChannelCount, MonthlyTally, Response
 from core.services.reports import criterion_tallies
@@ -47,7 +47,7 @@ def test_invalid_answers_are_rejected_with_the_field_named(app, instrument, answ
     with pytest.raises(ValidationFailed) as err:
         clean_response(instrument, answers)
     assert field in err.value.fields
-    assert err.value.status == 400
+    assert err.value.code == "invalid"
 
 
 def test_optional_parts_are_validated(app, instrument):
@@ -67,10 +67,10 @@ def test_inactive_office_and_unknown_channel_store_nothing(app, offices, instrum
     clean = clean_response(instrument, {"I.1": 4})
     offices["STP"].active = False
     db.session.commit()
-    with pytest.raises(AppError) as err:
+    with pytest.raises(NotAllowed) as err:
         store_response(clean, offices["STP"], "kiosk")
-    assert err.value.status == 403
-    with pytest.raises(AppError):
+    assert err.value.code == "office_inactive"
+    with pytest.raises(DomainError):
         store_response(clean, offices["BD"], "carrier-pigeon")
     assert n_responses() == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MonthlyTally)) == 0

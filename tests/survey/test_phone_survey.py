@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from itsdangerous import TimestampSigner
 
+from core.errors import Conflict
 from core.extensions import db
 from core.models import GenericFormUse, Receipt, ReceiptUse, Response
 from core.questionnaire import field_name
@@ -141,9 +142,9 @@ def test_used_receipt_refuses_in_the_database_even_without_the_check(app, token,
 
     receipts.use_receipt(token, clean_response(instrument, {"I.1": 4}))
     monkeypatch.setattr(receipts, "is_used", lambda receipt: False)  # as a racing request sees
-    with app.test_request_context("/"), pytest.raises(receipts.AppError) as err:
+    with app.test_request_context("/"), pytest.raises(Conflict) as err:
         receipts.use_receipt(token, clean_response(instrument, {"I.1": 2}))
-    assert err.value.status == 409
+    assert err.value.code == "already_answered"
     assert count(Response) == 1
 
 
