@@ -24,6 +24,9 @@ class Defaults:
     # the questionnaire
     INSTRUMENT_DIRS: tuple[str, ...] = ()  # extra folders of instrument files
     DEFAULT_INSTRUMENT = "hanoi-2022"
+    # what a citizen may write (every channel: kiosk, phone, paper; forms and the kiosk
+    # script read it from the page)
+    COMMENT_MAX_LENGTH = 2000  # characters of a free-text comment
     # reporting
     MIN_SAMPLE = 30  # fewer answers than this: the figure is marked as resting on too few
     # sign-in to the results area (admin/)

@@ -1,9 +1,14 @@
 """The questionnaire as a server-rendered Flask-WTF form, built from an instrument.
 
 Used wherever a citizen answers without JavaScript (the phone survey, the kiosk's fallback):
-one required radio group per criterion (five levels plus an explicit "no answer"), an
-optional comment, expectation levels and demographic questions. Wording comes from the
-instrument data file, in the active locale.
+one radio group per criterion (five levels plus an explicit "no answer", each needing a
+choice), an optional comment, expectation levels and demographic questions. Wording comes
+from the instrument data file, in the active locale.
+
+The form renders and checks its CSRF token; it validates nothing else. The answers go to
+the one door (:func:`core.services.intake.submit`, through
+:func:`core.services.intake.raw_from_form`), whose errors :meth:`QuestionnaireForm.show`
+puts back beside the questions they concern.
 """
 
 from __future__ import annotations
@@ -14,15 +19,13 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
 
+from core.errors import DomainError
 from core.instrument import NO_ANSWER, Instrument
-from core.services.responses import MAX_COMMENT
+from core.services.intake import criterion_field as field_name
+from core.services.intake import limits
 
-
-def field_name(code: str) -> str:
-    """'III.4' -> 'c_III_4' (a valid Python and HTML name)."""
-    return "c_" + code.replace(".", "_")
+__all__ = ["QuestionnaireForm", "field_name", "questionnaire_form"]
 
 
 class QuestionnaireForm(FlaskForm):
@@ -30,9 +33,6 @@ class QuestionnaireForm(FlaskForm):
 
     instrument: Instrument
     locale: str
-
-    comment = TextAreaField(_l("Other comments (optional)"),
-                            validators=[Optional(), Length(max=MAX_COMMENT)])
 
     def criterion_fields(self, dimension_code: str) -> list[Any]:
         dim = next(d for d in self.instrument.dimensions if d.code == dimension_code)
@@ -44,19 +44,31 @@ class QuestionnaireForm(FlaskForm):
     def demographic_fields(self) -> list[Any]:
         return [self["d_" + q.code] for q in self.instrument.demographics]
 
-    def to_payload(self) -> dict[str, Any]:
-        """The answers in the shape :func:`core.services.responses.clean_response` takes."""
-        inst = self.instrument
-        answers: dict[str, int | None] = {}
-        for c in inst.criteria:
-            raw = self[field_name(c.code)].data
-            answers[c.code] = None if raw in (None, "", NO_ANSWER) else int(raw)
-        expectations = {a.code: int(self["e_" + a.code].data)
-                        for a in inst.expectation_areas if self["e_" + a.code].data}
-        demographics = {q.code: self["d_" + q.code].data
-                        for q in inst.demographics if self["d_" + q.code].data}
-        return {"answers": answers, "comment": self.comment.data or None,
-                "expectations": expectations or None, "demographics": demographics or None}
+    _PREFIXES = {"answers": field_name, "expectations": lambda a: "e_" + a,
+                 "demographics": lambda q: "d_" + q}
+
+    def requires(self, field: Any) -> bool:
+        """True for a question that needs a choice ("no answer" included): the criteria."""
+        return field.name.startswith("c_")
+
+    def field_for(self, key: str) -> str | None:
+        """The form field showing a rule's field key (``answers.I.1`` -> ``c_I_1``,
+        ``expectations.digital`` -> ``e_digital``), or None."""
+        prefix, _sep, rest = key.partition(".")
+        if key == "comment":
+            name = "comment"
+        elif rest and prefix in self._PREFIXES:
+            name = self._PREFIXES[prefix](rest)
+        else:
+            return None
+        return name if name in self else None
+
+    def show(self, problem: DomainError) -> None:
+        """Put each field message of a domain error beside its question."""
+        for key, message in problem.fields.items():
+            name = self.field_for(key)
+            if name and name in self:
+                self[name].errors = [*self[name].errors, message]
 
 
 def questionnaire_form(instrument: Instrument, locale: str = "vi",
@@ -64,20 +76,22 @@ def questionnaire_form(instrument: Instrument, locale: str = "vi",
     """Build and instantiate the form for ``instrument`` with labels in ``locale``."""
     level_choices = [SelectChoice(str(v), t.get(locale)) for v, t in instrument.scale]
     level_choices.append(SelectChoice(NO_ANSWER, instrument.no_answer.get(locale)))
-    attrs: dict[str, Any] = {"instrument": instrument, "locale": locale}
-    missing = _l("Please choose a rating, or “No answer”.")
+    attrs: dict[str, Any] = {
+        "instrument": instrument, "locale": locale,
+        "comment": TextAreaField(_l("Other comments (optional)"),
+                                 render_kw={"maxlength": limits().comment})}
     for c in instrument.criteria:
         attrs[field_name(c.code)] = RadioField(
             f"{c.code}. {c.text.get(locale)}", choices=list(level_choices),
-            validators=[InputRequired(message=missing)])
+            validate_choice=False)
     exp_choices = [SelectChoice(str(v), t.get(locale)) for v, t in instrument.expectation_levels]
     for a in instrument.expectation_areas:
         attrs["e_" + a.code] = RadioField(a.label.get(locale), choices=list(exp_choices),
-                                          validators=[Optional()])
+                                          validate_choice=False)
     for q in instrument.demographics:
         attrs["d_" + q.code] = RadioField(
             q.label.get(locale), choices=[SelectChoice(o.code, o.label.get(locale))
-                                          for o in q.options], validators=[Optional()])
+                                          for o in q.options], validate_choice=False)
     form_class = type(f"Questionnaire_{instrument.id}", (QuestionnaireForm,), attrs)
     if formdata is not None:
         kwargs["formdata"] = formdata

@@ -11,18 +11,16 @@ from pathlib import Path
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext as _
 
-from core import metrics
 from core.api import fragment_recorder
 from core.errors import (
-    DomainError,
     Invalid,
     TooLarge,
     Unauthenticated,
     UnsupportedFormat,
 )
 from core.extensions import csrf
+from core.services import intake
 from core.services import kiosks as kiosk_service
-from core.services.responses import ValidationFailed
 
 bp = Blueprint("kiosk_api", __name__, url_prefix="/api/v1")
 bp.record_once(fragment_recorder(Path(__file__).parent / "openapi.json"))
@@ -64,25 +62,9 @@ def _no_store(resp):
 @bp.post("/responses")
 def post_response():
     kiosk, body = _json_body(kiosk_service.authenticate_device)
-    kiosk_id = kiosk.id
-    try:
-        result = kiosk_service.submit_from_kiosk(kiosk, body)
-    except kiosk_service.RateLimited:
-        metrics.count_submission("kiosk", "rate_limited")
-        raise
-    except ValidationFailed:
-        metrics.count_submission("kiosk", "invalid")
-        raise
-    except DomainError:
-        metrics.count_submission("kiosk", "rejected")
-        raise
-    metrics.count_submission("kiosk", "stored" if result.created else "duplicate")
-    if not result.created:  # an offline queue (or a retry) re-sent what was stored already
-        metrics.count_replay("kiosk", "duplicate")
-    if result.created:
-        current_app.logger.info("kiosk %s stored response %s", kiosk_id, result.uuid)
-    return jsonify({"id": result.uuid, "created": result.created,
-                    "flags": list(result.flags)}), 201 if result.created else 200
+    stored = intake.submit(kiosk_service.KioskDoor(kiosk), intake.raw_from_json(body))
+    return jsonify({"id": stored.uuid, "created": stored.created,
+                    "flags": list(stored.flags)}), 201 if stored.created else 200
 
 
 @bp.post("/kiosk/heartbeat")

@@ -24,14 +24,13 @@ from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
-from core import metrics
-from core.errors import Invalid
+from core.errors import Invalid, RateLimited
 from core.extensions import csrf
 from core.i18n import locale_code
 from core.questionnaire import field_name, questionnaire_form
+from core.services import intake
 from core.services import kiosks as kiosk_service
 from core.services.common import get_instrument
-from core.services.responses import ValidationFailed
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk", template_folder="templates",
                static_folder="static")
@@ -70,13 +69,13 @@ def _not_activated():
 
 
 def _render_kiosk(kiosk, form, *, status: int = 200, notice: str | None = None,
-                  submission_id: str | None = None):
+                  problem: Invalid | None = None, submission_id: str | None = None):
     cfg = current_app.config
     instrument = form.instrument
     steps = len(instrument.dimensions) + 1
     resp = make_response(render_template(
         "kiosk/kiosk.html", kiosk=kiosk, form=form, instrument=instrument,
-        locale=form.locale, steps=steps, notice=notice,
+        locale=form.locale, steps=steps, notice=notice, problem=problem,
         submission_id=submission_id or str(uuidlib.uuid4()),
         credential=request.cookies.get(COOKIE),
         criteria=[(c.code, field_name(c.code)) for c in instrument.criteria],
@@ -99,7 +98,8 @@ def index():
 @bp.post("/")
 @csrf.exempt  # the form checks its own token so that an expired one can be recovered from
 def submit():
-    """The no-JavaScript path: the whole questionnaire posted as one form."""
+    """The no-JavaScript path: the whole questionnaire posted as one form, through the
+    same door as the API."""
     kiosk = _device()
     if kiosk is None:
         return _not_activated()
@@ -110,31 +110,22 @@ def submit():
         submission_id = str(uuidlib.UUID(submission_id))
     except ValueError:
         submission_id = str(uuidlib.uuid4())
-    valid = form.validate()
-    if not valid and set(form.errors) == {"csrf_token"}:
+    if not form.validate():  # the form checks only its CSRF token
         # The page stayed open longer than the token lives: keep every answer, give a fresh
         # token and ask once more to send. No error is shown to the citizen.
         return _render_kiosk(kiosk, form, submission_id=submission_id,
                              notice=_("Your answers are kept. Please press “Send” once more "
                                       "to finish."))
-    if not valid:
-        return _render_kiosk(kiosk, form, status=400, submission_id=submission_id,
-                             notice=_("Some questions are not answered yet. Please choose a "
-                                      "rating, or “No answer”, for each question."))
-    payload = form.to_payload()
-    body = {"id": submission_id, "instrument": instrument.id, "answers": payload["answers"],
-            "comment": payload["comment"], "expectations": payload["expectations"]}
+    raw = intake.raw_from_form(instrument, request.form, submission_id=submission_id)
     try:
-        result = kiosk_service.submit_from_kiosk(kiosk, body)
-    except kiosk_service.RateLimited:
-        metrics.count_submission("kiosk", "rate_limited")
+        intake.submit(kiosk_service.KioskDoor(kiosk), raw)
+    except RateLimited:
         return _render_kiosk(kiosk, form, status=429, submission_id=submission_id,
                              notice=_("Please wait a few seconds, then press “Send” again."))
-    except ValidationFailed:
-        metrics.count_submission("kiosk", "invalid")
+    except Invalid as problem:
+        form.show(problem)
         return _render_kiosk(kiosk, form, status=400, submission_id=submission_id,
-                             notice=_("Please rate at least one question before sending."))
-    metrics.count_submission("kiosk", "stored" if result.created else "duplicate")
+                             problem=problem)
     return redirect(url_for("kiosk.thanks"), 303)
 
 

@@ -13,28 +13,25 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from core import metrics
 from core.api import fragment_recorder
-from core.errors import Conflict, DomainError, RateLimited
+from core.errors import DomainError
 from core.extensions import csrf
 from core.http_errors import error_response, status_of, wants_json
 from core.i18n import locale_code
 from core.questionnaire import QuestionnaireForm, questionnaire_form
-from core.ratelimit import limiter
+from core.services import intake
 from core.services.common import get_instrument
+from core.services.intake import ValidationFailed
 from core.services.receipts import (
-    FormTokenExpired,
-    check_form_token,
+    FormExpired,
+    GenericDoor,
+    ReceiptDoor,
     generic_office,
     issue_form_token,
-    store_generic,
-    use_receipt,
     verify_token,
 )
-from core.services.responses import ValidationFailed, clean_response
 from survey.api import bp as api_bp
 from survey.cli import register_commands
 
@@ -100,84 +97,59 @@ def _form() -> QuestionnaireForm:
     return questionnaire_form(instrument, locale_code(), formdata=formdata)
 
 
-def _clean(form: QuestionnaireForm) -> tuple[Any, str | None]:
-    """(clean response, None) or (None, problem) for answers the form accepted."""
-    try:
-        return clean_response(form.instrument, **form.to_payload()), None
-    except ValidationFailed as exc:
-        return None, exc.fields.get("answers") or exc.message
-
-
-def _render(form: QuestionnaireForm, office: Any, *, problem: str | None = None,
+def _render(form: QuestionnaireForm, office: Any, *, problem: ValidationFailed | None = None,
             stale: bool = False, form_token: str | None = None, status: int = 200):
-    csrf_only = set(form.errors) == {"csrf_token"}
     return render_template("survey/form.html", form=form, office=office, problem=problem,
-                           stale=stale or csrf_only, form_token=form_token,
-                           honeypot=HONEYPOT), status
+                           stale=stale, form_token=form_token, honeypot=HONEYPOT), status
+
+
+def _submit(form: QuestionnaireForm, door: Any) -> ValidationFailed | None:
+    """Send the posted answers through the one door: None when stored, else the rule the
+    answers broke (shown beside the questions). Other refusals raise (error pages)."""
+    try:
+        intake.submit(door, intake.raw_from_form(form.instrument, request.form))
+    except ValidationFailed as problem:
+        form.show(problem)
+        return problem
+    return None
 
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
 @csrf.exempt
 def receipt_survey(token: str):
     """The survey of one receipt; every failure is an error page with its status."""
-    try:
-        receipt = verify_token(token)
-    except DomainError as exc:
-        if request.method == "POST":
-            outcome = "duplicate" if isinstance(exc, Conflict) else "rejected"
-            metrics.count_submission("qr", outcome)
-        raise
     form = _form()
-    if request.method == "POST" and form.validate():
-        clean, problem = _clean(form)
-        if clean is not None:
-            try:
-                response_id = use_receipt(token, clean)
-            except DomainError as exc:
-                outcome = "duplicate" if isinstance(exc, Conflict) else "rejected"
-                metrics.count_submission("qr", outcome)
-                raise
-            metrics.count_submission("qr", "stored")
-            current_app.logger.info("qr response %s stored", response_id)
+    if request.method == "POST" and form.validate():  # the form checks its CSRF token
+        door = ReceiptDoor(token)
+        problem = _submit(form, door)
+        if problem is None:
             return redirect(url_for(".thanks"))
-        return _render(form, receipt.office, problem=problem)
-    return _render(form, receipt.office)
+        return _render(form, door.receipt.office, problem=problem, status=400)
+    receipt = verify_token(token)
+    # a POST here is one whose CSRF token expired: the answers are kept, sent once more
+    return _render(form, receipt.office, stale=request.method == "POST")
 
 
 @bp.route("/o/<office_code>", methods=["GET", "POST"])
 @csrf.exempt
 def generic(office_code: str):
     """The office's generic link, for citizens without a receipt (channel ``generic``)."""
-    office = generic_office(office_code)
     form = _form()
     if request.method == "GET":
+        office = generic_office(office_code)
         return _render(form, office, form_token=issue_form_token(office))
     if request.form.get(HONEYPOT):
-        current_app.logger.info("generic link of %s: honeypot filled, answer dropped",
-                                office.code)
+        current_app.logger.info("generic link: honeypot filled, answer dropped")
         return redirect(url_for(".thanks"))
     form_token = request.form.get("ft", "")
+    if not form.validate():  # an expired CSRF token: answers kept, sent once more
+        return _render(form, generic_office(office_code), stale=True, form_token=form_token)
+    door = GenericDoor(office_code, form_token, request.remote_addr or "unknown")
     try:
-        check_form_token(office, form_token)
-    except FormTokenExpired:
+        problem = _submit(form, door)
+    except FormExpired:
+        office = generic_office(office_code)
         return _render(form, office, stale=True, form_token=issue_form_token(office))
-    if not form.validate():
-        return _render(form, office, form_token=form_token)
-    clean, problem = _clean(form)
-    if clean is None:
-        return _render(form, office, problem=problem, form_token=form_token)
-    client = request.remote_addr or "unknown"
-    if not limiter().hit("survey.generic", f"{office.id}:{client}",
-                         current_app.config["GENERIC_RATE_LIMIT"]):
-        metrics.count_submission("generic", "rate_limited")
-        raise RateLimited("rate_limited", _("Many answers were sent from this device recently. "
-                                         "Please try again later."))
-    try:
-        response_id = store_generic(office, form_token, clean)
-    except DomainError as exc:
-        outcome = "duplicate" if isinstance(exc, Conflict) else "rejected"
-        metrics.count_submission("generic", outcome)
-        raise
-    metrics.count_submission("generic", "stored")
-    current_app.logger.info("generic response %s stored", response_id)
-    return redirect(url_for(".thanks"))
+    if problem is None:
+        return redirect(url_for(".thanks"))
+    return _render(form, door.office, problem=problem, form_token=form_token, status=400)

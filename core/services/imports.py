@@ -13,11 +13,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from core.errors import DomainError
 from core.extensions import db
 from core.instrument import Instrument
 from core.models import CHANNELS, Office, Response
-from core.services.offices import ImportFailed, LineError
-from core.services.responses import MAX_COMMENT
+from core.services.intake import NothingAnswered, answers_from_cells, clean_response, limits
+from core.services.offices import ImportFailed, LineError, ensure_collecting
 from core.services.tallies import TallyAccumulator, TallyRow
 from core.timeutil import month_of, parse_timestamp, utcnow
 
@@ -95,17 +96,17 @@ def import_responses(path: Path, instrument: Instrument, default_channel: str = 
     same file twice stores it once.
     """
     digest = _file_digest(path)
+    limit = limits()
     offices = {o.code: o for o in db.session.scalars(sa.select(Office))}
-    codes = instrument.criterion_codes
     result = ResponseImportResult()
     errors: list[LineError] = []
     total_errors = 0
 
-    def bad(line: int, reason: str) -> None:
+    def bad(error: LineError) -> None:
         nonlocal total_errors
         total_errors += 1
         if len(errors) < MAX_LISTED_ERRORS:
-            errors.append(LineError(line, reason))
+            errors.append(error)
 
     with path.open(newline="", encoding="utf-8-sig") as f:
         reader = csv.reader(f)
@@ -115,18 +116,23 @@ def import_responses(path: Path, instrument: Instrument, default_channel: str = 
             raise ImportFailed([LineError(1, _("the file is empty"))]) from None
         except UnicodeDecodeError:
             raise ImportFailed([LineError(1, _("the file is not UTF-8 text"))]) from None
-        known = {"office_code", "submitted_at", "channel", "comment", "id", *codes}
-        unknown = [h for h in header if h not in known]
+        meta = {"office_code", "submitted_at", "channel", "comment", "id"}
+        if len(set(header)) != len(header):
+            raise ImportFailed([LineError(1, _("bad header: a column appears twice"))])
         missing = [h for h in ("office_code", "submitted_at") if h not in header]
-        if unknown or missing or len(set(header)) != len(header):
-            reason = _("bad header: unknown columns %(unknown)s; missing %(missing)s "
-                       "(instrument %(id)s)", unknown=", ".join(unknown) or "-",
-                       missing=", ".join(missing) or "-", id=instrument.id)
-            if len(set(header)) != len(header):
-                reason = _("bad header: a column appears twice")
-            raise ImportFailed([LineError(1, reason)])
+        if missing:
+            raise ImportFailed([LineError(1, _("bad header: missing %(missing)s",
+                                               missing=", ".join(missing)))])
         pos = {h: i for i, h in enumerate(header)}
-        crit_cols = [(code, pos[code], k) for k, code in enumerate(codes) if code in pos]
+        # every other column names a criterion: the rules say which ones the instrument has
+        crit_cols = [(h, i) for h, i in pos.items() if h not in meta]
+        try:
+            clean_response(instrument, {h: None for h, _i in crit_cols}, limit=limit)
+        except NothingAnswered:
+            pass  # the header is fine: its columns are criteria
+        except DomainError as exc:
+            raise ImportFailed([LineError(1, msg, key, exc.code)
+                                for key, msg in exc.fields.items()]) from None
         if not crit_cols:
             raise ImportFailed([LineError(1, _("the header has no criterion column"))])
         col_office, col_time = pos["office_code"], pos["submitted_at"]
@@ -164,53 +170,54 @@ def import_responses(path: Path, instrument: Instrument, default_channel: str = 
                     if not any(cell.strip() for cell in row):
                         result.rows -= 1
                         continue
-                    bad(line, _("expected %(n)s columns, found %(m)s", n=width, m=len(row)))
+                    bad(LineError(line, _("expected %(n)s columns, found %(m)s", n=width,
+                                          m=len(row))))
                     continue
-                problems = []
+                problems: list[LineError] = []
                 office = offices.get(row[col_office].strip())
                 if office is None:
-                    problems.append(_("unknown office %(code)r", code=row[col_office].strip()))
-                elif not office.active:
-                    problems.append(_("office %(code)s is inactive", code=office.code))
+                    problems.append(LineError(line, _("unknown office %(code)r",
+                                                      code=row[col_office].strip()),
+                                              "office_code"))
+                else:
+                    try:
+                        ensure_collecting(office)
+                    except DomainError as exc:
+                        problems.append(LineError(line, exc.message, "office_code", exc.code))
                 try:
                     submitted, month = times.get(row[col_time]) or _parse_time(times,
                                                                                row[col_time])
                     if submitted > now:
-                        problems.append(_("submitted_at %(value)r is in the future",
-                                          value=row[col_time]))
-                except ValueError:
-                    problems.append(_("submitted_at %(value)r is not an ISO 8601 date",
-                                      value=row[col_time]))
-                packed = ["0"] * len(codes)
-                answered = 0
-                for code, i, k in crit_cols:
-                    cell = row[i].strip()
-                    if not cell:
-                        continue
-                    if len(cell) == 1 and cell in "12345":
-                        packed[k] = cell
-                        answered += 1
-                    else:
-                        problems.append(_("%(code)s: %(value)r is not a score from 1 to 5",
-                                          code=code, value=cell))
-                if answered == 0 and not problems:
-                    problems.append(_("no criterion is answered"))
+                        problems.append(LineError(line, _("submitted_at %(value)r is in the "
+                                                          "future", value=row[col_time]),
+                                                  "submitted_at"))
+                except (ValueError, OverflowError):
+                    problems.append(LineError(line, _("submitted_at %(value)r is not an ISO "
+                                                      "8601 date", value=row[col_time]),
+                                              "submitted_at"))
                 channel = row[col_channel].strip() if col_channel is not None else ""
                 channel = channel or default_channel
                 if channel not in CHANNELS:
-                    problems.append(_("unknown channel %(value)r", value=channel))
-                comment = row[col_comment].strip() if col_comment is not None else ""
-                if len(comment) > MAX_COMMENT:
-                    problems.append(_("comment longer than %(n)s characters", n=MAX_COMMENT))
+                    problems.append(LineError(line, _("unknown channel %(value)r",
+                                                      value=channel), "channel"))
+                try:
+                    clean = clean_response(
+                        instrument, answers_from_cells({h: row[i] for h, i in crit_cols}),
+                        comment=row[col_comment] if col_comment is not None else None,
+                        limit=limit)
+                except DomainError as exc:
+                    problems.extend(LineError(line, msg, key, exc.code)
+                                    for key, msg in exc.fields.items())
                 rid = row[col_id].strip() if col_id is not None else ""
                 if rid:
                     try:
                         rid = str(uuidlib.UUID(rid))
                     except ValueError:
-                        problems.append(_("id %(value)r is not a UUID", value=rid))
+                        problems.append(LineError(line, _("id %(value)r is not a UUID",
+                                                          value=rid), "id"))
                 if problems:
-                    for p in problems:
-                        bad(line, p)
+                    for problem in problems:
+                        bad(problem)
                     continue
                 if total_errors:
                     continue  # the file will be rejected: only keep looking for errors
@@ -218,9 +225,9 @@ def import_responses(path: Path, instrument: Instrument, default_channel: str = 
                 batch.append({
                     "uuid": rid or _row_uuid(digest, line),
                     "office_id": office.id, "instrument_id": instrument.id,
-                    "channel": channel, "answers": "".join(packed),
+                    "channel": channel, "answers": clean.answers,
                     "month": month, "submitted_at": submitted,
-                    "received_at": now, "comment": comment or None, "counted": True,
+                    "received_at": now, "comment": clean.comment, "counted": True,
                 })
                 if len(batch) >= BATCH:
                     flush()

@@ -18,8 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import uuid as uuidlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,19 +29,16 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from core import errors
-from core.errors import Gone, NotAllowed, NotFound
+from core.errors import Gone, NotFound
 from core.extensions import db
 from core.models import Kiosk, Office
 from core.ratelimit import limiter
 from core.services.audit import record
-from core.services.common import registry
-from core.services.responses import (
-    CleanResponse,
-    ValidationFailed,
-    clean_response,
-    insert_response,
-)
-from core.timeutil import parse_timestamp, utcnow
+from core.services.intake import Stored, Submission, ValidationFailed
+from core.services.offices import ensure_collecting
+from core.services.responses import insert_response
+from core.services.tx import transaction
+from core.timeutil import utcnow
 
 MIN_IDLE, MAX_IDLE = 2, 3600  # the CLI asks for at least 10 s; tests use 2 s
 MAX_NAME = 80
@@ -133,9 +129,7 @@ def add_kiosk(office: Office, name: str, *, idle_seconds: int | None = None,
     """
     idle = current_app.config["KIOSK_IDLE_SECONDS"] if idle_seconds is None else idle_seconds
     name = _check_name_and_idle(name, idle)
-    if not office.active:
-        raise NotAllowed("office_inactive",
-                       _("The office %(name)s is not collecting answers.", name=office.name))
+    ensure_collecting(office)
     now = utcnow()
     kiosk = Kiosk(office_id=office.id, office=office, name=name, idle_seconds=idle,
                   created_at=now)
@@ -305,14 +299,10 @@ def heartbeat(kiosk: Kiosk, pending: Any) -> dict[str, Any]:
     if pending is not None and (isinstance(pending, bool) or not isinstance(pending, int)
                                 or not 0 <= pending <= 100_000):
         raise ValidationFailed({"pending": _("must be a whole number from 0 to 100000")})
-    kiosk.last_seen_at = utcnow()
-    if pending is not None:
-        kiosk.pending_reported = pending
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    with transaction():
+        kiosk.last_seen_at = utcnow()
+        if pending is not None:
+            kiosk.pending_reported = pending
     return {"idle_seconds": kiosk.idle_seconds,
             "thanks_seconds": current_app.config["KIOSK_THANKS_SECONDS"],
             "server_time": utcnow().isoformat().replace("+00:00", "Z")}
@@ -320,30 +310,10 @@ def heartbeat(kiosk: Kiosk, pending: Any) -> dict[str, Any]:
 
 # --- submissions --------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class SubmitResult:
-    uuid: str
-    created: bool
-    flags: tuple[str, ...] = ()
-
-
 class RateLimited(errors.RateLimited):
     def __init__(self, retry_after: int) -> None:
         super().__init__("rate_limited", _("This kiosk is sending too fast. Please wait a "
                                            "moment and try again."), retry_after=retry_after)
-
-
-def _parse_time(value: Any, name: str, errors: dict[str, str]) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        errors[name] = _("must be an ISO 8601 date and time, e.g. 2026-11-28T09:30:00+07:00")
-        return None
-    try:
-        return parse_timestamp(value)
-    except (ValueError, OverflowError):  # e.g. year 1 with a positive offset: before year 1 UTC
-        errors[name] = _("must be an ISO 8601 date and time, e.g. 2026-11-28T09:30:00+07:00")
-        return None
 
 
 def _in_window(moment: datetime, now: datetime) -> bool:
@@ -376,89 +346,60 @@ def _burst_next(state: BurstState, instrument_id: str, answers: str, at: datetim
     return new, new.count >= cfg["KIOSK_BURST_COUNT"] > 0
 
 
-def check_submission(body: Any
-                     ) -> tuple[str, CleanResponse, datetime | None, datetime | None]:
-    """Validate a JSON submission: returns (uuid, clean response, submitted_at, started_at).
-    Raises ValidationFailed naming every bad field (nothing is stored)."""
-    errors: dict[str, str] = {}
-    if not isinstance(body, Mapping):
-        raise ValidationFailed({"body": _("must be a JSON object")})
-    raw_id = body.get("id")
-    uid = None
-    try:
-        if not isinstance(raw_id, str):
-            raise ValueError
-        uid = str(uuidlib.UUID(raw_id))
-    except ValueError:
-        errors["id"] = _("must be a UUID chosen by the client, e.g. "
-                         "3f1c2a4e-8b9d-4c1e-9f00-1a2b3c4d5e6f")
-    instrument_id = body.get("instrument")
-    if not isinstance(instrument_id, str) or instrument_id not in registry():
-        errors["instrument"] = _("unknown instrument; known: %(ids)s",
-                                 ids=", ".join(registry().ids()))
-    if "answers" not in body:
-        errors["answers"] = _("is required: an object mapping criterion codes to scores")
-    submitted = _parse_time(body.get("submitted_at"), "submitted_at", errors)
-    started = _parse_time(body.get("started_at"), "started_at", errors)
-    if errors:
-        raise ValidationFailed(errors)
-    instrument = registry().get(instrument_id)
-    clean = clean_response(instrument, body["answers"], comment=body.get("comment"),
-                           expectations=body.get("expectations"),
-                           demographics=body.get("demographics"))
-    assert uid is not None
-    return uid, clean, submitted, started
+class KioskDoor:
+    """The kiosk channel of :func:`core.services.intake.submit` (the JSON API and the
+    no-JavaScript form): the device was authenticated by the caller; the client chooses the
+    response's UUID, so a re-sent submission stores nothing and is never rate limited.
 
-
-def submit_from_kiosk(kiosk: Kiosk | KioskRef, body: Any) -> SubmitResult:
-    """Store one questionnaire sent by ``kiosk`` (JSON body as in the API); commits.
-
-    * an ``id`` already stored: nothing changes, ``created`` is False (not rate limited);
     * a ``submitted_at`` outside the window (future, or older than KIOSK_CLOCK_WINDOW_DAYS)
       is replaced by the server time and the response flagged ``clock``;
-    * the ``KIOSK_BURST_COUNT``-th identical pattern in a row is stored uncounted, ``burst``.
-
-    Raises ValidationFailed (400), RateLimited (429) or DomainError 403 (inactive office);
-    nothing is stored then.
+    * the ``KIOSK_BURST_COUNT``-th identical pattern in a row is stored uncounted, ``burst``;
+    * one new response per ``KIOSK_MIN_SECONDS_BETWEEN`` per kiosk, else RateLimited.
     """
-    uid, clean, submitted, started = check_submission(body)
-    gap = current_app.config["KIOSK_MIN_SECONDS_BETWEEN"]
-    now = utcnow()
-    flags: list[str] = []
-    if submitted is not None and not _in_window(submitted, now):
-        flags.append("clock")
-        submitted = None
-    effective = min(submitted, now) if submitted else now
-    if started is not None and not (_in_window(started, now) and started <= effective):
-        started = None  # an implausible start time is auxiliary: dropped, not trusted
-    try:
+
+    channel = "kiosk"
+    require_id = True
+
+    def __init__(self, kiosk: Kiosk | KioskRef) -> None:
+        self.kiosk = kiosk
+
+    def admit(self) -> Any:
+        return self.kiosk.office
+
+    def store(self, submission: Submission, office: Any) -> Stored:
+        kiosk = self.kiosk
+        gap = current_app.config["KIOSK_MIN_SECONDS_BETWEEN"]
+        now = utcnow()
+        flags: list[str] = []
+        submitted, started = submission.submitted_at, submission.started_at
+        if submitted is not None and not _in_window(submitted, now):
+            flags.append("clock")
+            submitted = None
+        effective = min(submitted, now) if submitted else now
+        if started is not None and not (_in_window(started, now) and started <= effective):
+            started = None  # an implausible start time is auxiliary: dropped, not trusted
         conn = db.session.connection()
         if conn.dialect.name == "sqlite":
             # this whole request is one BEGIN IMMEDIATE transaction, begun before the kiosk
             # was read: its burst state is current and no other writer can change it
             state = BurstState(kiosk.burst_digest, kiosk.burst_count, kiosk.burst_started_at)
         else:  # lock the kiosk row: concurrent submissions see each other's runs
-            row = conn.execute(_BURST_FOR_UPDATE, {"kid": kiosk.id}).one()
-            state = BurstState(*row)
+            state = BurstState(*conn.execute(_BURST_FOR_UPDATE, {"kid": kiosk.id}).one())
+        clean = submission.response
         state, burst = _burst_next(state, clean.instrument_id, clean.answers, effective)
         if burst:
             flags.append("burst")
-        _id, created = insert_response(clean, kiosk.office, "kiosk", uuid=uid,
+        uid = submission.uuid
+        _id, created = insert_response(clean, office, "kiosk", uuid=uid,
                                        submitted_at=effective, started_at=started,
                                        counted=not burst, flags=",".join(flags) or None)
         if not created:  # this id is already stored (a replay): leave everything as it was
-            db.session.rollback()
-            return SubmitResult(uid, False)
+            return Stored(uid, False)
         # the rate limit counts new responses only (a replay above is never limited); the
         # insert is rolled back when the kiosk is sending too fast
         if gap and not limiter().hit("kiosk-submit", str(kiosk.id), f"1/{gap}second"):
-            db.session.rollback()
             raise RateLimited(int(gap))
         conn.execute(_AFTER_SUBMIT, {"kid": kiosk.id, "b_digest": state.digest,
                                      "b_count": state.count, "b_started": state.started_at,
                                      "seen": now})
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return SubmitResult(uid, True, tuple(flags))
+        return Stored(uid, True, tuple(flags))

@@ -6,12 +6,12 @@ import csv
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Any, TextIO
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from core.errors import NotFound
+from core.errors import NotAllowed, NotFound
 from core.extensions import db
 from core.models import OFFICE_LEVELS, Office, OfficeClosure
 
@@ -21,10 +21,18 @@ OFFICE_COLUMNS = ("code", "name", "parent_code", "level")
 
 @dataclass
 class LineError:
+    """One problem of an imported file: its line, the reason, and for a field's problem the
+    field (column or rule key, e.g. ``answers.I.1``) and the rule's code."""
+
     line: int
     reason: str
+    field: str | None = None
+    code: str = "invalid"
 
     def __str__(self) -> str:
+        if self.field:
+            return _("line %(line)s: %(field)s: %(reason)s", line=self.line, field=self.field,
+                     reason=self.reason)
         return _("line %(line)s: %(reason)s", line=self.line, reason=self.reason)
 
 
@@ -54,6 +62,14 @@ def get_office(code: str) -> Office:
         raise NotFound("unknown_office", _("There is no office with the code %(code)s.",
                                            code=code))
     return office
+
+
+def ensure_collecting(office: Any) -> None:
+    """Raises NotAllowed (``office_inactive``) when the office (anything with ``active`` and
+    ``name``) is not collecting answers: the one check every channel shares."""
+    if not office.active:
+        raise NotAllowed("office_inactive", _("%(name)s is not collecting answers at the "
+                                              "moment.", name=office.name))
 
 
 def descendant_ids(office_id: int) -> list[int]:

@@ -24,20 +24,28 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from itsdangerous import BadSignature, Signer, URLSafeTimedSerializer
-from itsdangerous import SignatureExpired as FormTokenExpired
+from itsdangerous import BadSignature, SignatureExpired, Signer, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
-from core.errors import Conflict, DomainError, Gone, Invalid, NotAllowed, NotFound, Unauthenticated
+from core.errors import (
+    Conflict,
+    DomainError,
+    Gone,
+    Invalid,
+    NotAllowed,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+)
 from core.extensions import db
 from core.models import GenericFormUse, Office, OfficeApiKey, Receipt, ReceiptUse
+from core.ratelimit import limiter
 from core.services import audit
 from core.services.common import upsert
-from core.services.offices import get_office
-from core.services.responses import CleanResponse, insert_response
+from core.services.intake import Stored, Submission, ValidationFailed, clean_text, limits
+from core.services.offices import ensure_collecting, get_office
+from core.services.responses import insert_response
 from core.timeutil import VN_TZ, utcnow
-
-__all__ = ["FormTokenExpired"]
 
 #: Loose dossier-code check (SIPAS.md §6): letters, digits and . - _ / ; at least one digit.
 DOSSIER_RE = re.compile(r"^[A-Z0-9][A-Z0-9._/-]{3,63}$")
@@ -153,18 +161,11 @@ def mint_receipt(office: Office, dossier_code: Any, procedure: Any = None,
     procedure, 403 inactive office or a key of another office."""
     if api_key is not None and api_key.office_id != office.id:
         raise NotAllowed("wrong_office", _("This API key belongs to another office."))
-    if not office.active:
-        raise NotAllowed("office_inactive",
-                       _("The office %(name)s is not collecting answers.", name=office.name))
+    ensure_collecting(office)
     code = normalize_dossier_code(dossier_code)
-    if procedure is not None and not isinstance(procedure, str):
-        raise Invalid("invalid", _("Some fields are not valid."),
-                       fields={"procedure": _("must be text")})
-    proc = (procedure or "").replace("\x00", "").strip() or None
-    if proc and len(proc) > 255:
-        raise Invalid("invalid", _("Some fields are not valid."),
-                       fields={"procedure": _("must be at most %(limit)s characters",
-                                              limit=255)})
+    proc, problem = clean_text(procedure, limits().procedure)
+    if problem:
+        raise ValidationFailed({"procedure": problem}, _("Some fields are not valid."))
     digest = dossier_hash(code)
     now = utcnow()
     values = dict(office_id=office.id, dossier_hash=digest, token_id=secrets.token_urlsafe(12),
@@ -223,9 +224,7 @@ def verify_token(token: str) -> Receipt:
     if receipt.api_key is not None and receipt.api_key.revoked:
         raise NotAllowed("key_revoked", _("This survey link was withdrawn by the office. "
                                         "Please ask the office for a new receipt."))
-    if not receipt.office.active:
-        raise NotAllowed("office_inactive", _("%(name)s is not collecting answers at the "
-                                            "moment.", name=receipt.office.name))
+    ensure_collecting(receipt.office)
     if receipt.expires_at <= utcnow():
         raise Gone("expired", _("This survey link has expired (it was valid for "
                                     "%(days)s days).", days=(receipt.expires_at
@@ -240,27 +239,36 @@ def coarse_submission_time(now: datetime | None = None) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 
-def use_receipt(token: str, clean: CleanResponse) -> int:
-    """Store the response to a receipt's link and mark the receipt used, in one transaction.
-    Returns the response id. Raises the errors of :func:`verify_token`; 409 when another
-    submission of the same token won (enforced by the ``receipt_use`` primary key)."""
-    receipt = verify_token(token)
-    office, procedure = receipt.office, receipt.procedure
-    try:
-        db.session.add(ReceiptUse(receipt_id=receipt.id))
-        db.session.flush()
-        if procedure and not clean.procedure:
-            clean.procedure = procedure
-        response_id, _created = insert_response(clean, office, "qr",
-                                                submitted_at=coarse_submission_time())
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise already_answered() from exc
-    except Exception:
-        db.session.rollback()
-        raise
-    return response_id
+class ReceiptDoor:
+    """The receipt (QR) channel of :func:`core.services.intake.submit`: the token must be
+    one this server minted and may be answered now; the receipt is marked used in the same
+    transaction as the response (the ``receipt_use`` primary key refuses a second use, also
+    when two submissions race: Conflict ``already_answered``)."""
+
+    channel = "qr"
+    require_id = False
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.receipt: Receipt | None = None
+
+    def admit(self) -> Office:
+        self.receipt = verify_token(self.token)
+        return self.receipt.office
+
+    def store(self, submission: Submission, office: Office) -> Stored:
+        receipt = self.receipt
+        assert receipt is not None
+        try:
+            db.session.add(ReceiptUse(receipt_id=receipt.id))
+            db.session.flush()
+        except IntegrityError as exc:
+            raise already_answered() from exc
+        clean = submission.response
+        if receipt.procedure and not clean.procedure:
+            clean.procedure = receipt.procedure
+        insert_response(clean, office, "qr", submitted_at=coarse_submission_time())
+        return Stored(None, True)
 
 
 # -- the generic office link --------------------------------------------------------------
@@ -272,9 +280,7 @@ def _form_serializer() -> URLSafeTimedSerializer:
 def generic_office(office_code: str) -> Office:
     """An office whose generic link is open. Raises DomainError 404 unknown, 403 inactive."""
     office = get_office(office_code)
-    if not office.active:
-        raise NotAllowed("office_inactive", _("%(name)s is not collecting answers at the "
-                                            "moment.", name=office.name))
+    ensure_collecting(office)
     return office
 
 
@@ -283,43 +289,71 @@ def issue_form_token(office: Office) -> str:
     return _form_serializer().dumps({"o": office.id, "n": secrets.token_urlsafe(12)})
 
 
+class FormExpired(Gone):
+    """A generic-link form was open longer than ``GENERIC_FORM_MAX_AGE``: the page shows
+    the form again, answers kept, with a fresh token."""
+
+    def __init__(self) -> None:
+        super().__init__("form_expired", _("The page was open for a long time. Your answers "
+                                           "are kept: please check them and press “Send my "
+                                           "rating” again."))
+
+
 def check_form_token(office: Office, token: str) -> str:
-    """The nonce of a valid, unexpired form token of ``office``. Raises FormTokenExpired
-    when too old and Invalid(400) when forged or for another office."""
+    """The nonce of a valid, unexpired form token of ``office``. Raises FormExpired when
+    too old and Invalid (``bad_form_token``) when forged or for another office."""
     max_age = int(current_app.config["GENERIC_FORM_MAX_AGE"])
     try:
         data = _form_serializer().loads(token or "", max_age=max_age)
-    except FormTokenExpired:
-        raise
-    except BadSignature as exc:
-        raise Invalid("bad_form_token", _("The form could not be checked. Please reload "
-                                           "the page.")) from exc
+    except SignatureExpired as exc:
+        raise FormExpired() from exc
+    except BadSignature:
+        data = None
     if not isinstance(data, dict) or data.get("o") != office.id or not isinstance(
             data.get("n"), str):
         raise Invalid("bad_form_token", _("The form could not be checked. Please reload "
-                                           "the page."))
+                                          "the page."))
     return data["n"]
 
 
-def store_generic(office: Office, form_token: str, clean: CleanResponse) -> int:
-    """Store a generic-link response and burn its form token, in one transaction. Raises
-    the errors of :func:`check_form_token`, and Invalid(409) when the token was used."""
-    nonce = check_form_token(office, form_token)
-    max_age = int(current_app.config["GENERIC_FORM_MAX_AGE"])
-    expires_on: date = (utcnow() + timedelta(seconds=max_age, days=1)).date()
-    try:
-        db.session.add(GenericFormUse(nonce=nonce, expires_on=expires_on))
-        db.session.flush()
-        response_id, _created = insert_response(clean, office, "generic",
-                                                submitted_at=coarse_submission_time())
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise Conflict("form_used", _("This form has already been sent. Thank you.")) from exc
-    except Exception:
-        db.session.rollback()
-        raise
-    return response_id
+class GenericDoor:
+    """The generic-link channel of :func:`core.services.intake.submit`: a signed one-time
+    form token of this office (burnt in the same transaction as the response: Conflict
+    ``form_used`` the second time) and a per-client limit (``GENERIC_RATE_LIMIT``).
+    ``admit`` raises FormExpired for a form left open too long."""
+
+    channel = "generic"
+    require_id = False
+
+    def __init__(self, office_code: str, form_token: str, client: str) -> None:
+        self.office_code = office_code
+        self.form_token = form_token
+        self.client = client
+        self.nonce = ""
+        self.office: Office | None = None
+
+    def admit(self) -> Office:
+        office = generic_office(self.office_code)
+        self.nonce = check_form_token(office, self.form_token)
+        self.office = office
+        return office
+
+    def store(self, submission: Submission, office: Office) -> Stored:
+        if not limiter().hit("survey.generic", f"{office.id}:{self.client}",
+                             current_app.config["GENERIC_RATE_LIMIT"]):
+            raise RateLimited("rate_limited", _("Many answers were sent from this device "
+                                                "recently. Please try again later."))
+        max_age = int(current_app.config["GENERIC_FORM_MAX_AGE"])
+        expires_on: date = (utcnow() + timedelta(seconds=max_age, days=1)).date()
+        try:
+            db.session.add(GenericFormUse(nonce=self.nonce, expires_on=expires_on))
+            db.session.flush()
+        except IntegrityError as exc:
+            raise Conflict("form_used",
+                           _("This form has already been sent. Thank you.")) from exc
+        insert_response(submission.response, office, "generic",
+                        submitted_at=coarse_submission_time())
+        return Stored(None, True)
 
 
 def purge_form_uses(today: date | None = None) -> int:

@@ -22,7 +22,8 @@ def make_responses(instrument, office, month: str, n: int, *, sat: int = 4,
                    expectations: dict | None = None, day: int = 3) -> list[int]:
     """Store ``n`` responses in ``office`` for ``month``: every criterion answered ``sat``
     except V.4 left unanswered. Returns their ids."""
-    from core.services.responses import clean_response, insert_response
+    from core.services.intake import clean_response
+    from core.services.responses import insert_response
 
     start, _end = month_bounds_utc(month)
     ids = []

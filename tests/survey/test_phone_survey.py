@@ -79,7 +79,7 @@ def test_no_js_form_end_to_end_with_csrf(make_app, instrument):
         data = answers(instrument, skip=("III.2",)) | {"csrf_token": csrf,
                                                         "comment": "Cán bộ rất nhiệt tình"}
         page = client.post(f"/s/{token}", data=data)
-        assert page.status_code == 200 and count(Response) == 0
+        assert page.status_code == 400 and count(Response) == 0
         html = page.get_data(as_text=True)
         block = html[html.index('id="q-c_III_2"'):]
         block = block[:block.index("</fieldset>")]
@@ -92,8 +92,9 @@ def test_no_js_form_end_to_end_with_csrf(make_app, instrument):
         # every criterion "no answer": refused with a clear message
         none = {field_name(c.code): "0" for c in instrument.criteria} | {"csrf_token": csrf}
         page = client.post(f"/s/{token}", data=none)
-        assert page.status_code == 200 and count(Response) == 0
-        assert "error-summary" in page.get_data(as_text=True)
+        assert page.status_code == 400 and count(Response) == 0
+        html = page.get_data(as_text=True)
+        assert 'data-error="empty"' in html and 'data-field="answers"' in html
 
         data[field_name("III.2")] = "5"
         done = client.post(f"/s/{token}", data=data)
@@ -137,13 +138,12 @@ def test_api_and_phone_flow_counts_in_the_tallies(client, token, instrument):
 def test_used_receipt_refuses_in_the_database_even_without_the_check(app, token, instrument,
                                                                      monkeypatch):
     """The guarantee is the receipt_use primary key, not the check before the insert."""
-    from core.services import receipts
-    from core.services.responses import clean_response
+    from core.services import intake, receipts
 
-    receipts.use_receipt(token, clean_response(instrument, {"I.1": 4}))
+    intake.submit(receipts.ReceiptDoor(token), intake.RawSubmission({"I.1": 4}))
     monkeypatch.setattr(receipts, "is_used", lambda receipt: False)  # as a racing request sees
     with app.test_request_context("/"), pytest.raises(Conflict) as err:
-        receipts.use_receipt(token, clean_response(instrument, {"I.1": 2}))
+        intake.submit(receipts.ReceiptDoor(token), intake.RawSubmission({"I.1": 2}))
     assert err.value.code == "already_answered"
     assert count(Response) == 1
 

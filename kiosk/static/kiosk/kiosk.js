@@ -94,10 +94,10 @@
     return el ? el.value : null;
   }
 
+  // Questions that need a choice ("No answer" included) are marked by the server
+  // (data-required, from the same rule the server applies to a posted form).
   function missingOnScreen(screen) {
-    return Array.prototype.filter.call(screen.querySelectorAll("fieldset.question"), function (fs) {
-      var radios = fs.querySelectorAll("input[type=radio]");
-      if (!radios.length || fs.closest(".k-extras")) { return false; }
+    return Array.prototype.filter.call(screen.querySelectorAll("fieldset[data-required]"), function (fs) {
       return !fs.querySelector("input[type=radio]:checked");
     });
   }
@@ -149,13 +149,12 @@
       "-" + h.slice(8, 10).join("") + "-" + h.slice(10).join("");
   }
 
+  // The answers as the API takes them; the server alone judges them (one set of rules).
   function collect() {
     var answers = {};
-    var any = false;
     criteria.forEach(function (c) {
       var v = checkedValue(c.name);
       answers[c.code] = v && v !== "0" ? Number(v) : null;
-      if (answers[c.code] !== null) { any = true; }
     });
     var expectations = {};
     areas.forEach(function (a) {
@@ -163,7 +162,6 @@
       if (v) { expectations[a] = Number(v); }
     });
     var comment = (form.querySelector("textarea[name=comment]") || {}).value || "";
-    if (!any) { return null; }
     return {
       id: uuid4(),
       instrument: cfg.instrument,
@@ -177,10 +175,7 @@
 
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
-    var payload = collect();
-    // Nothing rated at all (every answer "No answer"): nothing to store, but the citizen
-    // is thanked all the same.
-    if (payload) { enqueue(payload); }
+    enqueue(collect());
     clearAnswers();
     show(-1);
     thanksTimer = setTimeout(reset, thanksMs);
@@ -282,8 +277,13 @@
         revoked = true;  // kept: nothing is thrown away; the page shows why at the next reset
         delay(id, 60000);
       } else if (resp.status === 400 || resp.status === 413 || resp.status === 415) {
-        drop(id, resp.status);
-        flushSoon();
+        // Every answer "No answer" (error "empty"): nothing to count, dropped silently
+        // (the citizen was thanked all the same). Any other refusal is kept for staff.
+        resp.json().then(function (body) { return body && body.error; }, function () { return null; })
+          .then(function (code) {
+            drop(id, code === "empty" ? null : resp.status);
+            flushSoon();
+          });
       } else {
         delay(id, backoff);
       }

@@ -1,0 +1,390 @@
+"""One door for every answer.
+
+Every citizen's answer enters here, whatever the channel: the kiosk API, the kiosk's
+no-JavaScript form, the receipt (QR) form and the office's generic link go through
+:func:`submit`; paper rows go through the same pure rules (:func:`clean_response`) and a bulk
+writer (:mod:`core.services.imports`). One set of field rules, limits and messages:
+
+    channel adapter            the door                         storage
+    ---------------            --------                         -------
+    JSON body  ─ raw_from_json ┐
+    form post  ─ raw_from_form ┼─> submit(door, raw) ─ admit ─> clean_response ─> door.store
+    paper row  ─ raw_from_cells┘       (paper: clean_response per row, bulk insert)
+
+* a :class:`Door` says what is special about a channel: which office it answers for and
+  whether it may (``admit``: a device credential, a receipt, a form token), and what it
+  claims in the same transaction as the answer (``store``: the receipt used once, the
+  form token burnt, the kiosk's rate limit and burst state);
+* the office check ("is it collecting answers?") and the submission metrics happen in
+  :func:`submit`, once;
+* errors are domain errors (:mod:`core.errors`) naming field keys (``answers.I.1``,
+  ``comment``, ``expectations.digital``, ``id``, ...); a response with no criterion
+  answered is the one error :class:`NothingAnswered` (code ``empty``) on every channel.
+
+Limits come from the configuration (``COMMENT_MAX_LENGTH``) and the database columns, and are
+given to the templates (and through them to the kiosk's script) by :func:`limits`.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid as uuidlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from core import metrics
+from core.errors import Conflict, DomainError, Invalid, RateLimited
+from core.instrument import NO_ANSWER, Instrument
+from core.services.common import registry
+from core.services.offices import ensure_collecting
+from core.services.responses import MAX_PROCEDURE, CleanResponse
+from core.services.tx import transaction
+from core.timeutil import parse_timestamp
+
+#: Characters never meaningful in a citizen's text: C0 controls other than tab, newline and
+#: carriage return, DEL, lone UTF-16 surrogates (from JSON "\\ud800"), and U+FFFD, which is
+#: what a form or file whose bytes were not valid UTF-8 decodes to.
+_BAD_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffd]")
+_SCORES = {1: "1", 2: "2", 3: "3", 4: "4", 5: "5"}
+#: Representations of a criterion's answer in text channels (forms, paper cells).
+_TEXT_SCORES: dict[str, int | None] = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
+
+
+class ValidationFailed(Invalid):
+    """Input that cannot be accepted; ``fields`` maps each bad field key to a message."""
+
+    def __init__(self, fields: dict[str, str], message: str | None = None) -> None:
+        super().__init__("invalid", message or _("Some answers are not valid."), fields)
+
+
+class NothingAnswered(ValidationFailed):
+    """Every criterion is "no answer": there is nothing to count (code ``empty``)."""
+
+    def __init__(self) -> None:
+        super().__init__({"answers": _("at least one criterion must be answered")},
+                         _("Please rate at least one question before sending."))
+        self.code = "empty"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Lengths the forms, the kiosk script and every channel's rules share."""
+
+    comment: int
+    procedure: int
+
+
+def limits() -> Limits:
+    return Limits(comment=int(current_app.config["COMMENT_MAX_LENGTH"]),
+                  procedure=MAX_PROCEDURE)
+
+
+# --- the rules (pure: no database) ----------------------------------------------------------
+
+def clean_text(value: Any, limit: int) -> tuple[str | None, str | None]:
+    """(text, None) or (None, problem) for an optional free-text field: text only, no
+    control or invalid characters, at most ``limit`` characters once stripped; empty is
+    None."""
+    if value is None:
+        return None, None
+    if not isinstance(value, str):
+        return None, _("must be text")
+    if _BAD_TEXT.search(value):
+        return None, _("must not contain control characters or invalid characters")
+    value = value.strip()
+    if len(value) > limit:
+        return None, _("must be at most %(limit)s characters", limit=limit)
+    return value or None, None
+
+
+def clean_response(instrument: Instrument, answers: Any, *, comment: Any = None,
+                   procedure: Any = None, expectations: Any = None, demographics: Any = None,
+                   every_criterion: bool = False, limit: Limits | None = None
+                   ) -> CleanResponse:
+    """Check a whole response against its instrument: the one set of field rules.
+
+    ``answers`` maps criterion code -> 1..5 or None (no answer). Criteria left out count as
+    no answer, unless ``every_criterion`` (a form, where each question needs an explicit
+    choice, "no answer" included). Raises ValidationFailed naming every bad field key, then
+    NothingAnswered when no criterion is answered.
+    """
+    limit = limit or limits()
+    errors: dict[str, str] = {}
+    packed = _pack(instrument, answers, every_criterion, errors)
+    clean_comment, problem = clean_text(comment, limit.comment)
+    if problem:
+        errors["comment"] = problem
+    clean_procedure, problem = clean_text(procedure, limit.procedure)
+    if problem:
+        errors["procedure"] = problem
+    clean_exp = _choices(expectations, "expectations", errors, _expectation_ok(instrument))
+    clean_demo = _choices(demographics, "demographics", errors, _demographic_ok(instrument))
+    if errors:
+        required = _("Please choose a rating, or “No answer”.")
+        message = (_("Some questions are not answered yet. Please choose a rating, or “No "
+                     "answer”, for each question.")
+                   if required in errors.values() else None)
+        raise ValidationFailed(errors, message)
+    if packed.count(NO_ANSWER) == len(packed):
+        raise NothingAnswered()
+    return CleanResponse(instrument.id, packed, clean_comment, clean_procedure, clean_exp,
+                         clean_demo)
+
+
+def _pack(instrument: Instrument, answers: Any, every_criterion: bool,
+          errors: dict[str, str]) -> str:
+    chars = [NO_ANSWER] * len(instrument.criteria)
+    if not isinstance(answers, Mapping):
+        errors["answers"] = _("must be an object mapping criterion codes to scores")
+        return "".join(chars)
+    for code, value in answers.items():
+        pos = instrument.position(code) if isinstance(code, str) else None
+        if pos is None:
+            errors[f"answers.{code}"] = _("unknown criterion for instrument %(id)s",
+                                          id=instrument.id)
+        elif value is None:
+            continue
+        elif type(value) is int and value in _SCORES:
+            chars[pos] = _SCORES[value]
+        else:
+            errors[f"answers.{code}"] = _("must be a score from 1 to 5, or no answer")
+    if every_criterion:
+        for c in instrument.criteria:
+            if c.code not in answers:
+                errors[f"answers.{c.code}"] = _("Please choose a rating, or “No answer”.")
+    return "".join(chars)
+
+
+def _expectation_ok(instrument: Instrument):
+    levels = {v for v, _t in instrument.expectation_levels}
+    areas = set(instrument.expectation_area_codes())
+
+    def check(area: str, level: Any) -> str | None:
+        if area not in areas:
+            return _("unknown area")
+        if type(level) is not int or level not in levels:
+            return _("unknown level")
+        return None
+
+    return check
+
+
+def _demographic_ok(instrument: Instrument):
+    def check(code: str, option: Any) -> str | None:
+        question = instrument.demographic(code)
+        if question is None:
+            return _("unknown question")
+        if not isinstance(option, str) or option not in {o.code for o in question.options}:
+            return _("unknown option")
+        return None
+
+    return check
+
+
+def _choices(value: Any, name: str, errors: dict[str, str], check) -> dict | None:
+    """An optional mapping of question -> choice; None and "" choices are skipped."""
+    if value in (None, {}):
+        return None
+    if not isinstance(value, Mapping):
+        errors[name] = _("must be an object")
+        return None
+    clean = {}
+    for key, choice in value.items():
+        if choice is None or choice == "":
+            continue
+        problem = check(key, choice) if isinstance(key, str) else _("unknown question")
+        if problem:
+            errors[f"{name}.{key}"] = problem
+        else:
+            clean[key] = choice
+    return clean or None
+
+
+def parse_time(value: Any, name: str, errors: dict[str, str]) -> datetime | None:
+    """An optional ISO 8601 timestamp; a problem is added to ``errors`` under ``name``."""
+    if value is None:
+        return None
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        return parse_timestamp(value)
+    except (ValueError, OverflowError):  # e.g. year 1 with a positive offset
+        errors[name] = _("must be an ISO 8601 date and time, e.g. 2026-11-28T09:30:00+07:00")
+        return None
+
+
+# --- what comes in -----------------------------------------------------------------------------
+
+@dataclass
+class RawSubmission:
+    """A submission as a channel received it, before any rule is applied."""
+
+    answers: Any
+    instrument: Any = None  # None: the configured default instrument
+    comment: Any = None
+    expectations: Any = None
+    demographics: Any = None
+    id: Any = None  # a client-chosen UUID (kiosks: makes re-sending idempotent)
+    submitted_at: Any = None
+    started_at: Any = None
+    every_criterion: bool = False
+    #: what the channel's adapter found wrong with the envelope (field key -> message)
+    problems: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A submission that passed every rule."""
+
+    response: CleanResponse
+    uuid: str | None
+    submitted_at: datetime | None
+    started_at: datetime | None
+
+
+def raw_from_json(body: Any) -> RawSubmission:
+    """A JSON request body (kiosk API); a body that is not an object, or has no
+    ``answers``, is reported by :func:`check_submission`."""
+    if not isinstance(body, Mapping):
+        return RawSubmission(answers={}, problems={"body": _("must be a JSON object")})
+    problems = {} if "answers" in body else {"answers": _(
+        "is required: an object mapping criterion codes to scores")}
+    return RawSubmission(answers=body.get("answers", {}),
+                         instrument=body.get("instrument") or "",  # required here
+                         comment=body.get("comment"), expectations=body.get("expectations"),
+                         demographics=body.get("demographics"), id=body.get("id"),
+                         submitted_at=body.get("submitted_at"),
+                         started_at=body.get("started_at"), problems=problems)
+
+
+def criterion_field(code: str) -> str:
+    """'III.4' -> 'c_III_4': the form field of a criterion (a valid HTML and Python name)."""
+    return "c_" + code.replace(".", "_")
+
+
+def raw_from_form(instrument: Instrument, form: Mapping[str, str], *,
+                  submission_id: Any = None) -> RawSubmission:
+    """A posted questionnaire form (kiosk without JavaScript, phone survey): ``c_<code>``
+    radio values "1".."5" or "0" (no answer), ``e_<area>``, ``d_<question>``, ``comment``.
+    Every criterion needs an explicit choice. Values are passed on as given (a "6" stays
+    "6"), so the rules name them."""
+    answers: dict[str, Any] = {}
+    expectations: dict[str, Any] = {}
+    demographics: dict[str, Any] = {}
+    for name in form:
+        value = form.get(name)
+        if name.startswith("c_") and value not in (None, ""):
+            answers[name[2:].replace("_", ".")] = (None if value == NO_ANSWER
+                                                  else _TEXT_SCORES.get(value, value))
+        elif name.startswith("e_") and value:
+            expectations[name[2:]] = int(value) if value.isdigit() and len(value) < 4 else value
+        elif name.startswith("d_") and value:
+            demographics[name[2:]] = value
+    return RawSubmission(answers=answers, instrument=instrument.id,
+                         comment=form.get("comment") or None,
+                         expectations=expectations or None,
+                         demographics=demographics or None,
+                         id=submission_id, every_criterion=True)
+
+
+def answers_from_cells(cells: Mapping[str, str]) -> dict[str, Any]:
+    """Paper cells (criterion code -> text): "1".."5" a score, empty no answer; anything
+    else is passed on as given for the rules to name."""
+    out: dict[str, Any] = {}
+    for code, cell in cells.items():
+        text = cell.strip()
+        out[code] = _TEXT_SCORES.get(text, text) if text else None
+    return out
+
+
+def check_submission(raw: RawSubmission, *, require_id: bool = False) -> Submission:
+    """Apply every rule to a raw submission. Raises ValidationFailed naming every bad field
+    (the envelope first: id, instrument, times), then NothingAnswered."""
+    if "body" in raw.problems:
+        raise ValidationFailed(dict(raw.problems))
+    errors: dict[str, str] = dict(raw.problems)
+    uid = None
+    if raw.id is not None or require_id:
+        try:
+            if not isinstance(raw.id, str):
+                raise ValueError
+            uid = str(uuidlib.UUID(raw.id))
+        except ValueError:
+            errors["id"] = _("must be a UUID chosen by the client, e.g. "
+                             "3f1c2a4e-8b9d-4c1e-9f00-1a2b3c4d5e6f")
+    instrument_id = (current_app.config["DEFAULT_INSTRUMENT"] if raw.instrument is None
+                     else raw.instrument)
+    if not isinstance(instrument_id, str) or instrument_id not in registry():
+        errors["instrument"] = _("unknown instrument; known: %(ids)s",
+                                 ids=", ".join(registry().ids()))
+    submitted = parse_time(raw.submitted_at, "submitted_at", errors)
+    started = parse_time(raw.started_at, "started_at", errors)
+    if errors:
+        raise ValidationFailed(errors)
+    clean = clean_response(registry().get(instrument_id), raw.answers, comment=raw.comment,
+                           expectations=raw.expectations, demographics=raw.demographics,
+                           every_criterion=raw.every_criterion)
+    return Submission(clean, uid, submitted, started)
+
+
+# --- the door ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Stored:
+    """What a channel tells the citizen or device: the response's UUID when the channel
+    chose one (kiosks), whether it is new, and review flags."""
+
+    uuid: str | None
+    created: bool
+    flags: tuple[str, ...] = ()
+
+
+class Door(Protocol):
+    """What is special about one channel (see :func:`submit`)."""
+
+    channel: str
+    #: True when the channel chooses the response's UUID (a replay then stores nothing)
+    require_id: bool
+
+    def admit(self) -> Any:
+        """Checks that do not depend on the answers (credential, receipt, form token).
+        Returns the office (``id``, ``active``, ``name``). Raises domain errors."""
+
+    def store(self, submission: Submission, office: Any) -> Stored:
+        """Claim what the channel claims and insert the response, in the caller's
+        transaction (no commit). Raises domain errors; the transaction is then rolled
+        back."""
+
+
+def submit(door: Door, raw: RawSubmission) -> Stored:
+    """Accept one response through ``door``: admit, check the office collects answers,
+    apply every rule, then store it and the channel's claims in one transaction. Counts the
+    outcome in the metrics. Raises domain errors; nothing is stored then."""
+    try:
+        office = door.admit()
+        ensure_collecting(office)
+        submission = check_submission(raw, require_id=door.require_id)
+        with transaction():
+            stored = door.store(submission, office)
+    except DomainError as exc:
+        metrics.count_submission(door.channel, _outcome(exc))
+        raise
+    metrics.count_submission(door.channel, "stored" if stored.created else "duplicate")
+    if not stored.created and door.require_id:  # an offline queue re-sent what was stored
+        metrics.count_replay(door.channel, "duplicate")
+    return stored
+
+
+def _outcome(exc: DomainError) -> str:
+    if isinstance(exc, Invalid):
+        return "invalid"
+    if isinstance(exc, RateLimited):
+        return "rate_limited"
+    if isinstance(exc, Conflict):
+        return "duplicate"
+    return "rejected"
