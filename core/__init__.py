@@ -76,7 +76,10 @@ def _configure_logging(app: Flask) -> None:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app. Raises ConfigError when the configuration is unsafe."""
+    from core.request import Request
+
     app = Flask(__name__, instance_path=str(REPO_ROOT / "instance"))
+    app.request_class = Request
     _load_config(app, test_config)
     _configure_logging(app)
 
