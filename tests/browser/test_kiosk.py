@@ -222,6 +222,26 @@ def test_offline_queue_delivers_each_submission_exactly_once(live_app_factory, p
     assert len({r.uuid for r in stored}) == 2
 
 
+def test_all_no_answer_is_thanked_and_dropped_silently_by_the_server_rule(live_app_factory,
+                                                                         page):
+    """The tablet has no rule of its own: it sends the run, the server answers the domain
+    error "empty", and the tablet drops it without keeping it as a rejected item."""
+    server = start_kiosk(live_app_factory, page)
+    replies: list[tuple[int, str]] = []
+    page.on("response", lambda r: replies.append((r.status, r.text()))
+            if r.url.endswith("/api/v1/responses") else None)
+    run_questionnaire(page, "0")
+    page.wait_for_selector("#k-pending", state="hidden")
+    page.wait_for_timeout(300)
+    assert [(status, '"error":"empty"' in body.replace(" ", "")) for status, body in replies] \
+        == [(400, True)]
+    assert page.evaluate("localStorage.getItem('sipas.kiosk.rejected.v1')") in (None, "[]")
+    assert rows(server) == []
+    run_questionnaire(page, "4")  # the next citizen is served as usual
+    page.wait_for_selector("#k-pending", state="hidden")
+    assert [r.answers for r in rows(server)] == ["4" * 24]
+
+
 def test_expired_csrf_token_and_session_do_not_disturb_the_kiosk(live_app_factory, page):
     server = start_kiosk(live_app_factory, page, WTF_CSRF_TIME_LIMIT=1,
                          PERMANENT_SESSION_LIFETIME=1)
