@@ -124,7 +124,7 @@ def add_kiosk(office: Office, name: str, *, idle_seconds: int | None = None,
 
     Returns the one-time activation code (valid ``KIOSK_ACTIVATION_DAYS``), or with
     ``with_credential`` an already-active device credential instead. Only digests of both are
-    stored. Raises ValidationFailed for a bad name or idle time, DomainError 403 for an inactive
+    stored. Raises ValidationFailed for a bad name or idle time, NotAllowed for an inactive
     office.
     """
     idle = current_app.config["KIOSK_IDLE_SECONDS"] if idle_seconds is None else idle_seconds
@@ -143,15 +143,11 @@ def add_kiosk(office: Office, name: str, *, idle_seconds: int | None = None,
         kiosk.activation_hash = _digest(code)
         kiosk.activation_expires_at = now + timedelta(
             days=current_app.config["KIOSK_ACTIVATION_DAYS"])
-    try:
+    with transaction():
         db.session.add(kiosk)
         db.session.flush()
         record("kiosk.add", actor=actor, office_id=office.id, target=f"kiosk:{kiosk.id}",
                name=name, idle_seconds=idle, credential=with_credential)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return NewKiosk(KioskInfo.of(kiosk), code, credential)
 
 
@@ -165,28 +161,31 @@ def activation_qr_svg(link: str) -> str:
     return image.to_string(encoding="unicode")
 
 
+def _activation_invalid() -> Gone:
+    return Gone("activation_invalid", _("This activation link has already been used or has "
+                                        "expired. Ask the administrator for a new one."))
+
+
 def kiosk_for_activation(code: str) -> Kiosk:
     """The kiosk an unused, unexpired activation code belongs to (nothing changes).
 
-    Raises DomainError 410 when the code is unknown, used, expired or the kiosk revoked.
+    Raises Gone when the code is unknown, used, expired or the kiosk revoked.
     """
     kiosk = db.session.scalar(sa.select(Kiosk).where(Kiosk.activation_hash == _digest(code)))
     if kiosk is None or kiosk.revoked_at is not None or kiosk.activation_expires_at is None \
             or kiosk.activation_expires_at < utcnow():
-        raise Gone("activation_invalid",
-                       _("This activation link has already been used or has expired. Ask the "
-                         "administrator for a new one."))
+        raise _activation_invalid()
     return kiosk
 
 
 def activate_kiosk(code: str, actor: str = "device") -> tuple[KioskInfo, str]:
     """Use a one-time activation code: returns the kiosk and its new device credential;
-    the code cannot be used again. Commits. Raises DomainError 410 like
+    the code cannot be used again. Commits. Raises Gone like
     :func:`kiosk_for_activation` (also when two devices race for the same code)."""
     kiosk = kiosk_for_activation(code)
     credential = CREDENTIAL_PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
-    try:
+    with transaction():
         # Compare-and-set on the code digest: only one activation can win.
         done = db.session.execute(
             sa.update(Kiosk).where(Kiosk.id == kiosk.id,
@@ -196,22 +195,16 @@ def activate_kiosk(code: str, actor: str = "device") -> tuple[KioskInfo, str]:
                     credential_hash=_digest(credential), activated_at=now)
             .execution_options(synchronize_session=False)).rowcount
         if done != 1:
-            raise Gone("activation_invalid",
-                           _("This activation link has already been used or has expired. Ask "
-                             "the administrator for a new one."))
+            raise _activation_invalid()
         record("kiosk.activate", actor=actor, office_id=kiosk.office_id,
                target=f"kiosk:{kiosk.id}")
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     db.session.refresh(kiosk)
     return KioskInfo.of(kiosk), credential
 
 
 def revoke_kiosk(kiosk_id: int, actor: str) -> KioskInfo:
     """Revoke a kiosk at once: its credential and any unused activation code stop working.
-    Revoking a revoked kiosk changes nothing. Commits. Raises DomainError 404 for an unknown id.
+    Revoking a revoked kiosk changes nothing. Commits. Raises NotFound for an unknown id.
 
     The caller checks that ``actor`` may manage the kiosk's office.
     """
@@ -219,16 +212,12 @@ def revoke_kiosk(kiosk_id: int, actor: str) -> KioskInfo:
     if kiosk is None:
         raise NotFound("not_found", _("No kiosk with number %(id)s.", id=kiosk_id))
     if kiosk.revoked_at is None:
-        try:
+        with transaction():
             kiosk.revoked_at = utcnow()
             kiosk.activation_hash = None
             kiosk.activation_expires_at = None
             record("kiosk.revoke", actor=actor, office_id=kiosk.office_id,
                    target=f"kiosk:{kiosk.id}")
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            raise
     return KioskInfo.of(kiosk)
 
 

@@ -45,6 +45,7 @@ from core.services.common import upsert
 from core.services.intake import Stored, Submission, ValidationFailed, clean_text, limits
 from core.services.offices import ensure_collecting, get_office
 from core.services.responses import insert_response
+from core.services.tx import transaction
 from core.timeutil import VN_TZ, utcnow
 
 #: Loose dossier-code check (SIPAS.md §6): letters, digits and . - _ / ; at least one digit.
@@ -63,20 +64,21 @@ def _hash_key(key: str) -> str:
 def create_api_key(office_code: str, label: str | None = None,
                    actor: str = "cli") -> tuple[OfficeApiKey, str]:
     """Create a key for an office and commit. Returns (row, the key in clear: show it once).
-    Raises Invalid(404) for an unknown office."""
+    Raises NotFound for an unknown office."""
     office = get_office(office_code)
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     row = OfficeApiKey(office_id=office.id, prefix=key[:14], key_hash=_hash_key(key),
                        label=(label or "").strip()[:80] or None)
-    db.session.add(row)
-    db.session.flush()
-    audit.record("apikey.create", actor=actor, office_id=office.id, target=f"apikey:{row.prefix}")
-    db.session.commit()
+    with transaction():
+        db.session.add(row)
+        db.session.flush()
+        audit.record("apikey.create", actor=actor, office_id=office.id,
+                     target=f"apikey:{row.prefix}")
     return row, key
 
 
 def list_api_keys(office_code: str | None = None) -> list[OfficeApiKey]:
-    """Every key (newest first), or only one office's. Raises Invalid(404) for an unknown
+    """Every key (newest first), or only one office's. Raises NotFound for an unknown
     office."""
     stmt = sa.select(OfficeApiKey).order_by(OfficeApiKey.created_at.desc(), OfficeApiKey.id.desc())
     if office_code:
@@ -85,21 +87,21 @@ def list_api_keys(office_code: str | None = None) -> list[OfficeApiKey]:
 
 
 def revoke_api_key(prefix: str, actor: str = "cli") -> OfficeApiKey:
-    """Revoke the key with this prefix (idempotent) and commit. Raises Invalid(404)."""
+    """Revoke the key with this prefix (idempotent) and commit. Raises NotFound."""
     row = db.session.scalar(sa.select(OfficeApiKey).where(OfficeApiKey.prefix == prefix))
     if row is None:
         raise NotFound("unknown_key", _("There is no API key %(prefix)s.", prefix=prefix))
     if row.revoked_at is None:
-        row.revoked_at = utcnow()
-        audit.record("apikey.revoke", actor=actor, office_id=row.office_id,
-                     target=f"apikey:{row.prefix}")
-        db.session.commit()
+        with transaction():
+            row.revoked_at = utcnow()
+            audit.record("apikey.revoke", actor=actor, office_id=row.office_id,
+                         target=f"apikey:{row.prefix}")
     return row
 
 
 def authenticate(authorization: str | None) -> OfficeApiKey:
     """The active key named by an ``Authorization: Bearer <key>`` header.
-    Raises Invalid(401) when it is missing, unknown or revoked."""
+    Raises Unauthenticated when it is missing, unknown or revoked."""
     scheme, _sep, key = (authorization or "").partition(" ")
     key = key.strip()
     if scheme.lower() != "bearer" or not key:
@@ -116,7 +118,7 @@ def authenticate(authorization: str | None) -> OfficeApiKey:
 # -- minting ------------------------------------------------------------------------------
 
 def normalize_dossier_code(raw: Any) -> str:
-    """Strip and upper-case a dossier code. Raises ValidationFailed-style Invalid(400)."""
+    """Strip and upper-case a dossier code. Raises Invalid."""
     code = raw.strip().upper() if isinstance(raw, str) else ""
     if not DOSSIER_RE.match(code) or not any(ch.isdigit() for ch in code):
         raise Invalid("invalid", _("Some fields are not valid."), fields={
@@ -157,8 +159,8 @@ def mint_receipt(office: Office, dossier_code: Any, procedure: Any = None,
                  api_key: OfficeApiKey | None = None) -> Minted:
     """The link of a dossier, created on first call and the same on every later call
     (also when two calls race). Commits. Not audited one by one (tens of thousands a day);
-    the key that minted a link stays on the receipt. Raises DomainError: 400 invalid dossier code or
-    procedure, 403 inactive office or a key of another office."""
+    the key that minted a link stays on the receipt. Raises Invalid for a bad dossier code or
+    procedure, NotAllowed for an inactive office or a key of another office."""
     if api_key is not None and api_key.office_id != office.id:
         raise NotAllowed("wrong_office", _("This API key belongs to another office."))
     ensure_collecting(office)
@@ -175,8 +177,8 @@ def mint_receipt(office: Office, dossier_code: Any, procedure: Any = None,
     stmt = (upsert(db.session, Receipt).values(**values)
             .on_conflict_do_nothing(index_elements=["office_id", "dossier_hash"])
             .returning(Receipt.id))
-    new_id = db.session.execute(stmt).scalar()
-    db.session.commit()
+    with transaction():
+        new_id = db.session.execute(stmt).scalar()
     if new_id is not None:
         receipt = Receipt(id=new_id, **values)  # as stored; not added to the session
     else:
@@ -195,7 +197,7 @@ def _unknown() -> DomainError:
 
 def find_receipt(token: str) -> Receipt:
     """The receipt of a token whose signature is valid and which was minted here, whatever
-    its state. Raises Invalid(404) otherwise."""
+    its state. Raises NotFound otherwise."""
     try:
         token_id = _signer().unsign(token or "").decode("ascii")
     except (BadSignature, UnicodeDecodeError) as exc:
@@ -216,8 +218,9 @@ def already_answered() -> DomainError:
 
 
 def verify_token(token: str) -> Receipt:
-    """The receipt a citizen may answer now. Raises DomainError: 404 forged, altered or unknown
-    token; 409 already answered; 403 key revoked or office not collecting; 410 expired."""
+    """The receipt a citizen may answer now. Raises NotFound for a forged, altered or unknown
+    token; Conflict when already answered; NotAllowed when the key was revoked or the office
+    is not collecting; Gone when expired."""
     receipt = find_receipt(token)
     if is_used(receipt):
         raise already_answered()
@@ -278,7 +281,7 @@ def _form_serializer() -> URLSafeTimedSerializer:
 
 
 def generic_office(office_code: str) -> Office:
-    """An office whose generic link is open. Raises DomainError 404 unknown, 403 inactive."""
+    """An office whose generic link is open. Raises NotFound (unknown) or NotAllowed (inactive)."""
     office = get_office(office_code)
     ensure_collecting(office)
     return office
@@ -359,7 +362,7 @@ class GenericDoor:
 def purge_form_uses(today: date | None = None) -> int:
     """Delete used form tokens that can no longer be replayed; commits; returns the count."""
     today = today or utcnow().date()
-    result = db.session.execute(sa.delete(GenericFormUse).where(
-        GenericFormUse.expires_on < today))
-    db.session.commit()
+    with transaction():
+        result = db.session.execute(sa.delete(GenericFormUse).where(
+            GenericFormUse.expires_on < today))
     return result.rowcount or 0

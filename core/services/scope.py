@@ -29,7 +29,7 @@ def can(user: User, permission: str) -> bool:
 
 
 def require(user: User, permission: str) -> None:
-    """Raises Invalid(403) when the user's role lacks ``permission``."""
+    """Raises NotAllowed when the user's role lacks ``permission``."""
     if not can(user, permission):
         raise NotAllowed("forbidden", _("You do not have access to this page."))
 
@@ -50,7 +50,7 @@ def may_see(user: User, office_id: int) -> bool:
 
 
 def office_in_scope(user: User, code: str) -> Office:
-    """The office with this code if the user may see it. Raises Invalid(404) otherwise."""
+    """The office with this code if the user may see it. Raises NotFound otherwise."""
     office = get_office(code)
     if not may_see(user, office.id):
         raise NotFound("unknown_office", _("There is no office with the code %(code)s.",
@@ -60,7 +60,7 @@ def office_in_scope(user: User, code: str) -> Office:
 
 def home_office(user: User) -> Office:
     """The user's own office; for an administrator without one, the (first) root office.
-    Raises Invalid(404) when there is no office at all."""
+    Raises NotFound when there is no office at all."""
     if user.office is not None:
         return user.office
     return root_office()
@@ -68,7 +68,7 @@ def home_office(user: User) -> Office:
 
 def root_office() -> Office:
     """The top of the office tree (the first one if there are several).
-    Raises Invalid(404) when there is no office at all."""
+    Raises NotFound when there is no office at all."""
     root = db.session.scalar(sa.select(Office).where(Office.parent_id.is_(None))
                              .order_by(Office.id))
     if root is None:
