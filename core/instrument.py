@@ -90,9 +90,10 @@ class Instrument:
     def has_criterion(self, code: str) -> bool:
         return code in self._index
 
-    def position(self, code: str) -> int | None:
-        """The criterion's place in the packed answers, or None for an unknown code."""
-        return self._index.get(code)
+    @property
+    def positions(self) -> dict[str, int]:
+        """Criterion code -> its place in the packed answers (do not modify)."""
+        return self._index
 
     def criterion(self, code: str) -> Criterion:
         """Raises KeyError for an unknown code."""

@@ -17,7 +17,7 @@ from core.errors import DomainError
 from core.extensions import db
 from core.instrument import Instrument
 from core.models import CHANNELS, Office, Response
-from core.services.intake import NothingAnswered, answers_from_cells, clean_response, limits
+from core.services.intake import NothingAnswered, cells_reader, clean_response, limits
 from core.services.offices import ImportFailed, LineError, ensure_collecting
 from core.services.tallies import TallyAccumulator, TallyRow
 from core.timeutil import month_of, parse_timestamp, utcnow
@@ -135,6 +135,7 @@ def import_responses(path: Path, instrument: Instrument, default_channel: str = 
                                 for key, msg in exc.fields.items()]) from None
         if not crit_cols:
             raise ImportFailed([LineError(1, _("the header has no criterion column"))])
+        read_answers = cells_reader(dict(crit_cols))
         col_office, col_time = pos["office_code"], pos["submitted_at"]
         col_channel, col_comment, col_id = pos.get("channel"), pos.get("comment"), pos.get("id")
         width = len(header)
@@ -202,7 +203,7 @@ def import_responses(path: Path, instrument: Instrument, default_channel: str = 
                                                       value=channel), "channel"))
                 try:
                     clean = clean_response(
-                        instrument, answers_from_cells({h: row[i] for h, i in crit_cols}),
+                        instrument, read_answers(row),
                         comment=row[col_comment] if col_comment is not None else None,
                         limit=limit)
                 except DomainError as exc:

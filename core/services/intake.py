@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import re
 import uuid as uuidlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, Protocol
 
 from flask import current_app
@@ -122,8 +123,8 @@ def clean_response(instrument: Instrument, answers: Any, *, comment: Any = None,
     clean_procedure, problem = clean_text(procedure, limit.procedure)
     if problem:
         errors["procedure"] = problem
-    clean_exp = _choices(expectations, "expectations", errors, _expectation_ok(instrument))
-    clean_demo = _choices(demographics, "demographics", errors, _demographic_ok(instrument))
+    clean_exp = _choices(expectations, "expectations", errors, _expectation_ok, instrument)
+    clean_demo = _choices(demographics, "demographics", errors, _demographic_ok, instrument)
     if errors:
         required = _("Please choose a rating, or “No answer”.")
         message = (_("Some questions are not answered yet. Please choose a rating, or “No "
@@ -136,27 +137,40 @@ def clean_response(instrument: Instrument, answers: Any, *, comment: Any = None,
                          clean_demo)
 
 
+_CHAR_OF: dict[int | None, str] = {None: NO_ANSWER, **_SCORES}
+_PLAIN_TYPES = {int, type(None)}
+
+
 def _pack(instrument: Instrument, answers: Any, every_criterion: bool,
           errors: dict[str, str]) -> str:
-    chars = [NO_ANSWER] * len(instrument.criteria)
     if not isinstance(answers, Mapping):
         errors["answers"] = _("must be an object mapping criterion codes to scores")
-        return "".join(chars)
+        return NO_ANSWER * len(instrument.criteria)
+    positions = instrument.positions
+    values = answers.values()
+    if (set(map(type, values)) <= _PLAIN_TYPES and positions.keys() >= answers.keys()
+            and not (every_criterion and len(answers) < len(positions))):
+        # the usual case, checked and packed at C speed: known codes, whole numbers or None
+        try:
+            return "".join(map(_CHAR_OF.__getitem__, map(answers.get, positions)))
+        except KeyError:
+            pass  # a number outside 1..5: the loop below names it
+    chars = [NO_ANSWER] * len(positions)
     for code, value in answers.items():
-        pos = instrument.position(code) if isinstance(code, str) else None
+        pos = positions.get(code) if code.__class__ is str else None
         if pos is None:
             errors[f"answers.{code}"] = _("unknown criterion for instrument %(id)s",
                                           id=instrument.id)
         elif value is None:
             continue
-        elif type(value) is int and value in _SCORES:
+        elif value.__class__ is int and value in _SCORES:  # not a bool, a float or text
             chars[pos] = _SCORES[value]
         else:
             errors[f"answers.{code}"] = _("must be a score from 1 to 5, or no answer")
     if every_criterion:
-        for c in instrument.criteria:
-            if c.code not in answers:
-                errors[f"answers.{c.code}"] = _("Please choose a rating, or “No answer”.")
+        for code in positions:
+            if code not in answers:
+                errors[f"answers.{code}"] = _("Please choose a rating, or “No answer”.")
     return "".join(chars)
 
 
@@ -186,13 +200,15 @@ def _demographic_ok(instrument: Instrument):
     return check
 
 
-def _choices(value: Any, name: str, errors: dict[str, str], check) -> dict | None:
+def _choices(value: Any, name: str, errors: dict[str, str], checker,
+             instrument: Instrument) -> dict | None:
     """An optional mapping of question -> choice; None and "" choices are skipped."""
-    if value in (None, {}):
+    if value is None or value == {}:
         return None
     if not isinstance(value, Mapping):
         errors[name] = _("must be an object")
         return None
+    check = checker(instrument)
     clean = {}
     for key, choice in value.items():
         if choice is None or choice == "":
@@ -292,14 +308,29 @@ def raw_from_form(instrument: Instrument, form: Mapping[str, str], *,
                          id=submission_id, every_criterion=True)
 
 
-def answers_from_cells(cells: Mapping[str, str]) -> dict[str, Any]:
-    """Paper cells (criterion code -> text): "1".."5" a score, empty no answer; anything
-    else is passed on as given for the rules to name."""
-    out: dict[str, Any] = {}
-    for code, cell in cells.items():
-        text = cell.strip()
-        out[code] = _TEXT_SCORES.get(text, text) if text else None
-    return out
+#: Paper cells as usually written ("3", "" ...) -> the answer.
+_PLAIN_CELLS: dict[str, int | None] = {"": None, **_TEXT_SCORES}
+
+
+def cells_reader(columns: Mapping[str, int]) -> Callable[[Sequence[str]], dict[str, Any]]:
+    """A function reading the answers of one paper row (a list of cells), for the criterion
+    columns given as code -> column index: "1".."5" a score, empty no answer; anything else
+    is passed on as given (stripped) for the rules to name."""
+    codes = list(columns)
+    pick = itemgetter(*columns.values()) if len(columns) > 1 else (
+        lambda row, i=next(iter(columns.values()), 0): (row[i],))
+
+    def read(row: Sequence[str]) -> dict[str, Any]:
+        cells = pick(row) if columns else ()
+        out = dict(zip(codes, map(_PLAIN_CELLS.get, cells, cells), strict=True))
+        if str in set(map(type, out.values())):  # padded or odd cells: the slow way
+            for code, value in out.items():
+                if value.__class__ is str:
+                    text = value.strip()
+                    out[code] = _PLAIN_CELLS.get(text, text)
+        return out
+
+    return read
 
 
 def check_submission(raw: RawSubmission, *, require_id: bool = False) -> Submission:
