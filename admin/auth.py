@@ -24,12 +24,13 @@ def init_login(state: BlueprintSetupState) -> None:
     login_manager.login_view = "admin.login"
     login_manager.session_protection = "strong"
     login_manager.user_loader(load_user)
-    # Secure cookies whenever the app is served over HTTPS
-    https = app.config.get("PREFERRED_URL_SCHEME") == "https"
-    app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("SESSION_COOKIE_SECURE")) or https
-    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
-    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
-    app.config["REMEMBER_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE", "Lax")
+    # Derived settings (the defaults are in core/config.py): secure cookies whenever the app
+    # is served over HTTPS; the remember-me cookie follows the session cookie
+    cfg = app.config
+    https = cfg["PREFERRED_URL_SCHEME"] == "https"
+    cfg["SESSION_COOKIE_SECURE"] = bool(cfg["SESSION_COOKIE_SECURE"]) or https
+    cfg["REMEMBER_COOKIE_SECURE"] = cfg["SESSION_COOKIE_SECURE"]
+    cfg["REMEMBER_COOKIE_SAMESITE"] = cfg["SESSION_COOKIE_SAMESITE"]
 
     @app.before_request
     def _load_user_afresh() -> None:

@@ -32,7 +32,6 @@ def _load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
             app.config[key] = os.environ[env_name]
     if test_config:
         app.config.from_mapping(test_config)
-        app.config.setdefault("ENV", "testing")
         if "ENV" not in test_config:
             app.config["ENV"] = "testing"
 
@@ -62,8 +61,6 @@ def _load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     if uri.startswith("postgresql://"):
         uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
-    app.config.setdefault(
-        "BABEL_TRANSLATION_DIRECTORIES", str(REPO_ROOT / "translations"))
 
 
 def _configure_logging(app: Flask) -> None:

@@ -8,6 +8,8 @@ development or testing; production when unset) and any ``SIPAS_<KEY>`` for the k
 
 from __future__ import annotations
 
+from pathlib import Path
+
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused outside development/testing
 
 
@@ -21,6 +23,7 @@ class Defaults:
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")
+    BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).resolve().parent.parent / "translations")
     # the questionnaire
     INSTRUMENT_DIRS: tuple[str, ...] = ()  # extra folders of instrument files
     DEFAULT_INSTRUMENT = "hanoi-2022"
@@ -41,20 +44,31 @@ class Defaults:
     QR_ERROR_CORRECTION = "Q"  # L, M, Q or H; Q survives smudged or faded thermal paper
     GENERIC_RATE_LIMIT = "5/hour"  # answers per client and office through the generic link
     GENERIC_FORM_MAX_AGE = 4 * 3600  # seconds a generic-link form stays valid
-    # cookies (admin/ turns SESSION_COOKIE_SECURE on when PREFERRED_URL_SCHEME is "https")
+    # cookies (admin/ turns SESSION_COOKIE_SECURE on when PREFERRED_URL_SCHEME is "https",
+    # and gives the remember-me cookie the session cookie's Secure and SameSite)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
     PREFERRED_URL_SCHEME = "http"
     # production operations (core/http.py, core/ops.py, core/db_setup.py; docs/deploy.md)
     PROXY_FIX = 0  # how many reverse proxies to trust for X-Forwarded-*; 0 = none
     ACCESS_LOG = True  # one JSON line per request on stdout
     LOG_REDACTED_ROUTE_ARGS: tuple[str, ...] = ("token",)  # logged as /s/<token>
     REFERRER_POLICY = "strict-origin-when-cross-origin"
+    # scripts and styles only from this site; templates carry no inline code
+    CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; "
+                               "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
+                               "object-src 'none'; base-uri 'self'; form-action 'self'; "
+                               "frame-ancestors 'none'")
     HSTS_MAX_AGE = 31536000  # sent only on HTTPS requests; 0 = never
     JSON_MAX_DEPTH = 32  # deeper JSON bodies under /api/ are refused with 400
     METRICS_ENABLED = False  # serve /metrics at all
     METRICS_ALLOWED: tuple[str, ...] = ("127.0.0.0/8", "::1/128")  # who may read /metrics
     DB_RETRY_AFTER = 5  # seconds, in the Retry-After of a 503 when the database is down
+    # store of the rate limits (core/ratelimit.py): one process's memory by default; a Redis
+    # URI (redis://127.0.0.1:6379/0) when several app processes must share their limits
+    RATELIMIT_STORAGE_URI = "memory://"
     # PostgreSQL only: pool per process, timeouts (see core/db_setup.py)
     DB_POOL_SIZE = 5
     DB_MAX_OVERFLOW = 10

@@ -40,11 +40,6 @@ from core.http_errors import error_response
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
-DEFAULT_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; "
-               "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
-               "object-src 'none'; base-uri 'self'; form-action 'self'; "
-               "frame-ancestors 'none'")
-
 access_log = logging.getLogger("sipas.access")
 
 
@@ -172,7 +167,7 @@ def json_depth_exceeds(data: bytes, limit: int) -> bool:
 def _guard_body() -> Response | None:
     """Refuse oversized bodies before reading them; under /api/, check JSON bodies
     (UTF-8, nesting depth, syntax) once, so no view sees a hostile one."""
-    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
     if limit and request.content_length is not None and request.content_length > limit:
         raise RequestEntityTooLarge()
     if not request.path.startswith("/api/") or request.url_rule is None:
@@ -248,10 +243,8 @@ def _shared_store_unavailable(exc: Exception):
 
 
 def init_app(app: Flask) -> None:
-    cfg = app.config
-    cfg.setdefault("CONTENT_SECURITY_POLICY", DEFAULT_CSP)
-    if int(cfg.get("PROXY_FIX", 0) or 0) > 0:
-        n = int(cfg["PROXY_FIX"])
+    n = int(app.config["PROXY_FIX"] or 0)
+    if n > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
     _configure_logging(app)
     app.before_request(_start_request)

@@ -45,7 +45,7 @@ def _check_database() -> str:
 
 
 def _check_redis() -> str | None:
-    uri: str = current_app.config.get("RATELIMIT_STORAGE_URI", "memory://")
+    uri: str = current_app.config["RATELIMIT_STORAGE_URI"]
     if not uri.startswith(("redis://", "rediss://", "redis+")):
         return None
     try:
@@ -76,7 +76,7 @@ def _client_allowed() -> bool:
     cfg = current_app.config
     # Through a proxy that is not trusted (PROXY_FIX=0) every client looks like the proxy's
     # own loopback address: refuse rather than expose the metrics to the internet.
-    if not int(cfg.get("PROXY_FIX", 0) or 0) and request.headers.get("X-Forwarded-For"):
+    if not int(cfg["PROXY_FIX"] or 0) and request.headers.get("X-Forwarded-For"):
         return False
     try:
         addr = ipaddress.ip_address(request.remote_addr or "")

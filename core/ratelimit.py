@@ -1,7 +1,8 @@
 """Rate limits shared by every area, on a configurable store.
 
-``RATELIMIT_STORAGE_URI`` is ``memory://`` by default (one process) and should be a Redis URI
-(``redis://127.0.0.1:6379/0``) when several app processes must share their limits.
+``RATELIMIT_STORAGE_URI`` (see :mod:`core.config`) is ``memory://`` by default (one process)
+and should be a Redis URI (``redis://127.0.0.1:6379/0``) when several app processes must share
+their limits.
 """
 
 from __future__ import annotations
@@ -29,5 +30,4 @@ def limiter() -> RateLimiter:
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     app.extensions["sipas_ratelimit"] = RateLimiter(app.config["RATELIMIT_STORAGE_URI"])
