@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -63,14 +61,6 @@ def _load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
 
 
-def _configure_logging(app: Flask) -> None:
-    if not app.logger.handlers or app.config["ENV"] == "production":
-        handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        app.logger.handlers = [handler]
-    app.logger.setLevel(logging.INFO)
-
-
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app. Raises ConfigError when the configuration is unsafe."""
     from core.request import Request
@@ -78,12 +68,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(REPO_ROOT / "instance"))
     app.request_class = Request
     _load_config(app, test_config)
-    _configure_logging(app)
 
-    from core import api, db_setup, http, http_errors, i18n, ops, ratelimit, web
+    from core import api, db_setup, http, http_errors, i18n, logs, ops, ratelimit, web
     from core.extensions import csrf, db, migrate
     from core.instrument import BUILTIN_DIR, InstrumentRegistry
 
+    logs.init_app(app)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = db_setup.engine_options(app.config)
     http.init_app(app)
     db.init_app(app)

@@ -2,9 +2,9 @@
 
 - a request id: the client's ``X-Request-ID`` when it is a sane token, else a fresh one;
   echoed in the response and in every log line written while the request runs;
-- one structured JSON access-log line per request on stdout (request id, method, path,
-  endpoint, status, duration; never answers, comments, query strings, nor route arguments
-  that are secrets such as receipt tokens);
+- one structured JSON access-log line per request (request id, method, path, endpoint,
+  status, duration; never answers, comments, query strings, nor route arguments that are
+  secrets such as receipt tokens), written through :mod:`core.logs`;
 - security headers on every response (a strict Content-Security-Policy: scripts and styles
   only from 'self'; HSTS only when the request came over HTTPS);
 - the real client address and scheme from a reverse proxy, only when ``PROXY_FIX`` says how
@@ -17,16 +17,11 @@
 
 from __future__ import annotations
 
-import json
-import logging
 import re
-import sys
 import time
 import uuid
-from datetime import UTC, datetime
-from typing import Any
 
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, current_app, g, request
 from flask.wrappers import Response
 from redis import exceptions as redis_exc
 from sqlalchemy import exc as sa_exc
@@ -36,59 +31,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from core import metrics
 from core.extensions import db
 from core.http_errors import error_response
+from core.logs import access_log
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-
-access_log = logging.getLogger("sipas.access")
-
-
-# --- logging -------------------------------------------------------------------------------
-
-class StdoutHandler(logging.StreamHandler):
-    """A stream handler that always writes to the *current* ``sys.stdout`` (so it keeps
-    working when a test runner swaps stdout)."""
-
-    def __init__(self) -> None:
-        super().__init__(sys.stdout)
-
-    @property
-    def stream(self):
-        return sys.stdout
-
-    @stream.setter
-    def stream(self, _value: Any) -> None:
-        pass
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, request id when in a
-    request, and any ``extra={"fields": {...}}`` given by the caller."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        if has_request_context():
-            entry["request_id"] = g.get("request_id")
-        entry.update(getattr(record, "fields", None) or {})
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
-
-
-def _configure_logging(app: Flask) -> None:
-    formatter = JsonFormatter()
-    handler = StdoutHandler()
-    handler.setFormatter(formatter)
-    access_log.handlers = [handler]
-    access_log.propagate = False
-    access_log.setLevel(logging.INFO if app.config["ACCESS_LOG"] else logging.WARNING)
-    # the app's own log lines too: JSON on the current stdout, with the request id
-    app.logger.handlers = [handler]
 
 
 # --- request lifecycle ---------------------------------------------------------------------
@@ -246,7 +192,6 @@ def init_app(app: Flask) -> None:
     n = int(app.config["PROXY_FIX"] or 0)
     if n > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
-    _configure_logging(app)
     app.before_request(_start_request)
     app.after_request(_finish_request)
     for error in RETRYABLE_DB_ERRORS:
