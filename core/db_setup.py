@@ -3,16 +3,22 @@
 SQLite: WAL so readers never wait for the writer, foreign keys enforced, a busy timeout, and
 ``BEGIN IMMEDIATE`` for every transaction that may write (POST/PUT/PATCH/DELETE requests, CLI
 commands), so it takes the write lock when it starts instead of failing with "database is
-locked" when it upgrades from reading to writing under load. GET and HEAD requests start a
-plain deferred transaction: in WAL mode they read a snapshot without queueing behind writers.
+locked" when it upgrades from reading to writing under load. Transactions begun while
+:func:`read_only_transactions` is on (the web layer turns it on for GET and HEAD requests, see
+:mod:`core.http`) start a plain deferred transaction: in WAL mode they read a snapshot without
+queueing behind writers.
+
+The switch is a context variable, so it holds for the current thread (or task) only, and this
+module never looks at a request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
 from typing import Any
 
-from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
@@ -34,14 +40,40 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _read_only_request() -> bool:
-    return has_request_context() and request.method in ("GET", "HEAD")
+_read_only: ContextVar[bool] = ContextVar("sipas_read_only_transactions", default=False)
+
+
+def set_read_only(flag: bool) -> Token[bool]:
+    """Whether transactions begun from now on in this context only read (SQLite: deferred
+    ``BEGIN``) or may write (``BEGIN IMMEDIATE``, the default). Returns the token to give to
+    :func:`reset_read_only` when done."""
+    return _read_only.set(flag)
+
+
+def reset_read_only(token: Token[bool]) -> None:
+    """Put the switch back as it was before the :func:`set_read_only` that returned
+    ``token``."""
+    _read_only.reset(token)
+
+
+def read_only() -> bool:
+    return _read_only.get()
+
+
+@contextmanager
+def read_only_transactions() -> Iterator[None]:
+    """Transactions begun inside the block only read: see :func:`set_read_only`."""
+    token = set_read_only(True)
+    try:
+        yield
+    finally:
+        reset_read_only(token)
 
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn: Connection) -> None:
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN" if _read_only_request() else "BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if _read_only.get() else "BEGIN IMMEDIATE")
 
 
 def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,7 @@
 """What every HTTP request goes through, whatever area answers it.
 
+- GET and HEAD requests run their database transactions read-only (the switch of
+  :mod:`core.db_setup`: on SQLite a deferred ``BEGIN``), reset when the request ends;
 - a request id: the client's ``X-Request-ID`` when it is a sane token, else a fresh one;
   echoed in the response and in every log line written while the request runs;
 - one structured JSON access-log line per request (request id, method, path, endpoint,
@@ -28,22 +30,33 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core import metrics
+from core import db_setup, metrics
 from core.extensions import db
 from core.http_errors import error_response
 from core.logs import access_log
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+READ_ONLY_METHODS = ("GET", "HEAD")
 
 
 # --- request lifecycle ---------------------------------------------------------------------
 
 def _start_request() -> Response | None:
+    # GET and HEAD only read: their SQLite transactions need not take the write lock
+    g.read_only_token = db_setup.set_read_only(request.method in READ_ONLY_METHODS)
     g.request_started = time.perf_counter()
     given = request.headers.get(REQUEST_ID_HEADER, "")
     g.request_id = given if _SANE_REQUEST_ID.match(given) else uuid.uuid4().hex
     return _guard_body()
+
+
+def _end_request(_exc: BaseException | None) -> None:
+    """Reset the read-only switch, so that the next request served by this thread starts
+    from the default (transactions that may write)."""
+    token = g.pop("read_only_token", None)
+    if token is not None:
+        db_setup.reset_read_only(token)
 
 
 def _finish_request(response: Response) -> Response:
@@ -194,6 +207,7 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
     app.before_request(_start_request)
     app.after_request(_finish_request)
+    app.teardown_request(_end_request)
     for error in RETRYABLE_DB_ERRORS:
         app.register_error_handler(error, _database_unavailable)
     app.register_error_handler(redis_exc.ConnectionError, _shared_store_unavailable)

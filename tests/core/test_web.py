@@ -109,15 +109,59 @@ def test_sqlite_reads_do_not_take_the_write_lock(make_app, backend):
     try:
         client = app.test_client()
         assert client.get("/api/v1/openapi.json").status_code == 200
-        with app.test_request_context("/", method="GET"):
-            from core.extensions import db
-            from core.models import Office
+        from core.db_setup import read_only_transactions
+        from core.extensions import db
+        from core.models import Office
 
+        with app.app_context(), read_only_transactions():
             assert db.session.query(Office).count() == 0
             db.session.rollback()
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+def test_sqlite_transactions_are_deferred_for_get_and_head_only(make_app, backend):
+    """GET and HEAD begin a deferred transaction; POST, and work outside any request (the
+    CLI), take the write lock up front; the switch never outlives its request."""
+    import sqlalchemy as sa
+
+    from core import db_setup
+    from core.extensions import db
+
+    if backend != "sqlite":
+        pytest.skip("SQLite only")
+    app = make_app()
+
+    def probe():
+        db.session.execute(sa.text("SELECT 1"))
+        return "ok"
+
+    app.add_url_rule("/_probe", "probe", probe, methods=["GET", "HEAD", "POST"])
+    begun: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def record(_conn, _cursor, statement, *_args):
+        if statement.startswith("BEGIN"):
+            begun.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        client = app.test_client()
+        for method, expected in (("GET", "BEGIN"), ("HEAD", "BEGIN"),
+                                 ("POST", "BEGIN IMMEDIATE"), ("GET", "BEGIN")):
+            begun.clear()
+            assert client.open("/_probe", method=method).status_code == 200
+            assert begun == [expected], method
+            assert db_setup.read_only() is False  # this thread serves the next request
+        begun.clear()
+        with app.app_context():
+            db.session.execute(sa.text("SELECT 1"))
+            db.session.rollback()
+        assert begun == ["BEGIN IMMEDIATE"]
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def test_control_characters_in_an_office_code_are_a_404_not_a_server_error(client, offices):
