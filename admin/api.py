@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from core.errors import Unauthenticated
 from core.extensions import csrf
+from core.http import bearer_token
 from core.i18n import locale_code
 from core.services import accounts, scope
 from core.services.reports import monthly_report
@@ -17,9 +18,8 @@ csrf.exempt(api_bp)
 
 
 def _token_user():
-    header = request.headers.get("Authorization", "")
-    kind, _sep, secret = header.partition(" ")
-    user = accounts.user_for_token(secret.strip()) if kind.lower() == "bearer" else None
+    secret = bearer_token()
+    user = accounts.user_for_token(secret) if secret else None
     if user is None:
         exc = Unauthenticated("unauthorized", _("A valid personal API token is required "
                                          "(Authorization: Bearer ...)."))

@@ -96,6 +96,17 @@ def _security_headers(response: Response) -> None:
                            f"max-age={int(cfg['HSTS_MAX_AGE'])}; includeSubDomains")
 
 
+# --- credentials ---------------------------------------------------------------------------
+
+def bearer_token() -> str | None:
+    """The credential of the request's ``Authorization: Bearer <credential>`` header (the
+    scheme in any case, surrounding spaces stripped), or None when there is no such header,
+    another scheme or an empty credential. Services check the credential itself."""
+    scheme, _sep, credential = request.headers.get("Authorization", "").partition(" ")
+    credential = credential.strip()
+    return credential if scheme.lower() == "bearer" and credential else None
+
+
 # --- hostile input -------------------------------------------------------------------------
 
 _JSON_STRING = re.compile(rb'"[^"]*"')

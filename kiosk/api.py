@@ -19,6 +19,7 @@ from core.errors import (
     UnsupportedFormat,
 )
 from core.extensions import csrf
+from core.http import bearer_token
 from core.services import intake
 from core.services import kiosks as kiosk_service
 
@@ -27,15 +28,9 @@ bp.record_once(fragment_recorder(Path(__file__).parent / "openapi.json"))
 csrf.exempt(bp)
 
 
-def _bearer() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _sep, token = header.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
 def _json_body(authenticate=kiosk_service.authenticate):
     """The request's JSON object. Raises DomainError 401/413/415/400 (in that order)."""
-    kiosk = authenticate(_bearer())
+    kiosk = authenticate(bearer_token())
     if kiosk is None:
         raise Unauthenticated("unauthorized", _("A valid kiosk credential is required "
                                          "(Authorization: Bearer …)."))

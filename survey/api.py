@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 
 from core.errors import DomainError, Invalid
 from core.extensions import csrf
+from core.http import bearer_token
 from core.http_errors import error_response, status_of
 from core.services.offices import get_office
 from core.services.qrcodes import qr_png, qr_svg
-from core.services.receipts import authenticate, find_receipt, mint_receipt, token_for
+from core.services.receipts import authenticate_key, find_receipt, mint_receipt, token_for
 from survey.urls import qr_caption, receipt_links
 
 bp = Blueprint("receipts_api", __name__, url_prefix="/api/v1")
@@ -22,7 +23,7 @@ CHALLENGE = {"WWW-Authenticate": 'Bearer realm="sipas"'}
 def mint():
     """Create (201) or return (200) the link of a dossier; see survey/openapi.json."""
     try:
-        key = authenticate(request.headers.get("Authorization"))
+        key = authenticate_key(bearer_token())
     except DomainError as exc:
         return error_response(status_of(exc), exc.code, exc.message, headers=CHALLENGE)
     body = request.get_json(silent=True)

@@ -99,12 +99,11 @@ def revoke_api_key(prefix: str, actor: str = "cli") -> OfficeApiKey:
     return row
 
 
-def authenticate(authorization: str | None) -> OfficeApiKey:
-    """The active key named by an ``Authorization: Bearer <key>`` header.
-    Raises Unauthenticated when it is missing, unknown or revoked."""
-    scheme, _sep, key = (authorization or "").partition(" ")
-    key = key.strip()
-    if scheme.lower() != "bearer" or not key:
+def authenticate_key(key: str | None) -> OfficeApiKey:
+    """The active office API key ``key`` (as presented by a caller, e.g. from an
+    ``Authorization: Bearer <key>`` header). Raises Unauthenticated when it is missing,
+    unknown or revoked."""
+    if not key:
         raise Unauthenticated("unauthorized", _("An office API key is required "
                                          "(Authorization: Bearer <key>)."))
     row = db.session.scalar(sa.select(OfficeApiKey).where(OfficeApiKey.key_hash == _hash_key(key)))

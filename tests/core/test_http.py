@@ -251,3 +251,18 @@ def test_production_secret_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "a" * 40)
     app = create_app()
     assert app.config["ENV"] == "production" and not app.testing
+
+
+# --- credentials ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("header", "expected"), [
+    (None, None), ("", None), ("Bearer", None), ("Bearer ", None), ("Bearer    ", None),
+    ("Basic dXNlcjpwYXNz", None), ("Bearer\tabc", None),
+    ("Bearer abc", "abc"), ("bearer abc", "abc"), ("BEARER  abc ", "abc"),
+])
+def test_bearer_token_is_read_from_the_authorization_header_only(app, header, expected):
+    from core.http import bearer_token
+
+    headers = {} if header is None else {"Authorization": header}
+    with app.test_request_context("/", headers=headers):
+        assert bearer_token() == expected

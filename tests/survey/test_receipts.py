@@ -91,6 +91,22 @@ def test_missing_unknown_and_revoked_keys_get_401(client, key, runner):
     openapi_validator(client, "Error").validate(resp.get_json())
 
 
+def test_the_key_service_takes_the_bare_key_and_raises_domain_errors(app, key):
+    from core.errors import Unauthenticated
+    from core.services.receipts import authenticate_key, revoke_api_key
+
+    assert authenticate_key(key).office.code == "BD-KM"
+    for bad, code in ((None, "unauthorized"), ("", "unauthorized"),
+                      (f"Bearer {key}", "unauthorized"), ("sipas_nope", "unauthorized")):
+        with pytest.raises(Unauthenticated) as err:
+            authenticate_key(bad)
+        assert err.value.code == code
+    revoke_api_key(authenticate_key(key).prefix)
+    with pytest.raises(Unauthenticated) as err:
+        authenticate_key(key)
+    assert err.value.code == "key_revoked"
+
+
 def test_a_key_cannot_mint_for_another_office(client, key, offices):
     resp = mint(client, key, office_code="BD-DB")
     assert resp.status_code == 403 and resp.get_json()["error"] == "wrong_office"
