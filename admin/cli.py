@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import force_locale
 
+from core.cli_support import fail, fail_import
 from core.errors import DomainError
 from core.extensions import db
 from core.models import ROLES
@@ -35,15 +36,10 @@ def vietnamese(func):
     return wrapper
 
 
-def _fail(message: str) -> None:
-    click.echo(f"Lỗi / Error: {message}", err=True)
-    sys.exit(1)
-
-
 def _user_or_fail(username: str):
     user = accounts.get_user(username)
     if user is None:
-        _fail(f"no user named {username}")
+        fail(f"no user named {username}")
     return user
 
 
@@ -69,7 +65,7 @@ def users_create(username: str, role: str, office_code: str | None, password_std
         user, _pw = accounts.create_user(username, role, office_code, password, actor="cli",
                                          must_change=temporary)
     except DomainError as exc:
-        _fail("; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or exc.message)
+        fail("; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or exc.message)
     click.echo(f"User {user.username} created ({user.role}"
                f"{', ' + user.office.code if user.office else ''}).")
 
@@ -101,7 +97,7 @@ def tokens_create(username: str, label: str | None) -> None:
     try:
         new = accounts.create_token(_user_or_fail(username), label, actor="cli")
     except DomainError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     click.echo(f"Token {new.token.id} for {username} (shown only once):")
     click.echo(new.secret)
 
@@ -114,7 +110,7 @@ def tokens_revoke(token_id: int) -> None:
     try:
         accounts.revoke_token(token_id, actor=None, actor_name="cli")
     except DomainError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     click.echo(f"Token {token_id} revoked.")
 
 
@@ -132,16 +128,14 @@ def targets_import(file: Path | None, office_code: str | None) -> None:
     try:
         office = get_office(office_code) if office_code else root_office()
     except DomainError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     path = file or DEFAULT_FILE
     instrument = get_instrument(current_app.config["DEFAULT_INSTRUMENT"])
     try:
         with path.open(newline="", encoding="utf-8-sig") as stream:
             n = import_targets(stream, office, instrument, actor="cli")
     except ImportFailed as exc:
-        for err in exc.errors:
-            click.echo(str(err), err=True)
-        _fail(f"{exc.total} problem(s) found; nothing was stored.")
+        fail_import(exc)
     db.session.commit()
     click.echo(f"{n} targets loaded for {office.code}.")
 

@@ -23,6 +23,7 @@ from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from sqlalchemy.engine import make_url
 
+from core.cli_support import fail
 from core.extensions import db
 
 
@@ -93,17 +94,12 @@ def backup_command(dest: Path, force: bool) -> None:
         click.echo(_("No backup was made by this command."))
         sys.exit(2)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        _fail(_("cannot back up the database %(url)s.", url=repr(url)))
+        fail(_("cannot back up the database %(url)s.", url=repr(url)))
     if dest.exists() and not force:
-        _fail(_("%(file)s exists; use --force to replace it.", file=dest))
+        fail(_("%(file)s exists; use --force to replace it.", file=dest))
     db.session.remove()  # hold no transaction of ours during the copy
     try:
         size = sqlite_backup(Path(url.database), dest)
     except (BackupError, sqlite3.Error) as exc:
-        _fail(_("backup failed: %(error)s", error=exc))
+        fail(_("backup failed: %(error)s", error=exc))
     click.echo(_("Backup written to %(file)s (%(size)s bytes).", file=dest, size=size))
-
-
-def _fail(message: str) -> None:
-    click.echo(_("Error: %(message)s", message=message), err=True)
-    sys.exit(1)

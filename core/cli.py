@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
@@ -12,6 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from core.cli_support import fail, fail_import
 from core.errors import DomainError
 from core.services.common import get_instrument, registry
 from core.services.offices import ImportFailed, get_office, import_offices
@@ -19,20 +19,6 @@ from core.services.offices import ImportFailed, get_office, import_offices
 offices_cli = AppGroup("offices", help="Manage the office tree.")
 responses_cli = AppGroup("responses", help="Import responses.")
 tallies_cli = AppGroup("tallies", help="Monthly tallies.")
-
-
-def _fail(message: str) -> None:
-    click.echo(_("Error: %(message)s", message=message), err=True)
-    sys.exit(1)
-
-
-def _report_failure(exc: ImportFailed) -> None:
-    for err in exc.errors:
-        click.echo(str(err), err=True)
-    more = exc.total - len(exc.errors)
-    if more > 0:
-        click.echo(_("... and %(n)s more problem(s) not listed", n=more), err=True)
-    _fail(_("%(n)s problem(s) found; nothing was stored.", n=exc.total))
 
 
 @offices_cli.command("import")
@@ -43,9 +29,9 @@ def offices_import(file: Path) -> None:
         with file.open(newline="", encoding="utf-8-sig") as stream:
             result = import_offices(stream)
     except ImportFailed as exc:
-        _report_failure(exc)
+        fail_import(exc)
     except UnicodeDecodeError:
-        _fail(_("%(file)s is not UTF-8 text.", file=file))
+        fail(_("%(file)s is not UTF-8 text.", file=file))
     click.echo(_("%(created)s created, %(updated)s updated, %(unchanged)s unchanged.",
                  created=result.created, updated=result.updated, unchanged=result.unchanged))
 
@@ -64,14 +50,14 @@ def responses_import(file: Path, instrument_id: str | None) -> None:
 
     iid = instrument_id or current_app.config["DEFAULT_INSTRUMENT"]
     if iid not in registry():
-        _fail(_("unknown instrument %(id)s; known: %(known)s", id=iid,
-                known=", ".join(registry().ids())))
+        fail(_("unknown instrument %(id)s; known: %(known)s", id=iid,
+               known=", ".join(registry().ids())))
     try:
         result = import_responses(file, get_instrument(iid),
                                   progress=lambda n: click.echo(_("... %(n)s rows", n=n),
                                                                 err=True))
     except ImportFailed as exc:
-        _report_failure(exc)
+        fail_import(exc)
     click.echo(_("%(rows)s rows read, %(stored)s responses stored, %(old)s already imported "
                  "before.", rows=result.rows, stored=result.stored, old=result.already_imported))
 
@@ -105,15 +91,15 @@ def report(office_code: str, month: str, fmt: str, output: Path | None,
         try:
             data = monthly_report(get_office(office_code), month, instrument_id, locale=lang)
         except DomainError as exc:
-            _fail(exc.message)
+            fail(exc.message)
         if fmt == "pdf":
             renderer = current_app.extensions.get("sipas_pdf_report")
             if renderer is None:
-                _fail("PDF reports are not available yet (they come with the reporting "
-                      "feature); use --format json or csv.")
+                fail("PDF reports are not available yet (they come with the reporting "
+                     "feature); use --format json or csv.")
             payload: bytes = renderer(data, lang)
             if output is None:
-                _fail("--format pdf needs -o FILE.")
+                fail("--format pdf needs -o FILE.")
             output.write_bytes(payload)
             return
         text = (json.dumps(data, ensure_ascii=False, indent=2) if fmt == "json"

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import io
-import sys
 
 import click
 from flask import current_app, url_for
 from flask.cli import AppGroup
 
+from core.cli_support import fail
 from core.errors import DomainError
 from core.services import kiosks as kiosk_service
 from core.services.offices import get_office
 
 kiosks_cli = AppGroup("kiosks", help="Kiosk tablets at one-stop desks.")
-
-
-def _fail(message: str) -> None:
-    click.echo(f"Lỗi / Error: {message}", err=True)
-    sys.exit(1)
 
 
 def activation_link(code: str) -> str:
@@ -56,7 +51,7 @@ def kiosks_add(office_code: str, name: str, idle_seconds: int | None, with_crede
                                       with_credential=with_credential, actor="cli")
     except DomainError as exc:
         details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
-        _fail(exc.message + (f" ({details})" if details else ""))
+        fail(exc.message + (f" ({details})" if details else ""))
     k = new.kiosk
     click.echo(f"Kiosk {k.id}: {k.office_code} {k.office_name} / {k.name} "
                f"(idle {k.idle_seconds} s)")
@@ -84,7 +79,7 @@ def kiosks_list(office_code: str | None) -> None:
         try:
             office_ids = descendant_ids(get_office(office_code).id)
         except DomainError as exc:
-            _fail(exc.message)
+            fail(exc.message)
     rows = kiosk_service.list_kiosks(office_ids)
     if not rows:
         click.echo("No kiosks.")
@@ -103,7 +98,7 @@ def kiosks_revoke(kiosk_id: int) -> None:
     try:
         k = kiosk_service.revoke_kiosk(kiosk_id, actor="cli")
     except DomainError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     assert k.revoked_at is not None
     click.echo(f"Kiosk {k.id} ({k.office_code} / {k.name}) revoked at "
                f"{k.revoked_at.isoformat(timespec='seconds')}; it can no longer submit.")

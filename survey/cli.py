@@ -6,7 +6,6 @@ output, so a script can capture it with ``| tail -n 1``.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +16,7 @@ from flask.cli import AppGroup
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from core.cli_support import fail
 from core.errors import DomainError
 
 apikeys_cli = AppGroup("apikeys", help="Office API keys for minting receipt links.")
@@ -24,11 +24,6 @@ receipts_cli = AppGroup("receipts", help="Receipt links, QR images, slips and po
 
 BASE_URL_HELP = ("Public address of the app (default: PUBLIC_BASE_URL, else "
                  "http://127.0.0.1:5000).")
-
-
-def _fail(message: str) -> None:
-    click.echo(f"Lỗi / Error: {message}", err=True)
-    sys.exit(1)
 
 
 @contextmanager
@@ -57,7 +52,7 @@ def apikeys_create(office_code: str, label: str | None) -> None:
     try:
         row, key = create_api_key(office_code, label)
     except DomainError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     click.echo(f"API key {row.prefix}… created for office {office_code}. "
                "It is shown only once; store it now:")
     click.echo(key)
@@ -72,7 +67,7 @@ def apikeys_list(office_code: str | None) -> None:
     try:
         rows = list_api_keys(office_code)
     except DomainError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     if not rows:
         click.echo("No API keys.")
     for row in rows:
@@ -90,7 +85,7 @@ def apikeys_revoke(prefix: str) -> None:
     try:
         row = revoke_api_key(prefix.rstrip("…"))
     except DomainError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     click.echo(f"API key {row.prefix}… revoked.")
 
 
@@ -110,12 +105,12 @@ def receipts_mint(office_code: str, dossier_code: str, procedure: str | None,
     from survey.urls import qr_caption, receipt_links
 
     if output and output.suffix.lower() not in (".png", ".svg"):
-        _fail("the output file must end in .png or .svg")
+        fail("the output file must end in .png or .svg")
     with _public_context(base_url):
         try:
             minted = mint_receipt(get_office(office_code), dossier_code, procedure)
         except DomainError as exc:
-            _fail("; ".join([exc.message, *exc.fields.values()]))
+            fail("; ".join([exc.message, *exc.fields.values()]))
         url = receipt_links(minted.token)["url"]
         if output:
             level = current_app.config["QR_ERROR_CORRECTION"]
@@ -146,7 +141,7 @@ def receipts_slips(office_code: str, codes_file, output: Path, base_url: str | N
 
     codes = [line.strip() for line in codes_file if line.strip()]
     if not codes:
-        _fail("no dossier codes given")
+        fail("no dossier codes given")
     with _public_context(base_url, lang):
         try:
             office = get_office(office_code)
@@ -155,7 +150,7 @@ def receipts_slips(office_code: str, codes_file, output: Path, base_url: str | N
                 minted = mint_receipt(office, code)
                 slips.append(Slip(receipt_links(minted.token)["url"], code.upper()))
         except DomainError as exc:
-            _fail(f"{code}: " + "; ".join([exc.message, *exc.fields.values()]))
+            fail(f"{code}: " + "; ".join([exc.message, *exc.fields.values()]))
         output.write_bytes(slips_pdf(slips, office.name))
     click.echo(f"{len(slips)} slips written to {output}")
 
@@ -180,7 +175,7 @@ def receipts_poster(office_code: str, output: Path, size: str, counter: str | No
         try:
             office = get_office(office_code)
         except DomainError as exc:
-            _fail(exc.message)
+            fail(exc.message)
         url = public_url("survey.generic", office_code=office.code)
         output.write_bytes(poster_pdf(office.name, url, size, counter))
     click.echo(f"Poster ({size.upper()}) for {office.code} written to {output}: {url}")

@@ -7,7 +7,7 @@ import json
 import sqlalchemy as sa
 
 from core.extensions import db
-from core.models import Office, Response
+from core.models import Office, Response, Target
 
 
 def test_unknown_office_and_bad_month_are_errors_not_empty_reports(app, runner, offices):
@@ -77,3 +77,25 @@ def test_every_command_has_help(app, runner):
                  "rebuild"], ["demo-data"]):
         result = runner.invoke(args=[*args, "--help"])
         assert result.exit_code == 0 and "Usage" in result.output, args
+
+
+def test_every_area_reports_a_failure_the_same_translated_way(app, runner, offices):
+    """One failure helper for every command: a translated line on stderr, exit status 1."""
+    for args in (["report", "NOPE", "2022-07"], ["kiosks", "revoke", "999"],
+                 ["apikeys", "revoke", "sipas_nope"], ["users", "disable", "nobody"],
+                 ["tokens", "revoke", "999"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 1, args
+        assert result.output.startswith("Lỗi: "), (args, result.output)
+        assert "Error" not in result.output, args
+
+
+def test_a_rejected_targets_file_lists_its_problems_and_stores_nothing(app, runner, offices,
+                                                                      tmp_path):
+    bad = tmp_path / "targets.csv"
+    bad.write_text("year,code,target\n2022,overall,abc\n2022,NOPE,90\n", encoding="utf-8")
+    result = runner.invoke(args=["targets", "import", str(bad), "--office", "HN"])
+    assert result.exit_code == 1
+    assert result.output.rstrip().splitlines()[-1] == ("Lỗi: Phát hiện 2 lỗi; không có gì "
+                                                        "được lưu.")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Target)) == 0
