@@ -140,14 +140,4 @@ def targets_import(file: Path | None, office_code: str | None) -> None:
     click.echo(f"{n} targets loaded for {office.code}.")
 
 
-def pdf_renderer(report: dict, lang: str) -> bytes:
-    """``flask report --format pdf``: the same dashboard data and PDF as the web download."""
-    from core.services.dashboard import build_dashboard
-    from core.services.pdf_report import render_pdf
-
-    office = get_office(report["office"]["code"])
-    data = build_dashboard(office, report["month"], locale=lang, report=report)
-    return render_pdf(data, lang)
-
-
 COMMANDS = (users_cli, tokens_cli, targets_cli)

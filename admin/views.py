@@ -393,7 +393,6 @@ def _register_api_and_cli(state) -> None:
     state.app.register_blueprint(api_bp)
     for command in cli.COMMANDS:
         state.app.cli.add_command(command)
-    state.app.extensions["sipas_pdf_report"] = cli.pdf_renderer
 
 
 bp.record_once(_register_api_and_cli)

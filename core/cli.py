@@ -85,22 +85,20 @@ def tallies_rebuild() -> None:
 def report(office_code: str, month: str, fmt: str, output: Path | None,
            instrument_id: str | None, lang: str) -> None:
     """Monthly SIPAS figures for OFFICE_CODE and everything below it, month YYYY-MM."""
+    from core.services.pdf_report import monthly_report_pdf
     from core.services.reports import monthly_report, report_csv
 
+    if fmt == "pdf" and output is None:
+        fail("--format pdf needs -o FILE.")
     with force_locale(lang):
         try:
-            data = monthly_report(get_office(office_code), month, instrument_id, locale=lang)
+            office = get_office(office_code)
+            data = monthly_report(office, month, instrument_id, locale=lang)
         except DomainError as exc:
             fail(exc.message)
         if fmt == "pdf":
-            renderer = current_app.extensions.get("sipas_pdf_report")
-            if renderer is None:
-                fail("PDF reports are not available yet (they come with the reporting "
-                     "feature); use --format json or csv.")
-            payload: bytes = renderer(data, lang)
-            if output is None:
-                fail("--format pdf needs -o FILE.")
-            output.write_bytes(payload)
+            assert output is not None
+            output.write_bytes(monthly_report_pdf(office, data, lang))
             return
         text = (json.dumps(data, ensure_ascii=False, indent=2) if fmt == "json"
                 else report_csv(data))

@@ -30,6 +30,7 @@ from reportlab.platypus import (
 )
 
 from core.i18n import fmt_date, fmt_month, fmt_number, fmt_percent, fmt_points
+from core.models import Office
 from core.pdf_fonts import REGULAR, register_fonts
 from core.timeutil import VN_TZ, utcnow
 
@@ -268,6 +269,16 @@ def render_pdf(data: dict[str, Any], lang: str = "vi") -> bytes:
                         st["small"])]
     doc.build(story)
     return buf.getvalue()
+
+
+def monthly_report_pdf(office: Office, report: dict[str, Any], lang: str = "vi") -> bytes:
+    """The PDF of a monthly report already computed for ``office``
+    (:func:`core.services.reports.monthly_report`): the same dashboard figures and the same
+    document as the results area's download. Raises Invalid for a bad month or instrument."""
+    from core.services.dashboard import build_dashboard
+
+    return render_pdf(build_dashboard(office, report["month"], locale=lang, report=report),
+                      lang)
 
 
 def _channel_label(channel: str) -> str:

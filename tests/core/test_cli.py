@@ -99,3 +99,8 @@ def test_a_rejected_targets_file_lists_its_problems_and_stores_nothing(app, runn
     assert result.output.rstrip().splitlines()[-1] == ("Lỗi: Phát hiện 2 lỗi; không có gì "
                                                         "được lưu.")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Target)) == 0
+
+
+def test_a_pdf_report_needs_an_output_file(app, runner, offices):
+    result = runner.invoke(args=["report", "HN", "2022-07", "--format", "pdf"])
+    assert result.exit_code == 1 and "-o FILE" in result.output
