@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Flask, abort, g, redirect, request, url_for
-from flask.blueprints import BlueprintSetupState
 from flask_login import current_user
 
 from core.extensions import login_manager
@@ -16,10 +15,9 @@ PUBLIC_ENDPOINTS = {"admin.login", "admin.static"}
 PASSWORD_ENDPOINTS = {"admin.password", "admin.logout", "admin.static"}
 
 
-def init_login(state: BlueprintSetupState) -> None:
-    app: Flask = state.app
-    if "login_manager" in app.extensions or hasattr(app, "login_manager"):
-        return
+def init_login(app: Flask) -> None:
+    """Flask-Login for ``app``: users loaded by id, sessions bound to the password nonce
+    ("strong" protection), cookies secure over HTTPS."""
     login_manager.init_app(app)
     login_manager.login_view = "admin.login"
     login_manager.session_protection = "strong"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import (
     Blueprint,
     Response,
@@ -21,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 
 from admin import charts
-from admin.auth import guard, init_login, no_store, safe_next, user
+from admin.auth import guard, no_store, safe_next, user
 from admin.forms import (
     CHANNEL_LABELS,
     ROLE_LABELS,
@@ -33,7 +31,6 @@ from admin.forms import (
     TokenForm,
     UserForm,
 )
-from core.api import fragment_recorder
 from core.errors import Conflict, DomainError, Invalid, NotFound
 from core.extensions import db
 from core.http_errors import status_of
@@ -49,7 +46,6 @@ from core.timeutil import last_complete_month
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates",
                static_folder="static")
-bp.record_once(init_login)
 bp.before_request(guard)
 bp.after_request(no_store)
 
@@ -384,17 +380,3 @@ def revoke_kiosk(kiosk_id: int):
     kiosks.revoke_kiosk(kiosk_id, actor=u.username)
     flash(_("The tablet has been revoked."), "info")
     return redirect(url_for("admin.kiosks_page", office=request.args.get("office") or None))
-
-
-def _register_api_and_cli(state) -> None:
-    from admin import cli
-    from admin.api import api_bp
-
-    state.app.register_blueprint(api_bp)
-    for command in cli.COMMANDS:
-        state.app.cli.add_command(command)
-
-
-bp.record_once(_register_api_and_cli)
-bp.record_once(fragment_recorder(Path(__file__).parent / "openapi.json"))
-

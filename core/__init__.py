@@ -69,7 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.request_class = Request
     _load_config(app, test_config)
 
-    from core import api, db_setup, http, http_errors, i18n, logs, ops, ratelimit, web
+    from core import db_setup, http, http_errors, i18n, logs, ratelimit
     from core.extensions import csrf, db, migrate
     from core.instrument import BUILTIN_DIR, InstrumentRegistry
 
@@ -85,18 +85,26 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["sipas_instruments"] = InstrumentRegistry(
         [BUILTIN_DIR, *map(Path, app.config["INSTRUMENT_DIRS"])])
 
-    from admin import bp as admin_bp
-    from kiosk import bp as kiosk_bp
-    from survey import bp as survey_bp
+    # every blueprint, CLI command and OpenAPI fragment is registered here, one area at a time
+    import admin
+    import kiosk
+    import survey
+
+    _init_shared(app)
+    kiosk.init_app(app)
+    survey.init_app(app)
+    admin.init_app(app)
+    http_errors.init_app(app)
+    return app
+
+
+def _init_shared(app: Flask) -> None:
+    """What belongs to no area: the home page and language switch, the operators' endpoints
+    (``/healthz``, ``/readyz``, ``/metrics``), ``/api/v1/openapi.json`` and the shared
+    commands (offices, responses, tallies, report, demo-data, backup)."""
+    from core import api, cli, ops, web
 
     app.register_blueprint(web.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(api.bp)
-    app.register_blueprint(kiosk_bp)
-    app.register_blueprint(survey_bp)
-    app.register_blueprint(admin_bp)
-    http_errors.init_app(app)
-
-    from core import cli
     cli.init_app(app)
-    return app

@@ -1,8 +1,8 @@
 """The JSON API's shared parts: ``/api/v1/openapi.json`` assembled from each area's fragment.
 
 An area registers its fragment (a JSON file with ``paths`` and optional
-``components.schemas``) with :func:`register_openapi_fragment` from its blueprint's
-``record_once`` hook, so each area documents its own operations next to its code.
+``components.schemas``) with :func:`register_openapi_fragment` from its ``init_app``, so each
+area documents its own operations next to its code.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify
-from flask.blueprints import BlueprintSetupState
 
 BASE = Path(__file__).parent / "openapi" / "base.json"
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -21,15 +20,6 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 def register_openapi_fragment(app: Flask, path: Path) -> None:
     app.extensions.setdefault("sipas_openapi_fragments", []).append(Path(path))
-
-
-def fragment_recorder(path: Path):
-    """A ``record_once`` callback for a blueprint: ``bp.record_once(fragment_recorder(p))``."""
-
-    def _record(state: BlueprintSetupState) -> None:
-        register_openapi_fragment(state.app, path)
-
-    return _record
 
 
 def build_openapi(app: Flask) -> dict[str, Any]:

@@ -6,12 +6,9 @@ Documented in ``kiosk/openapi.json``, served as part of ``/api/v1/openapi.json``
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext as _
 
-from core.api import fragment_recorder
 from core.errors import (
     Invalid,
     TooLarge,
@@ -24,7 +21,6 @@ from core.services import intake
 from core.services import kiosks as kiosk_service
 
 bp = Blueprint("kiosk_api", __name__, url_prefix="/api/v1")
-bp.record_once(fragment_recorder(Path(__file__).parent / "openapi.json"))
 csrf.exempt(bp)
 
 

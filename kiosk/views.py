@@ -20,7 +20,6 @@ from flask import (
     request,
     url_for,
 )
-from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
@@ -37,18 +36,6 @@ bp = Blueprint("kiosk", __name__, url_prefix="/kiosk", template_folder="template
 
 COOKIE = "sipas_kiosk"
 COOKIE_MAX_AGE = 10 * 365 * 24 * 3600
-
-
-def _register_parts(state: BlueprintSetupState) -> None:
-    """The kiosk's JSON API (under /api/v1) and its CLI come with this blueprint."""
-    from kiosk import api
-    from kiosk.cli import kiosks_cli
-
-    state.app.register_blueprint(api.bp)
-    state.app.cli.add_command(kiosks_cli)
-
-
-bp.record_once(_register_parts)
 
 
 class ActivateForm(FlaskForm):

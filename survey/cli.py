@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -189,6 +189,4 @@ def receipts_purge() -> None:
     click.echo(f"{purge_form_uses()} used form token(s) purged.")
 
 
-def register_commands(app: Flask) -> None:
-    app.cli.add_command(apikeys_cli)
-    app.cli.add_command(receipts_cli)
+COMMANDS = (apikeys_cli, receipts_cli)

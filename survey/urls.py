@@ -20,8 +20,8 @@ def public_url(endpoint: str, **values: Any) -> str:
 def receipt_links(token: str) -> dict[str, str]:
     return {
         "url": public_url("survey.receipt_survey", token=token),
-        "qr_png_url": public_url("survey.receipts_api.qr_png", token=token),
-        "qr_svg_url": public_url("survey.receipts_api.qr_svg", token=token),
+        "qr_png_url": public_url("receipts_api.qr_png", token=token),
+        "qr_svg_url": public_url("receipts_api.qr_svg", token=token),
     }
 
 

@@ -9,13 +9,11 @@ back with their answers and a fresh token, not an error page.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from core.api import fragment_recorder
 from core.errors import DomainError
 from core.extensions import csrf
 from core.http_errors import error_response, status_of, wants_json
@@ -32,14 +30,9 @@ from core.services.receipts import (
     issue_form_token,
     verify_token,
 )
-from survey.api import bp as api_bp
-from survey.cli import register_commands
 
 bp = Blueprint("survey", __name__, template_folder="templates", static_folder="static",
                static_url_path="/survey/static")
-bp.register_blueprint(api_bp)
-bp.record_once(fragment_recorder(Path(__file__).parent / "openapi.json"))
-bp.record_once(lambda state: register_commands(state.app))
 
 #: Name of the honeypot field: hidden from people, filled in by naive bots.
 HONEYPOT = "website"
@@ -61,7 +54,7 @@ ERROR_TITLES = {
 
 @bp.errorhandler(DomainError)
 def _survey_error(exc: DomainError):
-    """Failure pages written for citizens (the API under this blueprint keeps JSON)."""
+    """Failure pages written for citizens (JSON for anything under ``/api/``)."""
     if wants_json() or exc.code not in ERROR_TITLES:
         return error_response(status_of(exc), exc.code, exc.message, exc.fields)
     return render_template("survey/error.html", title=str(ERROR_TITLES[exc.code]),
