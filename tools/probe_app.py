@@ -12,8 +12,8 @@ from __future__ import annotations
 from flask import jsonify
 
 from core import create_app
-from core.errors import error_response
 from core.extensions import csrf
+from core.http_errors import error_response
 from core.ratelimit import limiter
 from core.services.offices import get_office
 from core.services.reports import monthly_report
