@@ -12,9 +12,15 @@ from __future__ import annotations
 
 class DomainError(Exception):
     """Base class: ``code`` (stable, for programs), ``message`` (for people), ``fields``
-    (field key -> message, for bad input)."""
+    (field key -> message, for bad input). A subclass names its default code:
+    ``class Gone(DomainError, code="gone")``."""
 
     default_code = "error"
+
+    def __init_subclass__(cls, code: str | None = None, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if code:
+            cls.default_code = code
 
     def __init__(self, code: str | None = None, message: str = "",
                  fields: dict[str, str] | None = None) -> None:
@@ -24,55 +30,41 @@ class DomainError(Exception):
         self.fields = fields or {}
 
 
-class Invalid(DomainError):
+class Invalid(DomainError, code="invalid"):
     """Input that cannot be accepted; ``fields`` names every bad field."""
 
-    default_code = "invalid"
 
-
-class Unauthenticated(DomainError):
+class Unauthenticated(DomainError, code="unauthorized"):
     """No valid credential, key or sign-in was presented."""
 
-    default_code = "unauthorized"
 
-
-class NotAllowed(DomainError):
+class NotAllowed(DomainError, code="forbidden"):
     """The caller is known but may not do this (scope, inactive office, another office's
     key, a withdrawn link)."""
 
-    default_code = "forbidden"
 
-
-class NotFound(DomainError):
+class NotFound(DomainError, code="not_found"):
     """The thing asked for does not exist (or is not visible to the caller)."""
 
-    default_code = "not_found"
 
-
-class Conflict(DomainError):
+class Conflict(DomainError, code="conflict"):
     """It was done already (a receipt answered, a form sent) or clashes with the state."""
 
-    default_code = "conflict"
 
-
-class Gone(DomainError):
+class Gone(DomainError, code="gone"):
     """It existed but can no longer be used (an expired link or activation code)."""
 
-    default_code = "gone"
+
+class TooLarge(DomainError, code="too_large"):
+    """More data than the operation takes."""
 
 
-class TooLarge(DomainError):
-    default_code = "too_large"
+class UnsupportedFormat(DomainError, code="unsupported_media_type"):
+    """Data in a format the operation does not read."""
 
 
-class UnsupportedFormat(DomainError):
-    default_code = "unsupported_media_type"
-
-
-class RateLimited(DomainError):
+class RateLimited(DomainError, code="rate_limited"):
     """Too many attempts; try again after ``retry_after`` seconds."""
-
-    default_code = "rate_limited"
 
     def __init__(self, code: str | None = None, message: str = "",
                  retry_after: int = 1) -> None:

@@ -14,24 +14,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
-from core.errors import (
-    Conflict,
-    DomainError,
-    Gone,
-    Invalid,
-    NotAllowed,
-    NotFound,
-    RateLimited,
-    TooLarge,
-    Unauthenticated,
-    UnsupportedFormat,
-)
+from core import errors
+from core.errors import DomainError, RateLimited
 from core.extensions import db
 
 #: Domain error class -> HTTP status (the most specific class wins).
 STATUS: dict[type[DomainError], int] = {
-    Invalid: 400, Unauthenticated: 401, NotAllowed: 403, NotFound: 404, Conflict: 409,
-    Gone: 410, TooLarge: 413, UnsupportedFormat: 415, RateLimited: 429,
+    errors.Invalid: 400, errors.Unauthenticated: 401, errors.NotAllowed: 403,
+    errors.NotFound: 404, errors.Conflict: 409, errors.Gone: 410, errors.TooLarge: 413,
+    errors.UnsupportedFormat: 415, errors.RateLimited: 429,
 }
 
 MESSAGES: dict[int, tuple[str, Any, Any]] = {
