@@ -17,10 +17,10 @@ from flask import current_app
 from core import scoring
 from core.extensions import db
 from core.instrument import Instrument
-from core.models import OVERALL, MonthlyChannelCount, MonthlyTally, Office, OfficeClosure, Response
+from core.models import OVERALL, Office, Response
 from core.services.common import get_instrument
+from core.services.pooling import pooled_responses, pooled_tallies, within
 from core.services.reports import monthly_report
-from core.services.tallies import COUNT_COLUMNS
 from core.services.targets import targets_for
 from core.timeutil import shift_month
 
@@ -42,39 +42,20 @@ def _indices(report: dict[str, Any]) -> dict[str, float | None]:
     return out
 
 
-def _tally(counts: Any) -> scoring.Tally:
-    return scoring.Tally(tuple(int(x or 0) for x in counts[:5]), int(counts[5] or 0))  # type: ignore[arg-type]
-
-
 def trend_series(office: Office, month: str, instrument: Instrument,
                  months: int = TREND_MONTHS) -> list[dict[str, Any]]:
     """The ``months`` months ending with ``month``: responses, overall and dimension indices
-    (one grouped query for the tallies, one for the counts)."""
+    (one pooled query for the tallies, one for the counts)."""
     first = shift_month(month, -(months - 1))
-    cols = [sa.func.sum(getattr(MonthlyTally, c)) for c in COUNT_COLUMNS]
-    rows = db.session.execute(
-        sa.select(MonthlyTally.month, MonthlyTally.criterion, *cols)
-        .join(OfficeClosure, OfficeClosure.descendant_id == MonthlyTally.office_id)
-        .where(OfficeClosure.ancestor_id == office.id, MonthlyTally.month >= first,
-               MonthlyTally.month <= month, MonthlyTally.instrument_id == instrument.id)
-        .group_by(MonthlyTally.month, MonthlyTally.criterion))
-    by_month: dict[str, dict[str, scoring.Tally]] = defaultdict(dict)
-    for m, code, *counts in rows:
-        by_month[m][code] = _tally(counts)
-    n_rows = db.session.execute(
-        sa.select(MonthlyChannelCount.month, sa.func.sum(MonthlyChannelCount.responses))
-        .join(OfficeClosure, OfficeClosure.descendant_id == MonthlyChannelCount.office_id)
-        .where(OfficeClosure.ancestor_id == office.id, MonthlyChannelCount.month >= first,
-               MonthlyChannelCount.month <= month,
-               MonthlyChannelCount.instrument_id == instrument.id)
-        .group_by(MonthlyChannelCount.month))
-    responses = {m: int(n) for m, n in n_rows}
+    span = [shift_month(first, k) for k in range(months)]
+    by_month = pooled_tallies(office.id, span, instrument.id, by=("month",))
+    responses = pooled_responses(office.id, span, by=("month",), instrument_id=instrument.id)
     structure = instrument.structure()
     series = []
-    for k in range(months):
-        m = shift_month(first, k)
-        scores = scoring.score(structure, by_month.get(m, {}))
-        series.append({"month": m, "responses": responses.get(m, 0), "overall": scores.overall,
+    for m in span:
+        scores = scoring.score(structure, by_month.get((m,), {}))
+        series.append({"month": m, "responses": responses.get((m,), 0),
+                       "overall": scores.overall,
                        "dimensions": {d.code: d.index for d in scores.dimensions}})
     return series
 
@@ -89,29 +70,14 @@ def child_ranking(office: Office, month: str, instrument: Instrument,
     if not children:
         return []
     ids = [c.id for c in children]
-    cols = [sa.func.sum(getattr(MonthlyTally, c)) for c in COUNT_COLUMNS]
-    rows = db.session.execute(
-        sa.select(OfficeClosure.ancestor_id, MonthlyTally.criterion, *cols)
-        .join(OfficeClosure, OfficeClosure.descendant_id == MonthlyTally.office_id)
-        .where(OfficeClosure.ancestor_id.in_(ids), MonthlyTally.month == month,
-               MonthlyTally.instrument_id == instrument.id)
-        .group_by(OfficeClosure.ancestor_id, MonthlyTally.criterion))
-    tallies: dict[int, dict[str, scoring.Tally]] = defaultdict(dict)
-    for oid, code, *counts in rows:
-        tallies[oid][code] = _tally(counts)
-    n_rows = db.session.execute(
-        sa.select(OfficeClosure.ancestor_id, sa.func.sum(MonthlyChannelCount.responses))
-        .join(OfficeClosure, OfficeClosure.descendant_id == MonthlyChannelCount.office_id)
-        .where(OfficeClosure.ancestor_id.in_(ids), MonthlyChannelCount.month == month,
-               MonthlyChannelCount.instrument_id == instrument.id)
-        .group_by(OfficeClosure.ancestor_id))
-    counts_by = {oid: int(n) for oid, n in n_rows}
+    tallies = pooled_tallies(ids, month, instrument.id, by=("office",))
+    counts_by = pooled_responses(ids, month, by=("office",), instrument_id=instrument.id)
     min_sample = current_app.config["MIN_SAMPLE"]
     structure = instrument.structure()
     out = []
     for child in children:
-        scores = scoring.score(structure, tallies.get(child.id, {}))
-        n = counts_by.get(child.id, 0)
+        scores = scoring.score(structure, tallies.get((child.id,), {}))
+        n = counts_by.get((child.id,), 0)
         ci = None
         if scores.overall is not None and n:
             ci = scoring.wilson_interval(round(scores.overall / 100 * n), n)
@@ -139,11 +105,9 @@ def expectations_summary(office: Office, month: str, instrument: Instrument
     """What citizens want improved most: per area, how many answered and at which level,
     ranked by the share answering the highest level ("very much")."""
     rows = db.session.scalars(
-        sa.select(Response.expectations)
-        .join(OfficeClosure, OfficeClosure.descendant_id == Response.office_id)
-        .where(OfficeClosure.ancestor_id == office.id, Response.month == month,
-               Response.instrument_id == instrument.id, Response.counted.is_(True),
-               Response.expectations.is_not(None)))
+        within(sa.select(Response.expectations), Response.office_id, office.id)
+        .where(Response.month == month, Response.instrument_id == instrument.id,
+               Response.counted.is_(True), Response.expectations.is_not(None)))
     levels = [v for v, _t in instrument.expectation_levels]
     top = max(levels)
     counts: dict[str, dict[int, int]] = {a: dict.fromkeys(levels, 0)

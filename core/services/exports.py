@@ -19,8 +19,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from core.extensions import db
-from core.models import Office, OfficeClosure, Response
+from core.models import Office, Response
 from core.services.common import get_instrument, registry
+from core.services.pooling import pooled_responses, within
 from core.services.xlsx_stream import write_xlsx
 from core.timeutil import VN_TZ
 
@@ -120,11 +121,8 @@ def response_rows(office: Office, month: str, lang: str = "vi"
                   ) -> tuple[list[str], Iterator[list[Any]]]:
     """Header and rows of the month's raw anonymised responses for ``office``'s subtree
     (counted responses only; date without time; no identifiers of response or device)."""
-    instrument_ids = list(db.session.scalars(
-        sa.select(Response.instrument_id).distinct()
-        .join(OfficeClosure, OfficeClosure.descendant_id == Response.office_id)
-        .where(OfficeClosure.ancestor_id == office.id, Response.month == month)))
-    instruments = [get_instrument(i) for i in sorted(instrument_ids) if i in registry()]
+    answered = pooled_responses(office.id, month, by=("instrument",))
+    instruments = [get_instrument(i) for (i,) in sorted(answered) if i in registry()]
     if not instruments:
         from flask import current_app
 
@@ -139,14 +137,13 @@ def response_rows(office: Office, month: str, lang: str = "vi"
               *[_("Respondent: %(question)s", question=q) for q in questions], _("Comment")]
 
     def rows() -> Iterator[list[Any]]:
-        query = (sa.select(Office.code, Office.name, Response.month, Response.submitted_at,
-                           Response.channel, Response.instrument_id, Response.answers,
-                           Response.procedure, Response.expectations, Response.demographics,
-                           Response.comment)
-                 .join(OfficeClosure, OfficeClosure.descendant_id == Response.office_id)
+        query = (within(sa.select(Office.code, Office.name, Response.month,
+                                  Response.submitted_at, Response.channel,
+                                  Response.instrument_id, Response.answers, Response.procedure,
+                                  Response.expectations, Response.demographics,
+                                  Response.comment), Response.office_id, office.id)
                  .join(Office, Office.id == Response.office_id)
-                 .where(OfficeClosure.ancestor_id == office.id, Response.month == month,
-                        Response.counted.is_(True))
+                 .where(Response.month == month, Response.counted.is_(True))
                  .order_by(Office.code, Response.submitted_at)
                  .execution_options(yield_per=5000))
         by_day: list[list[Any]] = []

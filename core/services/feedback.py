@@ -16,8 +16,9 @@ from flask_babel import gettext as _
 
 from core.errors import Invalid, NotFound
 from core.extensions import db
-from core.models import COMMENT_STATUSES, CommentHandling, Office, OfficeClosure, Response, User
+from core.models import COMMENT_STATUSES, CommentHandling, Office, Response, User
 from core.services.audit import record
+from core.services.pooling import within
 from core.services.scope import may_see
 from core.timeutil import VN_TZ, utcnow
 
@@ -47,13 +48,13 @@ def month_comments(office: Office, month: str, status: str | None = None
                    ) -> list[CommentView]:
     """The month's comments for ``office`` and its subtree (counted responses only),
     newest day first; order within a day does not follow arrival time."""
-    query = (sa.select(Response.id, Response.submitted_at, Response.comment, Office.code,
-                       Office.name, CommentHandling)
-             .join(OfficeClosure, OfficeClosure.descendant_id == Response.office_id)
+    query = (within(sa.select(Response.id, Response.submitted_at, Response.comment,
+                              Office.code, Office.name, CommentHandling),
+                    Response.office_id, office.id)
              .join(Office, Office.id == Response.office_id)
              .outerjoin(CommentHandling, CommentHandling.response_id == Response.id)
-             .where(OfficeClosure.ancestor_id == office.id, Response.month == month,
-                    Response.counted.is_(True), Response.comment.is_not(None)))
+             .where(Response.month == month, Response.counted.is_(True),
+                    Response.comment.is_not(None)))
     today = _day(utcnow())
     out = []
     for rid, submitted, text, code, name, handling in db.session.execute(query):

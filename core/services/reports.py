@@ -6,17 +6,15 @@ import csv
 import io
 from typing import Any
 
-import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
 from core import scoring
 from core.errors import Invalid
-from core.extensions import db
 from core.instrument import Instrument
-from core.models import MonthlyChannelCount, MonthlyTally, Office, OfficeClosure
+from core.models import Office
 from core.services.common import get_instrument, registry
-from core.services.tallies import COUNT_COLUMNS
+from core.services.pooling import pooled_responses, pooled_tallies
 from core.timeutil import parse_month
 
 
@@ -31,27 +29,16 @@ def check_month(month: str) -> str:
 
 def channel_counts(office_id: int, month: str) -> dict[str, dict[str, int]]:
     """instrument id -> channel -> responses, pooled over the office's subtree."""
-    query = (sa.select(MonthlyChannelCount.instrument_id, MonthlyChannelCount.channel,
-                       sa.func.sum(MonthlyChannelCount.responses))
-             .join(OfficeClosure, OfficeClosure.descendant_id == MonthlyChannelCount.office_id)
-             .where(OfficeClosure.ancestor_id == office_id, MonthlyChannelCount.month == month)
-             .group_by(MonthlyChannelCount.instrument_id, MonthlyChannelCount.channel))
     out: dict[str, dict[str, int]] = {}
-    for iid, channel, n in db.session.execute(query):
-        out.setdefault(iid, {})[channel] = int(n)
+    for (iid, channel), n in pooled_responses(office_id, month,
+                                              by=("instrument", "channel")).items():
+        out.setdefault(iid, {})[channel] = n
     return out
 
 
 def criterion_tallies(office_id: int, month: str, instrument_id: str) -> dict[str, scoring.Tally]:
     """criterion code -> pooled Tally over the office's subtree for one month."""
-    cols = [sa.func.sum(getattr(MonthlyTally, c)) for c in COUNT_COLUMNS]
-    query = (sa.select(MonthlyTally.criterion, *cols)
-             .join(OfficeClosure, OfficeClosure.descendant_id == MonthlyTally.office_id)
-             .where(OfficeClosure.ancestor_id == office_id, MonthlyTally.month == month,
-                    MonthlyTally.instrument_id == instrument_id)
-             .group_by(MonthlyTally.criterion))
-    return {code: scoring.Tally(tuple(int(x) for x in counts[:5]), int(counts[5]))  # type: ignore[arg-type]
-            for code, *counts in db.session.execute(query)}
+    return pooled_tallies(office_id, month, instrument_id).get((), {})
 
 
 def pick_instrument(counts: dict[str, dict[str, int]], requested: str | None) -> Instrument:

@@ -1,0 +1,94 @@
+"""Pooling over the office tree: one office and everything below it, read through the
+closure table (:class:`core.models.OfficeClosure`).
+
+Every report reads its figures here: the monthly tallies of a set of offices' subtrees for a
+set of months, summed and grouped by a chosen key (month, pooled office, instrument,
+channel). Raw-response queries (comments, expectations, the anonymised download) restrict
+themselves to a subtree with :func:`within`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from core import scoring
+from core.extensions import db
+from core.models import MonthlyChannelCount, MonthlyTally, OfficeClosure
+from core.services.tallies import COUNT_COLUMNS
+
+#: what the pooled rows may be grouped by; "office" is the pooled office (the subtree's top)
+GROUP_KEYS = ("office", "month", "instrument", "channel")
+
+
+def within(query: sa.Select, office_column: Any, offices: int | Collection[int]) -> sa.Select:
+    """``query`` restricted to rows whose ``office_column`` is one of ``offices`` or below
+    one of them. With several offices, ``OfficeClosure.ancestor_id`` in the query tells
+    which one a row is pooled under (a row under two of them appears twice)."""
+    query = query.join(OfficeClosure, OfficeClosure.descendant_id == office_column)
+    if isinstance(offices, int):
+        return query.where(OfficeClosure.ancestor_id == offices)
+    return query.where(OfficeClosure.ancestor_id.in_(list(offices)))
+
+
+def _months(months: str | Collection[str]) -> list[str]:
+    return [months] if isinstance(months, str) else sorted(months)
+
+
+def _group_columns(table: Any, by: Sequence[str]) -> list[Any]:
+    columns = {"office": OfficeClosure.ancestor_id, "month": table.month,
+               "instrument": table.instrument_id}
+    if table is MonthlyChannelCount:
+        columns["channel"] = MonthlyChannelCount.channel
+    try:
+        return [columns[key] for key in by]
+    except KeyError as exc:
+        raise ValueError(f"cannot group {table.__tablename__} by {exc.args[0]!r} "
+                         f"(one of {', '.join(columns)})") from None
+
+
+def pooled_tallies(offices: int | Collection[int], months: str | Collection[str],
+                   instrument_id: str, by: Sequence[str] = ()
+                   ) -> dict[tuple, dict[str, scoring.Tally]]:
+    """Answer counts of one instrument, pooled over each office's subtree and the months.
+
+    Returns group -> criterion code -> :class:`core.scoring.Tally`, where group is the tuple
+    of the ``by`` keys' values (``()`` without grouping). Groups without answers are absent.
+    Raises ValueError for a key that is not one of "office", "month", "instrument".
+    """
+    groups = _group_columns(MonthlyTally, by)
+    sums = [sa.func.sum(getattr(MonthlyTally, c)) for c in COUNT_COLUMNS]
+    query = within(sa.select(*groups, MonthlyTally.criterion, *sums),
+                   MonthlyTally.office_id, offices)
+    query = (query.where(MonthlyTally.month.in_(_months(months)),
+                         MonthlyTally.instrument_id == instrument_id)
+             .group_by(*groups, MonthlyTally.criterion))
+    out: dict[tuple, dict[str, scoring.Tally]] = {}
+    width = len(groups)
+    for row in db.session.execute(query):
+        key, code, counts = tuple(row[:width]), row[width], row[width + 1:]
+        out.setdefault(key, {})[code] = scoring.Tally(
+            tuple(int(x or 0) for x in counts[:5]), int(counts[5] or 0))  # type: ignore[arg-type]
+    return out
+
+
+def pooled_responses(offices: int | Collection[int], months: str | Collection[str],
+                     by: Sequence[str] = (), instrument_id: str | None = None
+                     ) -> dict[tuple, int]:
+    """Counted responses pooled over each office's subtree and the months (every instrument,
+    or only ``instrument_id``). Returns group -> responses, group being the tuple of the
+    ``by`` keys' values; groups without responses are absent.
+    Raises ValueError for a key that is not one of :data:`GROUP_KEYS`."""
+    groups = _group_columns(MonthlyChannelCount, by)
+    query = within(sa.select(*groups, sa.func.sum(MonthlyChannelCount.responses)),
+                   MonthlyChannelCount.office_id, offices)
+    query = query.where(MonthlyChannelCount.month.in_(_months(months)))
+    if instrument_id is not None:
+        query = query.where(MonthlyChannelCount.instrument_id == instrument_id)
+    if groups:
+        query = query.group_by(*groups)
+    width = len(groups)
+    return {tuple(row[:width]): int(row[width]) for row in db.session.execute(query)
+            if row[width] is not None}
