@@ -9,6 +9,7 @@ split, the share of "no answer" and the expectations summary. Views and the PDF 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,7 +21,7 @@ from core.instrument import Instrument
 from core.models import OVERALL, Office, Response
 from core.services.common import get_instrument
 from core.services.pooling import pooled_responses, pooled_tallies, within
-from core.services.reports import monthly_report
+from core.services.reports import check_month, office_ref, pick_instrument, report_from_tallies
 from core.services.targets import targets_for
 from core.timeutil import shift_month
 
@@ -42,22 +43,14 @@ def _indices(report: dict[str, Any]) -> dict[str, float | None]:
     return out
 
 
-def trend_series(office: Office, month: str, instrument: Instrument,
+def trend_series(reports: dict[str, dict[str, Any]], month: str,
                  months: int = TREND_MONTHS) -> list[dict[str, Any]]:
-    """The ``months`` months ending with ``month``: responses, overall and dimension indices
-    (one pooled query for the tallies, one for the counts)."""
+    """The ``months`` months ending with ``month``: responses, overall and dimension indices,
+    read from ``reports`` (month -> :func:`monthly_report`-shaped data of each month)."""
     first = shift_month(month, -(months - 1))
-    span = [shift_month(first, k) for k in range(months)]
-    by_month = pooled_tallies(office.id, span, instrument.id, by=("month",))
-    responses = pooled_responses(office.id, span, by=("month",), instrument_id=instrument.id)
-    structure = instrument.structure()
-    series = []
-    for m in span:
-        scores = scoring.score(structure, by_month.get((m,), {}))
-        series.append({"month": m, "responses": responses.get((m,), 0),
-                       "overall": scores.overall,
-                       "dimensions": {d.code: d.index for d in scores.dimensions}})
-    return series
+    return [{"month": r["month"], "responses": r["responses"], "overall": r["overall"],
+             "dimensions": {d["code"]: d["index"] for d in r["dimensions"]}}
+            for r in (reports[shift_month(first, k)] for k in range(months))]
 
 
 def child_ranking(office: Office, month: str, instrument: Instrument,
@@ -131,24 +124,50 @@ def expectations_summary(office: Office, month: str, instrument: Instrument
     return {"respondents": respondents, "areas": areas}
 
 
+def month_reports(office: Office, months: Collection[str], instrument_id: str | None,
+                  current: str, locale: str = "vi") -> dict[str, dict[str, Any]]:
+    """:func:`monthly_report` of ``office`` for each of ``months``, all of the instrument
+    chosen for ``current`` (the requested one, else the one most answered in ``current``),
+    from two pooled queries. Raises Invalid(400) for an unknown instrument."""
+    responses = pooled_responses(office.id, months, by=("month", "instrument", "channel"))
+    channels: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    for (m, iid, channel), n in responses.items():
+        channels[m][iid][channel] = n
+    instrument = pick_instrument(channels[current], instrument_id)
+    tallies = pooled_tallies(office.id, months, instrument.id, by=("month",))
+    ref = office_ref(office)
+    return {m: report_from_tallies(ref, m, instrument, channels[m][instrument.id],
+                                   tallies.get((m,), {}), locale)
+            for m in sorted(months)}
+
+
 def build_dashboard(office: Office, month: str, *, instrument_id: str | None = None,
                     locale: str = "vi", report: dict[str, Any] | None = None,
                     child_sort: str = "rank") -> dict[str, Any]:
-    """All figures for ``office`` (and its subtree) in ``month``.
+    """All figures for ``office`` (and its subtree) in ``month``, as plain data (dicts,
+    lists, numbers, strings and the :class:`core.instrument.Instrument`; no database rows).
 
+    Every month's report is computed once: the month itself, the previous month and the
+    same month last year (for comparisons), and the 12 months of the trend.
     ``report`` may be a :func:`monthly_report` already computed for the same office and month
-    (the CLI passes it), so the PDF and the dashboard share one code path.
+    (the CLI passes it), so the PDF and the dashboard share one code path; its instrument is
+    then the one used.
     Raises Invalid(400) for a bad month or instrument.
     """
-    if report is None:
-        report = monthly_report(office, month, instrument_id, locale=locale)
+    check_month(month)
+    previous_month, last_year_month = shift_month(month, -1), shift_month(month, -12)
+    months = {shift_month(month, -k) for k in range(TREND_MONTHS)} | {last_year_month}
+    reports = month_reports(office, months, report["instrument"] if report else instrument_id,
+                            month, locale)
+    if report is not None:
+        reports[month] = report
+    report = reports[month]
     instrument = get_instrument(report["instrument"])
     year = int(month[:4])
     effective = targets_for(office, year)
     targets = {code: t.value for code, t in effective.items()}
     targets_year = next(iter(effective.values())).year if effective else None
-    previous = monthly_report(office, shift_month(month, -1), instrument.id, locale=locale)
-    last_year = monthly_report(office, shift_month(month, -12), instrument.id, locale=locale)
+    previous, last_year = reports[previous_month], reports[last_year_month]
     now_i, prev_i, year_i = _indices(report), _indices(previous), _indices(last_year)
     min_sample = current_app.config["MIN_SAMPLE"]
 
@@ -188,17 +207,17 @@ def build_dashboard(office: Office, month: str, *, instrument_id: str | None = N
                 for ch, n in sorted(report["channels"].items(), key=lambda kv: -kv[1])]
     return {
         "report": report,
-        "office": office,
-        "parent": office.parent,
+        "office": office_ref(office),
+        "parent": office_ref(office.parent) if office.parent else None,
         "month": month,
         "year": year,
         "instrument": instrument,
         "min_sample": min_sample,
-        "previous_month": shift_month(month, -1),
-        "last_year_month": shift_month(month, -12),
+        "previous_month": previous_month,
+        "last_year_month": last_year_month,
         "headline": headline,
         "criteria": criteria,
-        "trend": trend_series(office, month, instrument),
+        "trend": trend_series(reports, month),
         "children": child_ranking(office, month, instrument, child_sort),
         "channels": channels,
         "expectations": expectations_summary(office, month, instrument),

@@ -70,10 +70,10 @@ def _header(data: dict[str, Any], st: dict[str, ParagraphStyle], today: date) ->
     office, parent = data["office"], data["parent"]
     left = []
     if parent is not None:
-        left.append(Paragraph(_esc(parent.name.upper()), st["centre"]))
-    left.append(Paragraph(_esc(office.name.upper()), st["centre_bold"]))
+        left.append(Paragraph(_esc(parent["name"].upper()), st["centre"]))
+    left.append(Paragraph(_esc(office["name"].upper()), st["centre_bold"]))
     left.append(Paragraph("———", st["centre"]))
-    left.append(Paragraph(f"Số: ....../BC-{_esc(office.code)}", st["centre"]))
+    left.append(Paragraph(f"Số: ....../BC-{_esc(office['code'])}", st["centre"]))
     right = [Paragraph("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", st["centre_bold"]),
              Paragraph("Độc lập – Tự do – Hạnh phúc", st["centre_bold"]),
              Paragraph("———————————", st["centre"]),
@@ -186,12 +186,12 @@ def render_pdf(data: dict[str, Any], lang: str = "vi") -> bytes:
                             topMargin=20 * mm, bottomMargin=20 * mm,
                             initialFontName=regular, initialFontSize=9.5,
                             title=_("SIPAS monthly report %(office)s %(month)s",
-                                    office=office.code, month=month),
-                            author=office.name, subject="SIPAS")
+                                    office=office["code"], month=month),
+                            author=office["name"], subject="SIPAS")
     story: list[Any] = [_header(data, st, today),
                         Paragraph(_("REPORT"), st["title"]),
                         Paragraph(_esc(_("Citizens' satisfaction with the service of %(office)s, "
-                                         "%(month)s", office=office.name,
+                                         "%(month)s", office=office["name"],
                                          month=fmt_month(month, lang))), st["subtitle"])]
     story.append(Paragraph(_esc(_(
         "%(n)s responses were counted this month. Indices are the share of answers "

@@ -56,6 +56,11 @@ def pick_instrument(counts: dict[str, dict[str, int]], requested: str | None) ->
     return get_instrument(current_app.config["DEFAULT_INSTRUMENT"])
 
 
+def office_ref(office: Office) -> dict[str, str]:
+    """What a report says about an office: its code and name."""
+    return {"code": office.code, "name": office.name}
+
+
 def monthly_report(office: Office, month: str, instrument_id: str | None = None,
                    locale: str = "vi") -> dict[str, Any]:
     """The month's figures for ``office`` and its descendants, as plain data.
@@ -66,13 +71,21 @@ def monthly_report(office: Office, month: str, instrument_id: str | None = None,
     check_month(month)
     counts = channel_counts(office.id, month)
     instrument = pick_instrument(counts, instrument_id)
-    tallies = criterion_tallies(office.id, month, instrument.id)
+    return report_from_tallies(office_ref(office), month, instrument,
+                               counts.get(instrument.id, {}),
+                               criterion_tallies(office.id, month, instrument.id), locale)
+
+
+def report_from_tallies(office: dict[str, str], month: str, instrument: Instrument,
+                        channels: dict[str, int], tallies: dict[str, scoring.Tally],
+                        locale: str = "vi") -> dict[str, Any]:
+    """The report of :func:`monthly_report` from pooled figures already read: ``channels``
+    (channel -> responses) and ``tallies`` (criterion -> Tally) of ``instrument``."""
     scores = scoring.score(instrument.structure(), tallies)
-    channels = counts.get(instrument.id, {})
     min_sample = current_app.config["MIN_SAMPLE"]
     dims = {d.code: d for d in instrument.dimensions}
     return {
-        "office": {"code": office.code, "name": office.name},
+        "office": dict(office),
         "month": month,
         "instrument": instrument.id,
         "responses": sum(channels.values()),
