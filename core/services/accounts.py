@@ -22,6 +22,7 @@ from core.models import ROLES, ApiToken, User
 from core.ratelimit import limiter
 from core.services.audit import record
 from core.services.offices import get_office
+from core.services.tx import transaction
 from core.timeutil import utcnow
 
 MIN_PASSWORD = 10
@@ -110,11 +111,11 @@ def create_user(username: str, role: str, office_code: str | None, password: str
     user = User(username=name, role=role, office_id=office.id if office else None,
                 password_hash=_hash(password),
                 must_change_password=must_change, active=True, session_nonce=_new_nonce())
-    db.session.add(user)
-    db.session.flush()
-    record("user.create", actor=actor, office_id=user.office_id, target=f"user:{name}",
-           role=role)
-    db.session.commit()
+    with transaction() as session:
+        session.add(user)
+        session.flush()
+        record("user.create", actor=actor, office_id=user.office_id, target=f"user:{name}",
+               role=role)
     return user, password
 
 
@@ -124,11 +125,11 @@ def list_users() -> list[User]:
 
 def set_active(user: User, active: bool, *, actor: str) -> None:
     """Disable (or enable) an account; disabling ends its sessions and tokens stop working."""
-    user.active = active
-    user.session_nonce = _new_nonce()
-    record("user.disable" if not active else "user.enable", actor=actor,
-           office_id=user.office_id, target=f"user:{user.username}")
-    db.session.commit()
+    with transaction():
+        user.active = active
+        user.session_nonce = _new_nonce()
+        record("user.disable" if not active else "user.enable", actor=actor,
+               office_id=user.office_id, target=f"user:{user.username}")
 
 
 def _throttle_keys(username: str, client: str) -> list[tuple[str, str, str]]:
@@ -147,22 +148,22 @@ def authenticate(username: str, password: str, client: str) -> User:
     rl = limiter()
     keys = _throttle_keys(name, client)
     if not all(rl.strategy.test(parse(limit), ns, key) for ns, key, limit in keys):
-        record("signin.throttled", actor=name or "-", client=client)
-        db.session.commit()
+        with transaction():
+            record("signin.throttled", actor=name or "-", client=client)
         raise TooManyAttempts()
     user = get_user(name) if name else None
     ok = check_password_hash(user.password_hash if user else _dummy_hash(), password)
     if not ok or user is None or not user.active:
         for ns, key, limit in keys:
             rl.hit(ns, key, limit)
-        record("signin.failed", actor=name or "-", client=client)
-        db.session.commit()
+        with transaction():
+            record("signin.failed", actor=name or "-", client=client)
         raise Unauthenticated("bad_credentials", _("The user name or password is not correct."))
     ns, key, limit = keys[0]
     rl.clear(ns, key, limit)
-    user.last_sign_in_at = utcnow()
-    record("signin", actor=user.username, office_id=user.office_id, client=client)
-    db.session.commit()
+    with transaction():
+        user.last_sign_in_at = utcnow()
+        record("signin", actor=user.username, office_id=user.office_id, client=client)
     return user
 
 
@@ -176,23 +177,25 @@ def change_password(user: User, current: str, new: str) -> None:
     if check_password_hash(user.password_hash, new):
         raise Invalid("invalid", _("The password was not changed."),
                        {"new": _("Choose a password different from the current one.")})
-    user.password_hash = _hash(new)
-    user.must_change_password = False
-    user.session_nonce = _new_nonce()
-    record("user.password", actor=user.username, office_id=user.office_id,
-           target=f"user:{user.username}")
-    db.session.commit()
+    password_hash = _hash(new)
+    with transaction():
+        user.password_hash = password_hash
+        user.must_change_password = False
+        user.session_nonce = _new_nonce()
+        record("user.password", actor=user.username, office_id=user.office_id,
+               target=f"user:{user.username}")
 
 
 def reset_password(user: User, *, actor: str) -> str:
     """A new temporary password (must be changed at next sign-in)."""
     password = temporary_password()
-    user.password_hash = _hash(password)
-    user.must_change_password = True
-    user.session_nonce = _new_nonce()
-    record("user.reset_password", actor=actor, office_id=user.office_id,
-           target=f"user:{user.username}")
-    db.session.commit()
+    password_hash = _hash(password)
+    with transaction():
+        user.password_hash = password_hash
+        user.must_change_password = True
+        user.session_nonce = _new_nonce()
+        record("user.reset_password", actor=actor, office_id=user.office_id,
+               target=f"user:{user.username}")
     return password
 
 
@@ -215,11 +218,11 @@ def create_token(user: User, label: str | None, *, actor: str) -> NewToken:
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, prefix=secret[:12], digest=_digest(secret),
                      label=(label or "").strip()[:100] or None)
-    db.session.add(token)
-    db.session.flush()
-    record("token.create", actor=actor, office_id=user.office_id, target=f"token:{token.id}",
-           user=user.username)
-    db.session.commit()
+    with transaction() as session:
+        session.add(token)
+        session.flush()
+        record("token.create", actor=actor, office_id=user.office_id,
+               target=f"token:{token.id}", user=user.username)
     return NewToken(token, secret)
 
 
@@ -235,10 +238,10 @@ def revoke_token(token_id: int, *, actor: User | None, actor_name: str) -> ApiTo
                          and token.user_id != actor.id):
         raise NotFound("not_found", _("There is no such token."))
     if token.revoked_at is None:
-        token.revoked_at = utcnow()
-        record("token.revoke", actor=actor_name, office_id=token.user.office_id,
-               target=f"token:{token.id}", user=token.user.username)
-        db.session.commit()
+        with transaction():
+            token.revoked_at = utcnow()
+            record("token.revoke", actor=actor_name, office_id=token.user.office_id,
+                   target=f"token:{token.id}", user=token.user.username)
     return token
 
 
@@ -249,6 +252,6 @@ def user_for_token(secret: str) -> User | None:
     token = db.session.scalar(sa.select(ApiToken).where(ApiToken.digest == _digest(secret)))
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
-    token.last_used_at = utcnow()
-    db.session.commit()
+    with transaction():
+        token.last_used_at = utcnow()
     return token.user

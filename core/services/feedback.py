@@ -20,6 +20,7 @@ from core.models import COMMENT_STATUSES, CommentHandling, Office, Response, Use
 from core.services.audit import record
 from core.services.pooling import within
 from core.services.scope import may_see
+from core.services.tx import transaction
 from core.timeutil import VN_TZ, utcnow
 
 MAX_NOTE = 2000
@@ -98,23 +99,23 @@ def handle_comment(user: User, response_id: int, status: str, internal_note: str
             fields[key] = _("must be at most %(limit)s characters", limit=MAX_NOTE)
     if fields:
         raise Invalid("invalid", _("The comment was not updated."), fields)
-    handling = db.session.get(CommentHandling, response_id)
-    now = utcnow()
-    if handling is None:
-        handling = CommentHandling(response_id=response_id, status="new", created_at=now)
-        db.session.add(handling)
-    previous = handling.status
-    handling.status = status
-    handling.internal_note = note
-    handling.public_reply = reply
-    handling.updated_at = now
-    handling.updated_by = user.username
-    if status in CLOSED and handling.closed_at is None:
-        handling.closed_at = now
-    elif status not in CLOSED:
-        handling.closed_at = None
-    record("comment.handle", actor=user.username, office_id=resp.office_id,
-           target=f"response:{response_id}", status=status, previous=previous,
-           has_note=bool(note), has_reply=bool(reply))
-    db.session.commit()
+    with transaction():
+        handling = db.session.get(CommentHandling, response_id)
+        now = utcnow()
+        if handling is None:
+            handling = CommentHandling(response_id=response_id, status="new", created_at=now)
+            db.session.add(handling)
+        previous = handling.status
+        handling.status = status
+        handling.internal_note = note
+        handling.public_reply = reply
+        handling.updated_at = now
+        handling.updated_by = user.username
+        if status in CLOSED and handling.closed_at is None:
+            handling.closed_at = now
+        elif status not in CLOSED:
+            handling.closed_at = None
+        record("comment.handle", actor=user.username, office_id=resp.office_id,
+               target=f"response:{response_id}", status=status, previous=previous,
+               has_note=bool(note), has_reply=bool(reply))
     return handling

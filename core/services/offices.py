@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from core.errors import NotAllowed, NotFound
 from core.extensions import db
 from core.models import OFFICE_LEVELS, Office, OfficeClosure
+from core.services.tx import transaction
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 OFFICE_COLUMNS = ("code", "name", "parent_code", "level")
@@ -159,7 +160,18 @@ def import_offices(stream: TextIO) -> OfficeImportResult:
             "missing: %(missing)s; unknown: %(unknown)s",
             missing=", ".join(missing) or "-", unknown=", ".join(unknown) or "-"))])
     reader.fieldnames = header
-    existing = {o.code: o for o in db.session.scalars(sa.select(Office))}
+    with transaction():
+        existing = {o.code: o for o in db.session.scalars(sa.select(Office))}
+        good, actives = _read_rows(reader, existing)
+        result = _apply_rows(good, actives, existing)
+        db.session.flush()
+        rebuild_closure()
+    return result
+
+
+def _read_rows(reader: csv.DictReader, existing: dict[str, Office]
+               ) -> tuple[list[tuple[int, dict]], dict[str, bool]]:
+    """The checked rows and each code's active flag. Raises ImportFailed."""
     raw_rows = [(reader.line_num, row) for row in reader]
     good, errors = _check_rows(raw_rows, existing)
     actives = {}
@@ -169,9 +181,12 @@ def import_offices(stream: TextIO) -> OfficeImportResult:
             errors.append(LineError(line, _("active must be 1 or 0")))
         actives[(row.get("code") or "").strip()] = flag in ("", "1", "true", "yes")
     if errors:
-        db.session.rollback()
         raise ImportFailed(sorted(errors, key=lambda e: e.line))
+    return good, actives
 
+
+def _apply_rows(good: list[tuple[int, dict]], actives: dict[str, bool],
+                existing: dict[str, Office]) -> OfficeImportResult:
     result = OfficeImportResult()
     by_code = dict(existing)
     for _line, row in good:
@@ -193,7 +208,4 @@ def import_offices(stream: TextIO) -> OfficeImportResult:
         result.codes.append(row["code"])
     for _line, row in good:
         by_code[row["code"]].parent = by_code[row["parent_code"]] if row["parent_code"] else None
-    db.session.flush()
-    rebuild_closure()
-    db.session.commit()
     return result
