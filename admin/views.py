@@ -319,19 +319,13 @@ def targets_page():
     form = ActionForm()
     errors: dict[str, str] = {}
     if form.validate_on_submit():
-        for key in sorted(targets.valid_codes(instrument)):
-            raw = (request.form.get(f"t_{key}") or "").strip().replace(",", ".")
-            try:
-                value = float(raw) if raw else None
-                targets.set_target(office, year, key, value, actor=u.username)
-            except ValueError:
-                errors[key] = _("Enter a number between 0 and 100.")
-            except DomainError as exc:
-                errors[key] = exc.message
-        if errors:
-            db.session.rollback()
+        entries = {key[2:]: value for key, value in request.form.items()
+                   if key.startswith("t_")}
+        try:
+            targets.save_targets(office, year, entries, instrument, actor=u.username)
+        except DomainError as exc:
+            errors = exc.fields
         else:
-            db.session.commit()
             flash(_("The targets have been saved."), "info")
             return redirect(url_for("admin.targets_page", office=office.code, year=year))
     return render_template("admin/targets.html", office=office, year=year, form=form,

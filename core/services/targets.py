@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -16,6 +17,7 @@ from core.instrument import Instrument
 from core.models import OVERALL, Office, OfficeClosure, Target
 from core.services.audit import record
 from core.services.offices import ImportFailed, LineError
+from core.services.tx import transaction
 
 #: the 2022 city targets of Hanoi's plan 192/KH-UBND (SIPAS.md section 2)
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "instruments" / "targets-hanoi-2022.csv"
@@ -87,11 +89,41 @@ def set_target(office: Office, year: int, code: str, value: float | None, *,
            value=round(value, 2))
 
 
+def save_targets(office: Office, year: int, entries: Mapping[str, str], instrument: Instrument,
+                 *, actor: str) -> None:
+    """Set the office's own targets for ``year`` from text entries (code -> "92,5" or "92.5";
+    empty removes the target), audited and committed. All or nothing: raises Invalid(400)
+    naming every entry that is not a number from 0 to 100, and stores nothing then. Codes
+    that are not the instrument's are ignored."""
+    with transaction():
+        errors: dict[str, str] = {}
+        for code in sorted(valid_codes(instrument)):
+            raw = (entries.get(code) or "").strip().replace(",", ".")
+            try:
+                set_target(office, year, code, float(raw) if raw else None, actor=actor)
+            except ValueError:
+                errors[code] = _("Enter a number between 0 and 100.")
+            except Invalid as exc:
+                errors[code] = exc.message
+        if errors:
+            raise Invalid("invalid", _("The targets were not saved."), errors)
+
+
 def import_targets(stream: TextIO, office: Office, instrument: Instrument, *,
                    actor: str) -> int:
     """Load ``year,code,target`` rows (optional ``office_code`` column) as the targets of
     ``office`` (or of the office named on each row). All or nothing: raises ImportFailed.
     Returns the number of rows read."""
+    with transaction():
+        rows = _read_targets(stream, office, instrument)
+        for target_office, year, code, value in rows:
+            set_target(target_office, year, code, value, actor=actor)
+    return len(rows)
+
+
+def _read_targets(stream: TextIO, office: Office, instrument: Instrument
+                  ) -> list[tuple[Office, int, str, float]]:
+    """The rows of a targets file as (office, year, code, value). Raises ImportFailed."""
     reader = csv.DictReader(stream)
     header = [h.strip() for h in reader.fieldnames or []]
     if not {"year", "code", "target"} <= set(header):
@@ -100,7 +132,7 @@ def import_targets(stream: TextIO, office: Office, instrument: Instrument, *,
     reader.fieldnames = header
     codes = valid_codes(instrument)
     errors: list[LineError] = []
-    rows = []
+    rows: list[tuple[Office, int, str, float]] = []
     offices: dict[str, Office] = {}
     for row in reader:
         line = reader.line_num
@@ -130,9 +162,5 @@ def import_targets(stream: TextIO, office: Office, instrument: Instrument, *,
             target_office = offices[ocode]
         rows.append((target_office, year, code, value))
     if errors:
-        db.session.rollback()
         raise ImportFailed(errors)
-    for target_office, year, code, value in rows:
-        set_target(target_office, year, code, value, actor=actor)
-    db.session.commit()
-    return len(rows)
+    return rows
