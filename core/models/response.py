@@ -47,7 +47,18 @@ class Response(Base):
     flags: Mapped[str | None] = mapped_column(sa.String(64))
 
 
-class MonthlyTally(Base):
+class _MonthlyKey:
+    """The key every monthly count starts with: office x Vietnam month x instrument
+    (``sort_order`` keeps these columns, and so the primary key, first)."""
+
+    office_id: Mapped[int] = mapped_column(sa.ForeignKey("office.id"), primary_key=True,
+                                           sort_order=-1)
+    month: Mapped[str] = mapped_column(sa.String(7), primary_key=True, sort_order=-1)
+    instrument_id: Mapped[str] = mapped_column(sa.String(40), primary_key=True,
+                                               sort_order=-1)
+
+
+class MonthlyTally(_MonthlyKey, Base):
     """Answer counts per office x Vietnam month x instrument x criterion.
 
     Kept up to date in the same transaction as every insert; rebuildable from ``response``
@@ -56,9 +67,6 @@ class MonthlyTally(Base):
 
     __tablename__ = "monthly_tally"
 
-    office_id: Mapped[int] = mapped_column(sa.ForeignKey("office.id"), primary_key=True)
-    month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)
-    instrument_id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     criterion: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     n1: Mapped[int] = mapped_column(default=0)
     n2: Mapped[int] = mapped_column(default=0)
@@ -68,13 +76,10 @@ class MonthlyTally(Base):
     n_none: Mapped[int] = mapped_column(default=0)
 
 
-class MonthlyChannelCount(Base):
+class MonthlyChannelCount(_MonthlyKey, Base):
     """Number of counted responses per office x month x instrument x channel."""
 
     __tablename__ = "monthly_channel_count"
 
-    office_id: Mapped[int] = mapped_column(sa.ForeignKey("office.id"), primary_key=True)
-    month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)
-    instrument_id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     channel: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     responses: Mapped[int] = mapped_column(default=0)
