@@ -37,13 +37,17 @@ class Text:
 
 @dataclass(frozen=True)
 class Criterion:
+    """One rated statement (e.g. "I.1"), answered on the 1-5 scale."""
+
     code: str
-    dimension: str
+    dimension: str  # the code of its dimension ("I")
     text: Text
 
 
 @dataclass(frozen=True)
 class Dimension:
+    """A group of criteria (I-V); its index is the mean of theirs."""
+
     code: str
     name: Text
     criteria: tuple[Criterion, ...]
@@ -51,14 +55,16 @@ class Dimension:
 
 @dataclass(frozen=True)
 class Option:
+    """A coded choice: an expectation area, or an answer to a demographic question."""
+
     code: str
     label: Text
 
 
 @dataclass(frozen=True)
-class Question:
-    code: str
-    label: Text
+class Question(Option):
+    """An optional demographic question: a coded label with its options."""
+
     options: tuple[Option, ...]
 
 
