@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from typing import Any
@@ -88,3 +89,10 @@ def indices_by_code(html: str) -> dict[str, str]:
     for m in re.finditer(r'data-code="([^"]+)".*?data-index>(.*?)<', html, re.S):
         out[m.group(1)] = m.group(2).strip()
     return out
+
+
+def report_json(runner, code: str, month: str) -> dict:
+    """``flask report CODE MONTH`` as data (the reference every screen and file must match)."""
+    result = runner.invoke(args=["report", code, month])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)

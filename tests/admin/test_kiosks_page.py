@@ -1,0 +1,29 @@
+"""The tablets page: a head lists and revokes the kiosks of their scope, audited."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from core.extensions import db
+from core.models import AuditEvent
+from tests.admin import fixtures as admin_fixtures
+from tests.admin.fixtures import login
+
+world = admin_fixtures.world
+
+
+def test_head_lists_and_revokes_kiosks_of_the_scope_with_audit(client, world):
+    from core.services.kiosks import list_kiosks
+
+    login(client, "bd")
+    page = client.get("/admin/kiosks?office=BD").get_data(as_text=True)
+    assert "Quầy 1" in page and "Quầy 2" not in page
+    assert client.post(f"/admin/kiosks/{world['stp_kiosk']}/revoke").status_code == 404
+    r = client.post(f"/admin/kiosks/{world['km_kiosk']}/revoke?office=BD")
+    assert r.status_code == 302
+    states = {k.id: k.status for k in list_kiosks()}
+    assert states == {world["km_kiosk"]: "revoked", world["stp_kiosk"]: "pending"}
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "kiosk.revoke"))
+    assert event.actor == "bd" and event.target == f"kiosk:{world['km_kiosk']}"
+    page = client.get("/admin/kiosks?office=BD").get_data(as_text=True)
+    assert "đã thu hồi" in page
