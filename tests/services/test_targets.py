@@ -3,8 +3,27 @@ all or nothing from a file or from the targets page."""
 
 from __future__ import annotations
 
+import io
+
+import pytest
+import sqlalchemy as sa
+
+from core.errors import Invalid
 from core.extensions import db
-from core.services.targets import DEFAULT_FILE, import_targets, set_target, targets_for
+from core.models import AuditEvent, Target
+from core.services.offices import ImportFailed
+from core.services.targets import (
+    DEFAULT_FILE,
+    import_targets,
+    own_targets,
+    save_targets,
+    set_target,
+    targets_for,
+)
+
+
+def _count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 def test_targets_are_inherited_from_the_nearest_ancestor_and_carry_over(offices, instrument):
@@ -20,3 +39,37 @@ def test_targets_are_inherited_from_the_nearest_ancestor_and_carry_over(offices,
     later = targets_for(offices["STP"], 2025)
     assert later["I"].value == 91.0 and later["I"].year == 2022
     assert targets_for(offices["STP"], 2021) == {}
+
+
+def test_a_bad_targets_file_stores_nothing(offices, instrument):
+    text = "year,code,target\n2022,I.1,91\n2022,IX.9,90\n2022,I.2,140\n2022,I.3,x\n"
+    with pytest.raises(ImportFailed) as exc:
+        import_targets(io.StringIO(text), offices["HN"], instrument, actor="test")
+    assert [e.line for e in exc.value.errors] == [3, 4, 5]
+    assert "IX.9" in str(exc.value.errors[0])
+    assert _count(Target) == 0 and _count(AuditEvent) == 0
+    with pytest.raises(ImportFailed):
+        import_targets(io.StringIO("code,target\nI.1,91\n"), offices["HN"], instrument,
+                       actor="test")
+    ok = "year,code,target,office_code\n2023,I.1,90,BD\n2023,II,85,\n"
+    assert import_targets(io.StringIO(ok), offices["HN"], instrument, actor="test") == 2
+    assert own_targets(offices["BD"], 2023) == {"I.1": 90.0}
+    assert own_targets(offices["HN"], 2023) == {"II": 85.0}
+
+
+def test_saving_the_targets_page_is_all_or_nothing_and_audited(offices, instrument):
+    bd = offices["BD"]
+    save_targets(bd, 2023, {"I.1": "92,5", "II": " 80 ", "nonsense": "1"}, instrument,
+                 actor="city")
+    assert own_targets(bd, 2023) == {"I.1": 92.5, "II": 80.0}
+    assert _count(AuditEvent) == 2
+    with pytest.raises(Invalid) as exc:
+        save_targets(bd, 2023, {"I.1": "abc", "II": "", "III": "101", "IV": "70"},
+                     instrument, actor="city")
+    assert set(exc.value.fields) == {"I.1", "III"}
+    assert own_targets(bd, 2023) == {"I.1": 92.5, "II": 80.0}
+    assert _count(AuditEvent) == 2
+    save_targets(bd, 2023, {"I.1": "92,5"}, instrument, actor="city")  # II left empty: removed
+    assert own_targets(bd, 2023) == {"I.1": 92.5}
+    actions = db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions == ["target.set", "target.set", "target.delete"]

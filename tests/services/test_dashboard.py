@@ -1,0 +1,111 @@
+"""The dashboard's data: plain data only, each month's report as ``monthly_report`` says,
+comparisons with the previous month and last year, the trend, and the offices below."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from core.instrument import Instrument, Text
+from core.services.dashboard import TREND_MONTHS, build_dashboard
+from core.services.reports import monthly_report
+from core.timeutil import shift_month
+from tests.admin.fixtures import make_responses
+
+PLAIN = (str, int, float, bool, type(None))
+
+
+def _assert_plain(value, where="data"):
+    """Only dicts, lists, scalars and the instrument's frozen dataclasses (the instrument,
+    its wordings): no database rows."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            assert isinstance(k, str), where
+            _assert_plain(v, f"{where}[{k!r}]")
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            _assert_plain(v, f"{where}[{i}]")
+    elif isinstance(value, Instrument | Text):
+        assert dataclasses.is_dataclass(value) and value.__dataclass_params__.frozen
+    else:
+        assert isinstance(value, PLAIN), f"{where} is a {type(value).__name__}"
+
+
+def test_dashboard_is_plain_data(world, offices):
+    data = build_dashboard(offices["BD"], world["month"])
+    _assert_plain(data)
+    assert data["office"] == {"code": "BD", "name": "UBND quận Ba Đình"}
+    assert data["parent"] == {"code": "HN", "name": "Thành phố Hà Nội"}
+    assert build_dashboard(offices["HN"], world["month"])["parent"] is None
+
+
+def test_every_month_matches_monthly_report(world, offices, instrument):
+    m = world["month"]
+    previous, last_year = shift_month(m, -1), shift_month(m, -12)
+    make_responses(instrument, offices["BD-KM"], previous, 10, sat=3, channel="web")
+    make_responses(instrument, offices["BD-DB"], last_year, 6, sat=5, channel="paper")
+    bd = offices["BD"]
+    data = build_dashboard(bd, m)
+    assert data["report"] == monthly_report(bd, m)
+    now, prev, year = (monthly_report(bd, x) for x in (m, previous, last_year))
+    assert prev["responses"] == 10 and year["responses"] == 6
+    overall = data["headline"][0]
+    assert overall["code"] == "overall" and overall["n"] == 40
+    assert overall["previous"] == prev["overall"] and overall["last_year"] == year["overall"]
+    assert overall["delta_previous"] == pytest.approx(now["overall"] - prev["overall"])
+    assert overall["delta_last_year"] == pytest.approx(now["overall"] - year["overall"])
+    for h, d, p in zip(data["headline"][1:], now["dimensions"], prev["dimensions"],
+                       strict=True):
+        assert (h["code"], h["index"], h["previous"]) == (d["code"], d["index"], p["index"])
+    # the trend: 12 months ending with m, each as monthly_report says
+    assert [t["month"] for t in data["trend"]] == [shift_month(m, k - TREND_MONTHS + 1)
+                                                   for k in range(TREND_MONTHS)]
+    for t in data["trend"]:
+        r = monthly_report(bd, t["month"])
+        assert (t["responses"], t["overall"]) == (r["responses"], r["overall"])
+        assert t["dimensions"] == {d["code"]: d["index"] for d in r["dimensions"]}
+    assert [c["channel"] for c in data["channels"]] == ["kiosk", "qr", "paper"]
+    assert sum(c["share"] for c in data["channels"]) == pytest.approx(100.0)
+
+
+def test_a_given_report_is_used_as_it_is(world, offices):
+    m = world["month"]
+    report = monthly_report(offices["BD-KM"], m, locale="en")
+    data = build_dashboard(offices["BD-KM"], m, locale="en", report=report)
+    assert data["report"] is report
+    assert data["headline"][0]["index"] == report["overall"]
+
+
+def test_children_are_ranked_by_the_lower_bound_and_small_samples_last(world, offices):
+    data = build_dashboard(offices["BD"], world["month"])
+    ranks = [(c["code"], c["rank"], c["responses"], c["low_sample"]) for c in data["children"]]
+    assert ranks == [("BD-KM", 1, 36, False), ("BD-DB", None, 4, True)]
+    km = data["children"][0]
+    assert km["ci95"][0] < km["overall"] < km["ci95"][1]
+    by_n = build_dashboard(offices["HN"], world["month"], child_sort="n")["children"]
+    assert [(c["code"], c["responses"]) for c in by_n] == [("BD", 40), ("STP", 12)]
+
+
+def test_criteria_carry_shares_no_answer_and_targets(world, offices, instrument):
+    from core.services.targets import set_target
+
+    set_target(offices["BD"], int(world["month"][:4]), "I.1", 95.0, actor="test")
+    data = build_dashboard(offices["BD-KM"], world["month"])
+    i1 = next(c for c in data["criteria"] if c["code"] == "I.1")
+    assert i1["target"] == 95.0 and i1["gap"] == pytest.approx(31 / 36 * 100 - 95)
+    assert i1["shares"]["5"] == pytest.approx(30 / 36 * 100)
+    v4 = next(c for c in data["criteria"] if c["code"] == "V.4")
+    assert v4["no_answer_share"] == 100.0 and v4["gap"] is None
+    assert data["targets_set"] and data["targets_year"] == int(world["month"][:4])
+    expectations = data["expectations"]
+    assert expectations["respondents"] == 30
+    assert expectations["areas"][0]["code"] == "digital"
+    assert expectations["areas"][0]["top_share"] == 100.0
+
+
+def test_empty_month_has_no_figures(world, offices):
+    data = build_dashboard(offices["HN"], "2019-01")
+    assert data["report"]["responses"] == 0 and data["channels"] == []
+    assert all(t["overall"] is None for t in data["trend"])
+    assert data["expectations"]["respondents"] == 0
