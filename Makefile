@@ -38,8 +38,10 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# two pytest-xdist workers (PYTEST_WORKERS=0 runs in one process); see tests/conftest.py
+PYTEST_WORKERS ?= 2
 test: install-dev translations lint $(AXE)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # Known-vulnerable pins in requirements.txt fail this target. It needs PyPI's JSON API
 # (https://pypi.org/pypi/<name>/<version>/json) for the advisories; --strict makes it FAIL,

@@ -1,16 +1,30 @@
-"""Migrations build the same schema as the models (no drift), on SQLite and PostgreSQL."""
+"""Migrations are history: they build the same schema as the models (no drift) on SQLite and
+PostgreSQL, go down and up again, run in the order of their date-named files, and a merged
+migration is never edited (migrations/merged.sha256)."""
 
 import os
+import re
+import shutil
 import uuid
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
-from core import create_app
+from core import REPO_ROOT, create_app
 from core.extensions import db
+from tools import migrations_manifest
+
+MIGRATIONS = REPO_ROOT / "migrations"
+# what migrations/alembic.ini's file_template writes: creation date and time (UTC), revision id
+# (random hex for new migrations, '0001'... for the first four), slug of the message
+FILE_NAME = re.compile(
+    r"(?P<when>\d{4}_\d{2}_\d{2}_\d{4})_(?P<revision>[0-9a-z]+)_(?P<slug>\w*)\.py")
 
 
 def _fresh_database(backend, tmp_path):
@@ -31,34 +45,132 @@ def _fresh_database(backend, tmp_path):
     return url.render_as_string(hide_password=False), drop
 
 
-def test_upgrade_from_empty_matches_models_and_downgrades(backend, tmp_path):
+@pytest.fixture
+def migrated_app(backend, tmp_path):
+    """An app on an empty database of its own (nothing created by the models)."""
     uri, drop = _fresh_database(backend, tmp_path)
     try:
         app = create_app({"SQLALCHEMY_DATABASE_URI": uri})
         with app.app_context():
-            upgrade()
-            with db.engine.connect() as conn:
-                diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
-            assert diff == [], diff
-            tables = set(sa.inspect(db.engine).get_table_names())
-            assert {"office", "response", "monthly_tally", "office_closure"} <= tables
-            downgrade(revision="base")
-            assert set(sa.inspect(db.engine).get_table_names()) <= {"alembic_version"}
+            yield app
+            db.session.remove()
             db.engine.dispose()
     finally:
         if drop:
             drop()
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
-def test_migration_files_form_one_linear_history(backend):
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
+def _schema_diff() -> list:
+    with db.engine.connect() as conn:
+        return compare_metadata(MigrationContext.configure(conn), db.metadata)
 
-    from core import REPO_ROOT
 
+def _tables() -> set[str]:
+    return set(sa.inspect(db.engine).get_table_names())
+
+
+def _script() -> ScriptDirectory:
     cfg = Config()
-    cfg.set_main_option("script_location", str(REPO_ROOT / "migrations"))
-    script = ScriptDirectory.from_config(cfg)
-    assert len(script.get_heads()) == 1
-    assert len(script.get_bases()) == 1
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(cfg)
+
+
+def _one_head(script: ScriptDirectory) -> str:
+    heads = script.get_heads()
+    assert len(heads) == 1, (
+        f"migrations have {len(heads)} heads {heads}: two branches each added a migration. "
+        "Point the down_revision of the migration that is not merged yet at the other head, "
+        "and rename its file to today's date so that it sorts last.")
+    return heads[0]
+
+
+def _chain(script: ScriptDirectory) -> list:
+    """The revisions from base to head, following down_revision from the single head."""
+    head = _one_head(script)
+    chain = []
+    rev = script.get_revision(head)
+    while rev is not None:
+        assert not isinstance(rev.down_revision, (tuple, list)), (
+            f"{rev.revision} merges {rev.down_revision}: keep the history linear; instead of "
+            "`flask db merge`, point the unmerged migration's down_revision at the current "
+            "head and give its file today's date")
+        chain.append(rev)
+        rev = script.get_revision(rev.down_revision) if rev.down_revision else None
+    return chain[::-1]
+
+
+def test_upgrade_downgrade_base_and_upgrade_again_through_the_cli(migrated_app):
+    """`flask db upgrade`, `flask db downgrade base`, `flask db upgrade`: same schema as the
+    models each time up, nothing but alembic_version left when down."""
+    runner = migrated_app.test_cli_runner()
+    for step in (["upgrade"], ["downgrade", "base"], ["upgrade"]):
+        result = runner.invoke(args=["db", *step])
+        assert result.exit_code == 0, (step, result.output)
+        if step == ["upgrade"]:
+            assert _schema_diff() == [], (step, _schema_diff())
+            assert {"office", "response", "monthly_tally", "office_closure"} <= _tables()
+        else:
+            assert _tables() <= {"alembic_version"}, _tables()
+
+
+def test_every_migration_downgrades_and_upgrades_again(migrated_app):
+    """Step by step: up to each revision, down one step, up again (a downgrade that leaves a
+    table, index or type behind makes the second upgrade fail)."""
+    for rev in _chain(_script()):
+        upgrade(revision=rev.revision)
+        downgrade(revision=rev.down_revision or "base")
+        upgrade(revision=rev.revision)
+    assert _schema_diff() == []
+
+
+def test_migrations_have_exactly_one_head():
+    _one_head(_script())
+
+
+def test_files_sorted_by_name_are_the_order_in_which_migrations_run():
+    script = _script()
+    chain = [os.path.basename(rev.path) for rev in _chain(script)]
+    files = [p.name for p in migrations_manifest.migration_files(MIGRATIONS)]
+    assert files == chain, (
+        "the migration files sorted by name must be the order in which they run "
+        f"(base to head):\n  files: {files}\n  chain: {chain}\n"
+        "A migration written on a branch that runs after migrations merged meanwhile must be "
+        "renamed to a later date (keep its revision id); never rename a merged one.")
+
+
+def test_every_migration_file_is_named_by_date_then_revision():
+    for rev in _script().walk_revisions():
+        name = os.path.basename(rev.path)
+        match = FILE_NAME.fullmatch(name)
+        hint = (f"{name}: migration files are named YYYY_MM_DD_HHMM_<revision>_<slug>.py "
+                "(creation time in UTC); `flask db migrate` does it (file_template in "
+                "migrations/alembic.ini)")
+        assert match, hint
+        datetime.strptime(match["when"], "%Y_%m_%d_%H%M")  # a real date, or ValueError
+        assert match["revision"] == rev.revision, hint
+
+
+def test_merged_migrations_are_never_edited():
+    changed, unrecorded = migrations_manifest.problems(MIGRATIONS)
+    assert not changed and not unrecorded, "\n".join(changed + unrecorded)
+
+
+def test_manifest_write_adds_new_files_and_never_rewrites_a_recorded_one(tmp_path):
+    shutil.copytree(MIGRATIONS / "versions", tmp_path / "versions",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    merged = migrations_manifest.migration_files(tmp_path)
+    assert migrations_manifest.record_new(tmp_path) == [p.name for p in merged]
+    new = tmp_path / "versions" / "2099_01_01_0000_abcdef012345_later.py"
+    new.write_text('revision = "abcdef012345"\n')
+
+    _, unrecorded = migrations_manifest.problems(tmp_path)
+    assert len(unrecorded) == 1 and new.name in unrecorded[0] and "--write" in unrecorded[0]
+    assert migrations_manifest.record_new(tmp_path) == [new.name]
+    assert migrations_manifest.problems(tmp_path) == ([], [])
+
+    merged[0].write_text(merged[0].read_text() + "# edited\n")
+    changed, _ = migrations_manifest.problems(tmp_path)
+    assert len(changed) == 1 and merged[0].name in changed[0] and "never edited" in changed[0]
+    with pytest.raises(ValueError, match="never edited"):
+        migrations_manifest.record_new(tmp_path)
+    assert migrations_manifest.problems(tmp_path)[0] == changed  # the digest was kept

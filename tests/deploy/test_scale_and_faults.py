@@ -212,6 +212,7 @@ def ensure_postgresql_running() -> None:
     assert pg_ready(120), "PostgreSQL did not come back"
 
 
+@pytest.mark.exclusive_postgresql
 @pytest.mark.skipif(not FAULTS, reason="restarts the PostgreSQL cluster: set SIPAS_FAULT_TESTS=1")
 def test_postgresql_restart_during_load_gives_503_and_loses_nothing(pg, tmp_path):
     seeded = seed(pg, kiosks=30, receipts=400)
