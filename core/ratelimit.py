@@ -21,6 +21,11 @@ class RateLimiter:
         """Count one event; False when ``limit`` (e.g. "1/5second") is exceeded."""
         return self.strategy.hit(parse(limit), namespace, key)
 
+    @staticmethod
+    def window_seconds(limit: str) -> int:
+        """The length of the window of ``limit`` ("5/hour" -> 3600): when to try again."""
+        return int(parse(limit).get_expiry())
+
     def clear(self, namespace: str, key: str, limit: str) -> None:
         self.strategy.clear(parse(limit), namespace, key)
 

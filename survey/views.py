@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.errors import DomainError
 from core.extensions import csrf
-from core.http_errors import error_response, status_of, wants_json
+from core.http_errors import domain_error_response, headers_of, status_of, wants_json
 from core.i18n import locale_code
 from core.questionnaire import QuestionnaireForm, questionnaire_form
 from core.services import intake
@@ -56,9 +56,9 @@ ERROR_TITLES = {
 def _survey_error(exc: DomainError):
     """Failure pages written for citizens (JSON for anything under ``/api/``)."""
     if wants_json() or exc.code not in ERROR_TITLES:
-        return error_response(status_of(exc), exc.code, exc.message, exc.fields)
+        return domain_error_response(exc)
     return render_template("survey/error.html", title=str(ERROR_TITLES[exc.code]),
-                           message=exc.message, code=exc.code), status_of(exc)
+                           message=exc.message, code=exc.code), status_of(exc), headers_of(exc)
 
 
 PRIVATE_PAGES = {"survey.receipt_survey", "survey.generic", "survey.thanks"}

@@ -341,10 +341,11 @@ class GenericDoor:
         return office
 
     def store(self, submission: Submission, office: Office) -> Stored:
-        if not limiter().hit("survey.generic", f"{office.id}:{self.client}",
-                             current_app.config["GENERIC_RATE_LIMIT"]):
+        limit = current_app.config["GENERIC_RATE_LIMIT"]
+        if not limiter().hit("survey.generic", f"{office.id}:{self.client}", limit):
             raise RateLimited("rate_limited", _("Many answers were sent from this device "
-                                                "recently. Please try again later."))
+                                                "recently. Please try again later."),
+                              retry_after=limiter().window_seconds(limit))
         max_age = int(current_app.config["GENERIC_FORM_MAX_AGE"])
         expires_on: date = (utcnow() + timedelta(seconds=max_age, days=1)).date()
         try:

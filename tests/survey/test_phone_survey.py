@@ -206,12 +206,12 @@ def test_generic_link_is_limited_per_client(make_app, instrument):
     with app.app_context():
         import_offices(io.StringIO(SMALL_TREE))
         client = app.test_client()
-        statuses = []
+        replies = []
         for _ in range(3):
             ft = form_token_from(client.get("/o/BD-KM").get_data(as_text=True))
-            statuses.append(client.post("/o/BD-KM", data=answers(instrument) | {"ft": ft}
-                                        ).status_code)
-        assert statuses == [302, 302, 429]
+            replies.append(client.post("/o/BD-KM", data=answers(instrument) | {"ft": ft}))
+        assert [r.status_code for r in replies] == [302, 302, 429]
+        assert replies[-1].headers["Retry-After"] == "3600"
         other = app.test_client()
         ft = form_token_from(other.get("/o/BD-KM").get_data(as_text=True))
         resp = other.post("/o/BD-KM", data=answers(instrument) | {"ft": ft},
