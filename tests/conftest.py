@@ -24,6 +24,7 @@ from core import create_app
 from core.extensions import db
 from tests.helpers import needs_redis
 from tests.service_locks import NoLock, WorkerLock, worker_locks
+from tools.sample_data import SMALL_TREE
 
 XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1"... under pytest-xdist
 
@@ -41,13 +42,6 @@ def _worker_url(url: str | None) -> str | None:
 PG_URL = _worker_url(os.environ.get("TEST_DATABASE_URL"))
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
-SMALL_TREE = """code,name,parent_code,level
-HN,Thành phố Hà Nội,,city
-STP,Sở Tư pháp,HN,department
-BD,UBND quận Ba Đình,HN,district
-BD-KM,UBND phường Kim Mã,BD,commune
-BD-DB,UBND phường Điện Biên,BD,commune
-"""
 
 
 def _pg_uri() -> str:

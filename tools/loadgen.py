@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 from core import create_app
 from core.extensions import db
-from tests.conftest import SMALL_TREE
+from tools.sample_data import SMALL_TREE
 from tools.servers import TEST_SECRET, GunicornServer
 
 CODES = ["I.1", "I.2", "I.3", "I.4", "II.1", "II.2", "II.3", "II.4", "II.5", "III.1", "III.2",

@@ -206,3 +206,19 @@ def test_create_app_registers_every_command_group_and_command():
     assert len(top_level) >= 12
     registered = {id(cmd) for cmd in app.cli.commands.values()}
     assert {key: where for key, where in top_level.items() if key not in registered} == {}
+
+
+def _imported_modules(tree: ast.Module) -> Iterator[tuple[ast.AST, str]]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from ((node, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            yield node, node.module
+
+
+def test_benchmarks_and_tools_never_import_the_tests():
+    """Helpers that bench/ and tests/ share live in tools/; tests/ is not a library."""
+    offenders = [_where(path, node) for path in _files("bench", "tools")
+                 for node, module in _imported_modules(_tree(path))
+                 if module == "tests" or module.startswith("tests.")]
+    assert offenders == []
