@@ -5,11 +5,12 @@ no-JavaScript form, the receipt (QR) form and the office's generic link go throu
 :func:`submit`; paper rows go through the same pure rules (:func:`clean_response`) and a bulk
 writer (:mod:`core.services.imports`). One set of field rules, limits and messages:
 
-    channel adapter            the door                         storage
-    ---------------            --------                         -------
-    JSON body  ─ raw_from_json ┐
-    form post  ─ raw_from_form ┼─> submit(door, raw) ─ admit ─> clean_response ─> door.store
-    paper row  ─ raw_from_cells┘       (paper: clean_response per row, bulk insert)
+    channel adapter             the door                                     storage
+    ---------------             --------                                     -------
+    JSON body ─ raw_from_json ┐
+    form post ─ raw_from_form ┴> submit(door, raw): admit, ensure_collecting,
+                                 check_submission (clean_response) ──────> door.store
+    paper row ─ cells_reader ──> clean_response per row ────────────────> bulk insert
 
 * a :class:`Door` says what is special about a channel: which office it answers for and
   whether it may (``admit``: a device credential, a receipt, a form token), and what it
