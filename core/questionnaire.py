@@ -67,7 +67,7 @@ class QuestionnaireForm(FlaskForm):
         """Put each field message of a domain error beside its question."""
         for key, message in problem.fields.items():
             name = self.field_for(key)
-            if name and name in self:
+            if name:
                 self[name].errors = [*self[name].errors, message]
 
 

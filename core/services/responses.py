@@ -18,7 +18,6 @@ from core.errors import Invalid
 from core.extensions import db
 from core.models import CHANNELS, Office, Response
 from core.services.tallies import TallyRow, add_to_tallies
-from core.services.tx import transaction
 from core.timeutil import month_of, utcnow
 
 #: Longest procedure name the column holds.
@@ -91,10 +90,3 @@ def insert_response(response: CleanResponse, office: Office, channel: str, *,
         add_to_tallies(db.session, [TallyRow(office.id, month, response.instrument_id, channel,
                                              response.answers)])
     return new_id, True
-
-
-def store_response(response: CleanResponse, office: Office, channel: str,
-                   **kwargs: Any) -> tuple[int, bool]:
-    """:func:`insert_response`, committed. Rolls back and re-raises on any error."""
-    with transaction():
-        return insert_response(response, office, channel, **kwargs)

@@ -10,9 +10,16 @@ from core.extensions import db
 from core.models import MonthlyChannelCount, MonthlyTally, Response
 from core.services.intake import clean_response
 from core.services.reports import criterion_tallies
-from core.services.responses import store_response
+from core.services.responses import insert_response
 from core.services.tallies import rebuild_tallies
+from core.services.tx import transaction
 from core.timeutil import month_of, utcnow
+
+
+def store_response(clean, office, channel, **kwargs):
+    """Insert one response in its own transaction, as the intake does."""
+    with transaction():
+        return insert_response(clean, office, channel, **kwargs)
 
 
 def n_responses():
