@@ -22,6 +22,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from gunicorn import glogging
+
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
@@ -42,7 +44,11 @@ limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
 # The app writes one JSON access line per request itself; gunicorn logs its own events.
+# Should an operator turn gunicorn's access log on too (--access-logfile), its lines go
+# through RedactingLogger below: no secret path segment, query string, referrer, client
+# address or cookie.
 accesslog = None
+access_log_format = '%(t)s "%(r)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 proc_name = "sipas"
@@ -52,6 +58,26 @@ if os.environ.get("GUNICORN_CONTROL_SOCKET"):
     control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
 else:
     control_socket_disable = True
+
+
+
+class RedactingLogger(glogging.Logger):
+    """gunicorn's logger, with the access-log atoms that could carry a receipt token, an
+    activation code, a ``next=`` link or a person's address redacted (see core.logs)."""
+
+    def atoms(self, resp, req, environ, request_time):  # noqa: ANN001, ANN201 - gunicorn's
+        from core.logs import redact_path
+
+        atoms = super().atoms(resp, req, environ, request_time)
+        path = redact_path(str(atoms.get("U", "")))
+        atoms.update({"U": path, "q": "", "f": "-", "a": "-", "h": "-", "{raw_uri}e": "-",
+                      "r": f"{atoms.get('m', '-')} {path} {atoms.get('H', '-')}"})
+        for key in [k for k in atoms if k.endswith(("}i", "}e"))]:
+            atoms[key] = "-"
+        return atoms
+
+
+logger_class = RedactingLogger
 
 _own_metrics_dir = False
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -40,6 +40,7 @@ from core.services.audit import record
 from core.services.auditlog import recent_events
 from core.services.common import get_instrument
 from core.services.dashboard import CHILD_SORTS, build_dashboard
+from core.services.mixing import pending_counts
 from core.services.offices import descendant_ids
 from core.services.reports import check_month
 from core.timeutil import last_complete_month
@@ -357,7 +358,9 @@ def kiosks_page():
     u = user()
     code = request.args.get("office")
     office = scope.office_in_scope(u, code) if code else scope.home_office(u)
+    pending = sum(pending_counts(descendant_ids(office.id)).values())
     return render_template("admin/kiosks.html", office=office, kiosks=_kiosks_in(office),
+                           pending=pending,
                            offices=scope.offices_in_scope(u), kiosk_labels=KIOSK_LABELS,
                            can_manage=scope.can(u, "manage_kiosks"), action=ActionForm())
 

@@ -17,7 +17,7 @@ from core.services.common import get_instrument, registry
 from core.services.offices import ImportFailed, get_office, import_offices
 
 offices_cli = AppGroup("offices", help="Manage the office tree.")
-responses_cli = AppGroup("responses", help="Import responses.")
+responses_cli = AppGroup("responses", help="Import and release responses.")
 tallies_cli = AppGroup("tallies", help="Monthly tallies.")
 
 
@@ -60,6 +60,26 @@ def responses_import(file: Path, instrument_id: str | None) -> None:
         fail_import(exc)
     click.echo(_("%(rows)s rows read, %(stored)s responses stored, %(old)s already imported "
                  "before.", rows=result.rows, stored=result.stored, old=result.already_imported))
+
+
+@responses_cli.command("mix")
+@click.option("--include-today", is_flag=True,
+              help="Also release the current day (Vietnam time), as if it were closed.")
+@click.option("--min-batch", type=click.IntRange(1), default=None,
+              help="Release an office-day from this many answers (default: MIX_MIN_BATCH).")
+def responses_mix(include_today: bool, min_batch: int | None) -> None:
+    """Release pending answers of closed office-days into the figures, mixed (for cron).
+
+    Each office-day with at least the minimum number of answers is stored in a random order
+    with times coarsened to the day; smaller days wait for the office's next day; a month's
+    remainder is released with its last day. Safe to run concurrently and repeatedly.
+    """
+    from core.services.mixing import mix
+
+    result = mix(include_today=include_today, min_batch=min_batch)
+    click.echo(_("%(released)s answer(s) released in %(batches)s office-day batch(es); "
+                 "%(pending)s still pending.", released=result.released,
+                 batches=result.batches, pending=result.pending))
 
 
 @tallies_cli.command("rebuild")

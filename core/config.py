@@ -77,6 +77,9 @@ class Defaults:
     DB_CONNECT_TIMEOUT = 5
     DB_STATEMENT_TIMEOUT_MS = 30000
     DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60000
+    # the mixing stage (core/services/mixing.py, `flask responses mix`)
+    MIX_MIN_BATCH = 5  # an office-day is released with at least this many answers
+    SUBMISSION_KEY_DAYS = 31  # a kiosk's re-sent copy is recognised this long (digest only)
     # kiosk tablets (kiosk/)
     KIOSK_IDLE_SECONDS = 60  # default per kiosk: idle time before a partial questionnaire is reset
     KIOSK_THANKS_SECONDS = 8  # how long the thank-you screen stays

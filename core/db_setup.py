@@ -37,6 +37,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=15000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA journal_mode=WAL")
+    # deleted rows (released pending answers) are overwritten, not left in free pages
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -77,12 +79,15 @@ def _sqlite_begin(conn: Connection) -> None:
 
 
 def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
-    """``SQLALCHEMY_ENGINE_OPTIONS`` for the configured database: pre-ping always; for
+    """``SQLALCHEMY_ENGINE_OPTIONS`` for the configured database: pre-ping and hidden
+    statement parameters always; for
     PostgreSQL also the pool size and overflow, a pool wait limit, connection recycling, a
     connect timeout and server-side statement and idle-in-transaction timeouts (given as
     connection options, so they hold for every session, also behind PgBouncer in session
     mode). Options set explicitly in the configuration win."""
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    # hide_parameters: an error's message (and so a logged traceback) never shows the values
+    # of a statement (answers, comments, digests, credentials)
+    options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     uri = str(config.get("SQLALCHEMY_DATABASE_URI") or "")
     if uri.startswith("postgresql"):
         options.update(

@@ -33,7 +33,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from core import db_setup, metrics
 from core.extensions import db
 from core.http_errors import error_response
-from core.logs import access_log
+from core.logs import access_log, loggable_path
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -67,19 +67,10 @@ def _finish_request(response: Response) -> Response:
     endpoint = request.endpoint or "unmatched"
     metrics.observe_request(endpoint, request.method, response.status_code, duration)
     access_log.info("request", extra={"fields": {
-        "method": request.method, "path": _loggable_path(), "endpoint": endpoint,
+        "method": request.method, "path": loggable_path(), "endpoint": endpoint,
         "status": response.status_code, "duration_ms": round(duration * 1000, 2),
         "bytes": response.calculate_content_length()}})
     return response
-
-
-def _loggable_path() -> str:
-    """The path, or the route's pattern (``/s/<token>``) when a route argument is a secret
-    such as a receipt token (``LOG_REDACTED_ROUTE_ARGS``)."""
-    secret = current_app.config["LOG_REDACTED_ROUTE_ARGS"]
-    if request.url_rule is not None and any(k in secret for k in (request.view_args or {})):
-        return request.url_rule.rule
-    return request.path
 
 
 def _security_headers(response: Response) -> None:

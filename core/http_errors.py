@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from core import errors
 from core.errors import DomainError, RateLimited
 from core.extensions import db
+from core.logs import loggable_path
 
 #: Domain error class -> HTTP status (the most specific class wins).
 STATUS: dict[type[DomainError], int] = {
@@ -100,11 +101,11 @@ def init_app(app: Flask) -> None:
         # PostgreSQL cannot store): the request's data is at fault, not the server
         db.session.rollback()
         app.logger.warning("database refused a value on %s %s: %s", request.method,
-                           request.path, type(exc.orig).__name__)
+                           loggable_path(), type(exc.orig).__name__)
         return error_response(400, "invalid_data", str(MESSAGES[400][2]))
 
     @app.errorhandler(Exception)
     def _server_error(exc: Exception):
         db.session.rollback()
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        app.logger.exception("unhandled error on %s %s", request.method, loggable_path())
         return error_response(500)

@@ -33,8 +33,6 @@ def mint():
     code = body.get("office_code")
     office = key.office if code in (None, "") else get_office(str(code))
     minted = mint_receipt(office, body.get("dossier_code"), body.get("procedure"), api_key=key)
-    current_app.logger.info("receipt %s for office %s (%s)", minted.receipt.id, office.code,
-                            "new" if minted.created else "again")
     payload = {"office_code": office.code, "token": minted.token,
                "expires_at": minted.receipt.expires_at.isoformat().replace("+00:00", "Z"),
                **receipt_links(minted.token)}

@@ -48,3 +48,11 @@ def metric_sample(text: str, name: str, **labels: str) -> float:
             if got == want:
                 return float(line.rsplit(" ", 1)[1])
     return 0.0
+
+
+def release_all(**options):
+    """Release every pending answer now, whatever its day and however few (what
+    ``flask responses mix --include-today --min-batch 1`` does). Returns the MixReport."""
+    from core.services.mixing import mix
+
+    return mix(include_today=True, min_batch=1, **options)

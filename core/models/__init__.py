@@ -7,6 +7,7 @@ from core.models.base import Base, UTCDateTime, utcnow
 from core.models.feedback import COMMENT_STATUSES, CommentHandling
 from core.models.kiosk import Kiosk
 from core.models.office import OFFICE_LEVELS, Office, OfficeClosure
+from core.models.pending import PendingAnswer, SubmissionKey
 from core.models.receipt import GenericFormUse, OfficeApiKey, Receipt, ReceiptUse
 from core.models.response import CHANNELS, MonthlyChannelCount, MonthlyTally, Response
 from core.models.target import OVERALL, Target
@@ -17,5 +18,5 @@ __all__ = [
     "Base", "UTCDateTime", "utcnow", "OFFICE_LEVELS", "Office", "OfficeClosure",
     "CHANNELS", "MonthlyChannelCount", "MonthlyTally", "Response",
     "GenericFormUse", "OfficeApiKey", "Receipt", "ReceiptUse",
-    "Kiosk",
+    "Kiosk", "PendingAnswer", "SubmissionKey",
 ]

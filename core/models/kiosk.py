@@ -34,14 +34,10 @@ class Kiosk(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When the tablet last sent a heartbeat (answers never change this row).
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Submissions waiting in the tablet's offline queue, as last reported by its heartbeat.
     pending_reported: Mapped[int | None] = mapped_column()
-    #: Burst detection: keyed digest (HMAC with the app secret) of the last answer pattern,
-    #: how many submissions in a row carried it, and when that run started. Never the answers.
-    burst_digest: Mapped[str | None] = mapped_column(sa.String(64))
-    burst_count: Mapped[int] = mapped_column(default=0)
-    burst_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     office: Mapped[Office] = relationship()
 

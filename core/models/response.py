@@ -13,7 +13,9 @@ CHANNELS = ("kiosk", "qr", "generic", "paper", "web")
 
 
 class Response(Base):
-    """One citizen's questionnaire, stored whole.
+    """One citizen's questionnaire, stored whole, once its office-day has been released by
+    the mixing stage (:mod:`core.services.mixing`): rows of one release are inserted in a
+    random order, so neither ``id`` nor the physical order follows the order of arrival.
 
     ``answers`` packs one character per criterion of the instrument, in the instrument's
     order: '1'..'5' or '0' for "no answer" (see :meth:`core.instrument.Instrument.encode`).
@@ -33,9 +35,11 @@ class Response(Base):
     answers: Mapped[str] = mapped_column(sa.String(64))
     #: Vietnam calendar month of ``submitted_at``, 'YYYY-MM' (the tally key).
     month: Mapped[str] = mapped_column(sa.String(7))
+    #: The start (00:00 Vietnam time) of the day the answer belongs to: never a finer time
+    #: (see :mod:`core.services.mixing`). ``received_at`` is the same for citizens' channels;
+    #: for paper rows, the start of the day they were imported.
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     comment: Mapped[str | None] = mapped_column(sa.Text)
     procedure: Mapped[str | None] = mapped_column(sa.String(255))
     expectations: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)

@@ -20,6 +20,8 @@ from core.extensions import db
 from core.instrument import Instrument
 from core.models import OVERALL, Office, Response
 from core.services.common import get_instrument
+from core.services.mixing import pending_counts
+from core.services.offices import descendant_ids
 from core.services.pooling import pooled_responses, pooled_tallies, within
 from core.services.reports import check_month, office_ref, pick_instrument, report_from_tallies
 from core.services.targets import targets_for
@@ -223,4 +225,6 @@ def build_dashboard(office: Office, month: str, *, instrument_id: str | None = N
         "expectations": expectations_summary(office, month, instrument),
         "targets_set": bool(targets),
         "targets_year": targets_year,
+        # answers acknowledged in the subtree, not in any figure until released (mixing)
+        "pending": sum(pending_counts(descendant_ids(office.id)).values()),
     }

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from core.extensions import db
 from core.instrument import Instrument
 from core.models import Office, Response
+from core.services.mixing import day_start, vn_day
 from core.services.offices import import_offices
 from core.services.tallies import TallyAccumulator, TallyRow
 from core.timeutil import VN_TZ, month_of, shift_month, utcnow
@@ -85,6 +86,7 @@ def generate_responses(instrument: Instrument, office_ids: list[int], months: li
                 moment = (first + timedelta(days=day, minutes=rng.randint(0, 540))).astimezone(UTC)
                 if moment > now:
                     continue
+                moment = day_start(vn_day(moment))  # as released answers are: the day only
                 exp = ({a: rng.choice((1, 2, 3)) for a in rng.sample(areas, 3)}
                        if rng.random() < 0.3 else None)
                 yield {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import secrets
 import uuid as uuidlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,11 +19,13 @@ from core.extensions import db
 from core.instrument import Instrument
 from core.models import CHANNELS, Office, Response
 from core.services.intake import NothingAnswered, cells_reader, clean_response, limits
+from core.services.mixing import day_start, vn_day
 from core.services.offices import ImportFailed, LineError, ensure_collecting
 from core.services.tallies import TallyAccumulator, TallyRow
 from core.timeutil import month_of, parse_timestamp, utcnow
 
 BATCH = 5000
+_SYSTEM_RANDOM = secrets.SystemRandom()
 MAX_LISTED_ERRORS = 10_000
 
 
@@ -45,18 +48,23 @@ _COLUMNS = ("uuid", "office_id", "instrument_id", "channel", "answers", "month",
             "received_at", "comment", "counted")
 
 
-def _row_uuid(digest: str, line: int) -> str:
-    """A UUID-shaped id that is the same for the same file content and line (so a file
-    imported twice is stored once) and cheap to make for a million rows."""
-    return f"{digest[:8]}-{digest[8:12]}-8{digest[13:16]}-8{digest[17:20]}-{line:012x}"
+def _row_uuid(digest: bytes, line: int) -> str:
+    """A UUID that is the same for the same file content and line (so a file imported twice
+    is stored once), cheap to make for a million rows, and that does not show the line: the
+    rows of a file are stored in a random order, which a readable line number would undo."""
+    return str(uuidlib.UUID(bytes=hashlib.blake2b(line.to_bytes(8, "big"), key=digest,
+                                                  digest_size=16).digest(), version=4))
 
 
-def _parse_time(cache: dict[str, tuple[datetime, str]], text: str) -> tuple[datetime, str]:
-    """Parse and remember a timestamp (paper files repeat the same dates). Raises ValueError."""
+def _parse_time(cache: dict[str, tuple[datetime, str, datetime]], text: str
+                ) -> tuple[datetime, str, datetime]:
+    """Parse and remember a timestamp (paper files repeat the same dates): the moment, its
+    Vietnam month and the start of its Vietnam day (the only time stored). Raises
+    ValueError."""
     if len(cache) > 200_000:
         cache.clear()
     moment = parse_timestamp(text)
-    cache[text] = (moment, month_of(moment))
+    cache[text] = (moment, month_of(moment), day_start(vn_day(moment)))
     return cache[text]
 
 
@@ -88,14 +96,16 @@ def import_responses(path: Path, instrument: Instrument, default_channel: str = 
 
     Columns: ``office_code,submitted_at`` then one per criterion code (values 1-5 or empty =
     no answer); optional ``channel``, ``comment``, ``id`` (a UUID). ``submitted_at`` is
-    ISO 8601, Vietnam time when it has no zone; a bare date is allowed.
+    ISO 8601, Vietnam time when it has no zone; a bare date is allowed. Only its Vietnam day
+    is stored, and the rows are stored in a random order (paper answers are as untraceable
+    as the other channels', see :mod:`core.services.mixing`).
 
     The file is read as a stream (constant memory) inside one transaction: any bad line
     rolls everything back and raises ImportFailed listing the bad lines. Each row gets a UUID
     derived from the file's content and line number (unless it has ``id``), so importing the
     same file twice stores it once.
     """
-    digest = _file_digest(path)
+    digest = bytes.fromhex(_file_digest(path))[:32]
     limit = limits()
     offices = {o.code: o for o in db.session.scalars(sa.select(Office))}
     result = ResponseImportResult()
@@ -142,8 +152,9 @@ def import_responses(path: Path, instrument: Instrument, default_channel: str = 
 
         acc = TallyAccumulator()
         batch: list[dict] = []
-        times: dict[str, tuple[datetime, str]] = {}
+        times: dict[str, tuple[datetime, str, datetime]] = {}
         now = utcnow()
+        today = day_start(vn_day(now))
 
         def flush() -> None:
             if not batch:
@@ -154,6 +165,7 @@ def import_responses(path: Path, instrument: Instrument, default_channel: str = 
             fresh = [r for r in batch if r["uuid"] not in existing]
             result.already_imported += len(batch) - len(fresh)
             if fresh:
+                _SYSTEM_RANDOM.shuffle(fresh)  # the file's order is not kept
                 _insert_raw(fresh)
                 for r in fresh:
                     acc.add(TallyRow(r["office_id"], r["month"], instrument.id, r["channel"],
@@ -186,8 +198,8 @@ def import_responses(path: Path, instrument: Instrument, default_channel: str = 
                     except DomainError as exc:
                         problems.append(LineError(line, exc.message, "office_code", exc.code))
                 try:
-                    submitted, month = times.get(row[col_time]) or _parse_time(times,
-                                                                               row[col_time])
+                    submitted, month, day = times.get(row[col_time]) or _parse_time(
+                        times, row[col_time])
                     if submitted > now:
                         problems.append(LineError(line, _("submitted_at %(value)r is in the "
                                                           "future", value=row[col_time]),
@@ -227,8 +239,8 @@ def import_responses(path: Path, instrument: Instrument, default_channel: str = 
                     "uuid": rid or _row_uuid(digest, line),
                     "office_id": office.id, "instrument_id": instrument.id,
                     "channel": channel, "answers": clean.answers,
-                    "month": month, "submitted_at": submitted,
-                    "received_at": now, "comment": clean.comment, "counted": True,
+                    "month": month, "submitted_at": day,
+                    "received_at": today, "comment": clean.comment, "counted": True,
                 })
                 if len(batch) >= BATCH:
                     flush()

@@ -9,13 +9,17 @@ writer (:mod:`core.services.imports`). One set of field rules, limits and messag
     ---------------             --------                                     -------
     JSON body ─ raw_from_json ┐
     form post ─ raw_from_form ┴> submit(door, raw): admit, ensure_collecting,
-                                 check_submission (clean_response) ──────> door.store
+                                 check_submission (clean_response) ──> door.store: pending
+                                                                       (mixing.hold), later
+                                                                       released by mixing.mix
     paper row ─ cells_reader ──> clean_response per row ────────────────> bulk insert
+                                                                          (shuffled, by day)
 
 * a :class:`Door` says what is special about a channel: which office it answers for and
   whether it may (``admit``: a device credential, a receipt, a form token), and what it
-  claims in the same transaction as the answer (``store``: the receipt used once, the
-  form token burnt, the kiosk's rate limit and burst state);
+  claims in the same transaction as the pending answer (``store``: the receipt used once,
+  the form token burnt, the kiosk's submission id; its rate limit and burst run live in the
+  rate-limit store);
 * the office check ("is it collecting answers?") and the submission metrics happen in
   :func:`submit`, once;
 * errors are domain errors (:mod:`core.errors`) naming field keys (``answers.I.1``,
@@ -388,7 +392,8 @@ class Door(Protocol):
         Returns the office (``id``, ``active``, ``name``). Raises domain errors."""
 
     def store(self, submission: Submission, office: Any) -> Stored:
-        """Claim what the channel claims and insert the response, in the caller's
+        """Claim what the channel claims and hold the answer as pending
+        (:func:`core.services.mixing.hold`), in the caller's
         transaction (no commit). Raises domain errors; the transaction is then rolled
         back."""
 

@@ -32,11 +32,11 @@ from core import errors
 from core.errors import Gone, NotFound
 from core.extensions import db
 from core.models import Kiosk, Office
-from core.ratelimit import limiter
+from core.ratelimit import limiter, runs
 from core.services.audit import record
 from core.services.intake import Stored, Submission, ValidationFailed
+from core.services.mixing import claim_submission_key, hold, vn_day
 from core.services.offices import ensure_collecting
-from core.services.responses import insert_response
 from core.services.tx import transaction
 from core.timeutil import utcnow
 
@@ -50,20 +50,10 @@ _AUTH = (sa.select(Kiosk).options(joinedload(Kiosk.office))
          .where(Kiosk.credential_hash == sa.bindparam("digest")))
 _OFFICE = Office.__table__
 # the API's submission path: the few columns it needs, no ORM objects (see authenticate_device)
-_AUTH_DEVICE = (sa.select(_KIOSK.c.id, _KIOSK.c.office_id, _OFFICE.c.active, _OFFICE.c.name,
-                          _KIOSK.c.burst_digest, _KIOSK.c.burst_count,
-                          _KIOSK.c.burst_started_at)
+_AUTH_DEVICE = (sa.select(_KIOSK.c.id, _KIOSK.c.office_id, _OFFICE.c.active, _OFFICE.c.name)
                 .select_from(_KIOSK.join(_OFFICE, _OFFICE.c.id == _KIOSK.c.office_id))
                 .where(_KIOSK.c.credential_hash == sa.bindparam("digest"),
                        _KIOSK.c.revoked_at.is_(None)))
-_BURST_FOR_UPDATE = (sa.select(_KIOSK.c.burst_digest, _KIOSK.c.burst_count,
-                               _KIOSK.c.burst_started_at)
-                     .where(_KIOSK.c.id == sa.bindparam("kid")).with_for_update())
-_AFTER_SUBMIT = (sa.update(_KIOSK).where(_KIOSK.c.id == sa.bindparam("kid"))
-                 .values(burst_digest=sa.bindparam("b_digest"),
-                         burst_count=sa.bindparam("b_count"),
-                         burst_started_at=sa.bindparam("b_started"),
-                         last_seen_at=sa.bindparam("seen")))
 
 
 def _digest(secret: str) -> str:
@@ -255,14 +245,11 @@ class OfficeRef:
 @dataclass(frozen=True)
 class KioskRef:
     """An authenticated kiosk as the submission path sees it (read in the request's own
-    transaction, so its burst state is current; nothing is cached across requests)."""
+    transaction; nothing is cached across requests)."""
 
     id: int
     office_id: int
     office: OfficeRef
-    burst_digest: str | None
-    burst_count: int
-    burst_started_at: datetime | None
 
 
 def authenticate_device(credential: str | None) -> KioskRef | None:
@@ -276,9 +263,8 @@ def authenticate_device(credential: str | None) -> KioskRef | None:
     row = db.session.connection().execute(_AUTH_DEVICE, {"digest": _digest(credential)}).first()
     if row is None:
         return None
-    kid, office_id, active, office_name, b_digest, b_count, b_started = row
-    return KioskRef(kid, office_id, OfficeRef(office_id, bool(active), office_name),
-                    b_digest, b_count or 0, b_started)
+    kid, office_id, active, office_name = row
+    return KioskRef(kid, office_id, OfficeRef(office_id, bool(active), office_name))
 
 
 def heartbeat(kiosk: Kiosk, pending: Any) -> dict[str, Any]:
@@ -311,39 +297,34 @@ def _in_window(moment: datetime, now: datetime) -> bool:
             <= now + timedelta(seconds=cfg["KIOSK_CLOCK_SKEW_SECONDS"]))
 
 
-@dataclass(frozen=True)
-class BurstState:
-    digest: str | None
-    count: int
-    started_at: datetime | None
-
-
-def _burst_next(state: BurstState, instrument_id: str, answers: str, at: datetime
-                ) -> tuple[BurstState, bool]:
-    """The kiosk's run of identical answer patterns after this submission, and whether this
-    submission makes the run a burst (``KIOSK_BURST_COUNT`` in a row within the burst
-    window). Patterns are compared through an HMAC keyed with the app secret."""
+def _is_burst(kiosk_id: int, instrument_id: str, answers: str) -> bool:
+    """Whether this answer pattern makes a burst: the ``KIOSK_BURST_COUNT``-th identical
+    pattern in a row from one kiosk within ``KIOSK_BURST_WINDOW_SECONDS`` (server time) of the
+    run's first one. The run lives in the rate-limit store only, keyed digest of the pattern,
+    forgotten when the window ends (:class:`core.ratelimit.RunCounter`)."""
     cfg = current_app.config
+    if cfg["KIOSK_BURST_COUNT"] <= 0:
+        return False
     key = str(cfg["SECRET_KEY"]).encode("utf-8")
     digest = hmac.new(key, f"{instrument_id}:{answers}".encode(), hashlib.sha256).hexdigest()
-    window = timedelta(seconds=cfg["KIOSK_BURST_WINDOW_SECONDS"])
-    if (state.digest == digest and state.started_at is not None
-            and abs(at - state.started_at) <= window):
-        new = BurstState(digest, state.count + 1, state.started_at)
-    else:
-        new = BurstState(digest, 1, at)
-    return new, new.count >= cfg["KIOSK_BURST_COUNT"] > 0
+    run = runs().next(f"kiosk-burst:{kiosk_id}", digest, int(cfg["KIOSK_BURST_WINDOW_SECONDS"]))
+    return run >= cfg["KIOSK_BURST_COUNT"]
 
 
 class KioskDoor:
     """The kiosk channel of :func:`core.services.intake.submit` (the JSON API and the
-    no-JavaScript form): the device was authenticated by the caller; the client chooses the
-    response's UUID, so a re-sent submission stores nothing and is never rate limited.
+    no-JavaScript form): the device was authenticated by the caller; the client chooses a
+    submission id, so a re-sent submission stores nothing and is never rate limited.
 
     * a ``submitted_at`` outside the window (future, or older than KIOSK_CLOCK_WINDOW_DAYS)
-      is replaced by the server time and the response flagged ``clock``;
+      is replaced by the server time and the response flagged ``clock``; only its Vietnam
+      day is kept (``started_at`` is not stored at all);
     * the ``KIOSK_BURST_COUNT``-th identical pattern in a row is stored uncounted, ``burst``;
     * one new response per ``KIOSK_MIN_SECONDS_BETWEEN`` per kiosk, else RateLimited.
+
+    Nothing about the kiosk is written in the answer's transaction: the answer is pending
+    (:func:`core.services.mixing.hold`) and the submission id's digest is claimed; the rate
+    limit and the burst run are in the rate-limit store; liveness comes from heartbeats.
     """
 
     channel = "kiosk"
@@ -360,35 +341,23 @@ class KioskDoor:
         gap = current_app.config["KIOSK_MIN_SECONDS_BETWEEN"]
         now = utcnow()
         flags: list[str] = []
-        submitted, started = submission.submitted_at, submission.started_at
+        submitted = submission.submitted_at
         if submitted is not None and not _in_window(submitted, now):
             flags.append("clock")
             submitted = None
         effective = min(submitted, now) if submitted else now
-        if started is not None and not (_in_window(started, now) and started <= effective):
-            started = None  # an implausible start time is auxiliary: dropped, not trusted
-        conn = db.session.connection()
-        if conn.dialect.name == "sqlite":
-            # this whole request is one BEGIN IMMEDIATE transaction, begun before the kiosk
-            # was read: its burst state is current and no other writer can change it
-            state = BurstState(kiosk.burst_digest, kiosk.burst_count, kiosk.burst_started_at)
-        else:  # lock the kiosk row: concurrent submissions see each other's runs
-            state = BurstState(*conn.execute(_BURST_FOR_UPDATE, {"kid": kiosk.id}).one())
-        clean = submission.response
-        state, burst = _burst_next(state, clean.instrument_id, clean.answers, effective)
-        if burst:
-            flags.append("burst")
         uid = submission.uuid
-        _id, created = insert_response(clean, office, "kiosk", uuid=uid,
-                                       submitted_at=effective, started_at=started,
-                                       counted=not burst, flags=",".join(flags) or None)
-        if not created:  # this id is already stored (a replay): leave everything as it was
+        assert uid is not None
+        if not claim_submission_key(uid):  # a re-sent copy: leave everything as it was
             return Stored(uid, False)
         # the rate limit counts new responses only (a replay above is never limited); the
-        # insert is rolled back when the kiosk is sending too fast
+        # claim is rolled back when the kiosk is sending too fast
         if gap and not limiter().hit("kiosk-submit", str(kiosk.id), f"1/{gap}second"):
             raise RateLimited(int(gap))
-        conn.execute(_AFTER_SUBMIT, {"kid": kiosk.id, "b_digest": state.digest,
-                                     "b_count": state.count, "b_started": state.started_at,
-                                     "seen": now})
+        clean = submission.response
+        burst = _is_burst(kiosk.id, clean.instrument_id, clean.answers)
+        if burst:
+            flags.append("burst")
+        hold(clean, office.id, "kiosk", vn_day(effective), counted=not burst,
+             flags=",".join(flags) or None)
         return Stored(uid, True, tuple(flags))

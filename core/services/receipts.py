@@ -4,11 +4,12 @@ A token is ``<token_id>.<signature>``: ``token_id`` is random and recorded in ``
 the signature is an HMAC (itsdangerous) under the app's secret. A token is accepted only when
 both hold, so a forged or altered token fails before any lookup, and a token that was never
 minted fails even with a valid signature. A receipt is used at most once: the ``receipt_use``
-row (primary key = receipt id) is inserted in the same transaction as the response, so the
-database refuses a second use even when two submissions race.
+row (primary key = receipt id) is inserted in the same transaction as the pending answer, so
+the database refuses a second use even when two submissions race.
 
-Nothing here links a response to a receipt: ``receipt_use`` holds only the receipt id, and
-the response row holds no receipt id, dossier code or exact time.
+Nothing links a response to a receipt: ``receipt_use`` holds only the receipt id; the answer
+waits as a pending row holding nothing of the receipt (not even its procedure) and enters
+``response`` later, mixed with the office-day's other answers (:mod:`core.services.mixing`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,10 +44,10 @@ from core.ratelimit import limiter
 from core.services import audit
 from core.services.common import upsert
 from core.services.intake import Stored, Submission, ValidationFailed, clean_text, limits
+from core.services.mixing import hold, vn_day
 from core.services.offices import ensure_collecting, get_office
-from core.services.responses import insert_response
 from core.services.tx import transaction
-from core.timeutil import VN_TZ, utcnow
+from core.timeutil import utcnow
 
 #: Loose dossier-code check (SIPAS.md §6): letters, digits and . - _ / ; at least one digit.
 DOSSIER_RE = re.compile(r"^[A-Z0-9][A-Z0-9._/-]{3,63}$")
@@ -234,18 +235,12 @@ def verify_token(token: str) -> Receipt:
     return receipt
 
 
-def coarse_submission_time(now: datetime | None = None) -> datetime:
-    """The start of the current day in Vietnam time (in UTC): responses from the phone keep
-    the day and month, never the second they were sent."""
-    local = (now or utcnow()).astimezone(VN_TZ)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
-
-
 class ReceiptDoor:
     """The receipt (QR) channel of :func:`core.services.intake.submit`: the token must be
     one this server minted and may be answered now; the receipt is marked used in the same
-    transaction as the response (the ``receipt_use`` primary key refuses a second use, also
-    when two submissions race: Conflict ``already_answered``)."""
+    transaction as the pending answer (the ``receipt_use`` primary key refuses a second use,
+    also when two submissions race: Conflict ``already_answered``). Nothing of the receipt
+    (dossier, procedure, times) goes into the answer."""
 
     channel = "qr"
     require_id = False
@@ -266,10 +261,7 @@ class ReceiptDoor:
             db.session.flush()
         except IntegrityError as exc:
             raise already_answered() from exc
-        clean = submission.response
-        if receipt.procedure and not clean.procedure:
-            clean.procedure = receipt.procedure
-        insert_response(clean, office, "qr", submitted_at=coarse_submission_time())
+        hold(submission.response, office.id, "qr", vn_day(utcnow()))
         return Stored(None, True)
 
 
@@ -354,8 +346,7 @@ class GenericDoor:
         except IntegrityError as exc:
             raise Conflict("form_used",
                            _("This form has already been sent. Thank you.")) from exc
-        insert_response(submission.response, office, "generic",
-                        submitted_at=coarse_submission_time())
+        hold(submission.response, office.id, "generic", vn_day(utcnow()))
         return Stored(None, True)
 
 

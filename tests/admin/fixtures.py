@@ -21,24 +21,28 @@ PASSWORDS = {"city": "Hoan-Kiem-lake-1", "bd": "Ba-Dinh-square-2", "stp": "Tu-ph
 def make_responses(instrument, office, month: str, n: int, *, sat: int = 4,
                    comment: str | None = None, channel: str = "kiosk",
                    expectations: dict | None = None, day: int = 3) -> list[int]:
-    """Store ``n`` responses in ``office`` for ``month``: every criterion answered ``sat``
-    except V.4 left unanswered. Returns their ids."""
+    """Store ``n`` responses in ``office`` for ``month`` (acknowledged, then released by the
+    mixing stage): every criterion answered ``sat`` except V.4 left unanswered. Returns
+    their ids."""
+    import sqlalchemy as sa
+
+    from core.models import Response
     from core.services.intake import clean_response
-    from core.services.responses import insert_response
+    from core.services.mixing import hold, vn_day
+    from tests.helpers import release_all
 
     start, _end = month_bounds_utc(month)
-    ids = []
-    for i in range(n):
+    before = db.session.scalar(sa.select(sa.func.max(Response.id))) or 0
+    for _i in range(n):
         answers = {c.code: sat for c in instrument.criteria}
         answers["V.4"] = None
         clean = clean_response(instrument, answers, comment=comment,
                                expectations=expectations)
-        rid, _created = insert_response(clean, office, channel,
-                                        submitted_at=start + timedelta(days=day, hours=3,
-                                                                       minutes=17 + i))
-        ids.append(rid)
+        hold(clean, office.id, channel, vn_day(start + timedelta(days=day, hours=3)))
     db.session.commit()
-    return ids
+    release_all()
+    return list(db.session.scalars(sa.select(Response.id).where(Response.id > before)
+                                   .order_by(Response.id)))
 
 
 @pytest.fixture

@@ -174,3 +174,43 @@ def test_manifest_write_adds_new_files_and_never_rewrites_a_recorded_one(tmp_pat
     with pytest.raises(ValueError, match="never edited"):
         migrations_manifest.record_new(tmp_path)
     assert migrations_manifest.problems(tmp_path)[0] == changed  # the digest was kept
+
+
+def test_the_mixing_stage_migration_scrubs_what_could_trace_an_answer(migrated_app):
+    """Rows stored before the mixing stage: exact times become the Vietnam day, the procedure
+    copied from a receipt and the kiosk's burst state (a digest of its last answers) go."""
+    upgrade(revision="0004")
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO office (id, code, name, level, active, created_at) "
+                             "VALUES (1, 'X', 'X', 'department', true, :t)"),
+                     {"t": datetime(2026, 1, 1)})
+        response = sa.table("response", *(sa.column(c) for c in (
+            "uuid", "office_id", "instrument_id", "channel", "answers", "month",
+            "submitted_at", "received_at", "started_at", "procedure", "counted")))
+        stamp = datetime(2026, 11, 29, 16, 59, 30, 123456)  # 23:59:30 in Hà Nội (UTC+7)
+        conn.execute(response.insert(), [
+            {"uuid": str(uuid.uuid4()), "office_id": 1, "instrument_id": "hanoi-2022",
+             "channel": channel, "answers": "5" * 24, "month": "2026-11",
+             "submitted_at": stamp, "received_at": stamp, "started_at": stamp,
+             "procedure": "Chứng thực", "counted": True} for channel in ("qr", "paper")])
+        conn.execute(sa.text(
+            "INSERT INTO kiosk (office_id, name, idle_seconds, created_at, last_seen_at, "
+            "burst_digest, burst_count) VALUES (1, 'Quầy 1', 60, :t, :t, :d, 3)"),
+            {"t": stamp, "d": "a" * 64})
+    db.engine.dispose()
+    upgrade()
+    db.session.remove()
+    rows = db.session.execute(sa.text(
+        "SELECT channel, submitted_at, received_at, procedure FROM response ORDER BY channel"
+    )).all()
+    day = datetime(2026, 11, 28, 17, 0)  # 00:00 of 29 November in Hà Nội, in UTC
+    assert [(r[0], r[3]) for r in rows] == [("paper", "Chứng thực"), ("qr", None)]
+    for _channel, submitted, received, _proc in rows:
+        for value in (submitted, received):
+            value = datetime.fromisoformat(str(value)).replace(tzinfo=None) \
+                if not isinstance(value, datetime) else value.replace(tzinfo=None)
+            assert value == day
+    columns = {c["name"] for c in sa.inspect(db.session.connection()).get_columns("kiosk")}
+    assert not {"burst_digest", "burst_count", "burst_started_at"} & columns
+    assert "started_at" not in {c["name"] for c in sa.inspect(db.session.connection()).get_columns("response")}
+    assert db.session.execute(sa.text("SELECT last_seen_at FROM kiosk")).scalar() is None

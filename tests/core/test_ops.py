@@ -142,7 +142,7 @@ def test_postgresql_engine_options_from_config():
 
 def test_sqlite_engine_options_are_minimal(tmp_path):
     assert engine_options({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x"}) == {
-        "pool_pre_ping": True}
+        "pool_pre_ping": True, "hide_parameters": True}
 
 
 def test_statement_timeout_is_in_force_on_postgresql(app, backend):

@@ -9,7 +9,7 @@ import uuid
 import sqlalchemy as sa
 
 from core.extensions import db
-from core.models import Response
+from core.models import PendingAnswer, Response
 from core.services.offices import import_offices
 from tests.conftest import SMALL_TREE
 
@@ -45,8 +45,12 @@ def body(**over):
     return data
 
 
-def count(model=Response) -> int:
+def count(model=None) -> int:
+    """Rows of ``model``; without one, the answers acknowledged so far (pending or
+    released)."""
     db.session.remove()
+    if model is None:
+        return count(PendingAnswer) + count(Response)
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 

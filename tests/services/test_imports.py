@@ -8,6 +8,8 @@ import sqlalchemy as sa
 
 from core.extensions import db
 from core.models import MonthlyTally, Response
+from core.services.mixing import day_start, vn_day
+from core.timeutil import utcnow
 from tests.helpers import CODES, paper_row, write_csv
 
 HEADER = ["office_code", "submitted_at", *CODES]
@@ -117,9 +119,10 @@ def test_channel_and_comment_columns(app, runner, offices, tmp_path):
     assert report(runner, "STP", "2022-07")["channels"] == {"kiosk": 1, "paper": 1}
     stored = db.session.scalar(sa.select(Response).where(Response.channel == "kiosk"))
     assert stored.comment == "Phục vụ tốt"
-    # a bare date means noon, Vietnam time; read back as an aware UTC datetime
-    assert stored.submitted_at == datetime(2022, 7, 5, 5, 0, tzinfo=UTC)
+    # only the Vietnam day is kept (00:00 at UTC+7), read back as an aware UTC datetime
+    assert stored.submitted_at == datetime(2022, 7, 4, 17, 0, tzinfo=UTC)
     assert stored.received_at.tzinfo is not None and stored.counted is True
+    assert stored.received_at == day_start(vn_day(utcnow()))  # the day of the import
 
 
 def test_second_instrument_imports_and_reports_without_code_changes(make_app, tmp_path):
