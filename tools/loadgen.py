@@ -10,6 +10,7 @@ id, same receipt) on a dropped connection or a 503, as the kiosk's offline queue
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import io
 import json
@@ -274,21 +275,32 @@ def run_load(servers: Sequence[GunicornServer], seeded: Seeded, *, clients: int,
     return result
 
 
+def submission_key(uid: str) -> str:
+    """How the server records a kiosk submission id it acknowledged (a digest, see
+    core.services.mixing.claim_submission_key)."""
+    return hashlib.sha256(uid.encode("ascii")).hexdigest()
+
+
 def stored_state(url: str) -> dict:
-    """What the database holds: kiosk uuids (with duplicates counted), used receipt ids,
-    response count per channel."""
-    from core.models import ReceiptUse, Response
+    """Release every pending answer (``flask responses mix --include-today --min-batch 1``),
+    then what the database holds: the kiosk submission ids acknowledged (as digests), used
+    receipt ids, released responses per channel, answers still pending, and the mix's
+    output."""
+    from core.models import PendingAnswer, ReceiptUse, Response, SubmissionKey
 
     app = seed_app(url)
     with app.app_context():
-        uuids = list(db.session.scalars(sa.select(Response.uuid)
-                                        .where(Response.channel == "kiosk")))
+        mixed = app.test_cli_runner().invoke(
+            args=["responses", "mix", "--include-today", "--min-batch", "1"])
+        keys = set(db.session.scalars(sa.select(SubmissionKey.key_hash)))
         used = set(db.session.scalars(sa.select(ReceiptUse.receipt_id)))
         channels = dict(db.session.execute(
             sa.select(Response.channel, sa.func.count()).group_by(Response.channel)).all())
+        pending = db.session.scalar(sa.select(sa.func.count()).select_from(PendingAnswer))
         db.session.remove()
         db.engine.dispose()
-    return {"kiosk_uuids": uuids, "used_receipts": used, "channels": channels}
+    return {"kiosk_keys": keys, "used_receipts": used, "channels": channels,
+            "pending": pending, "mix_output": mixed.output, "mix_exit": mixed.exit_code}
 
 
 def rebuild_changes(url: str) -> tuple[int, str]:

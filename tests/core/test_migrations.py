@@ -210,7 +210,8 @@ def test_the_mixing_stage_migration_scrubs_what_could_trace_an_answer(migrated_a
             value = datetime.fromisoformat(str(value)).replace(tzinfo=None) \
                 if not isinstance(value, datetime) else value.replace(tzinfo=None)
             assert value == day
-    columns = {c["name"] for c in sa.inspect(db.session.connection()).get_columns("kiosk")}
+    inspector = sa.inspect(db.session.connection())
+    columns = {c["name"] for c in inspector.get_columns("kiosk")}
     assert not {"burst_digest", "burst_count", "burst_started_at"} & columns
-    assert "started_at" not in {c["name"] for c in sa.inspect(db.session.connection()).get_columns("response")}
+    assert "started_at" not in {c["name"] for c in inspector.get_columns("response")}
     assert db.session.execute(sa.text("SELECT last_seen_at FROM kiosk")).scalar() is None

@@ -16,7 +16,6 @@ import os
 import subprocess
 import threading
 import time
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -32,6 +31,7 @@ from tools.loadgen import (
     run_load,
     seed,
     stored_state,
+    submission_key,
 )
 from tools.servers import GunicornServer, plain_database_url, running
 
@@ -123,8 +123,9 @@ def test_limits_idempotence_and_receipts_hold_across_two_servers(pg):
             assert sorted(r[0] for r in results) == [302, 409], [r[0] for r in results]
 
     state = stored_state(pg)
-    assert Counter(state["kiosk_uuids"]).most_common(1)[0][1] == 1
-    assert len(state["kiosk_uuids"]) == 2 + 5
+    assert state["mix_exit"] == 0 and state["pending"] == 0, state["mix_output"]
+    # each id acknowledged once, each stored once
+    assert len(state["kiosk_keys"]) == state["channels"]["kiosk"] == 2 + 5
     assert state["used_receipts"] == set(seeded.receipt_ids.values())
     assert state["channels"]["qr"] == len(seeded.tokens)
 
@@ -142,7 +143,9 @@ def test_bounded_load_stores_exactly_what_was_acknowledged(pg):
     assert len(result.kiosk_acked) > 100 and len(result.qr_acked) > 10, result.statuses
 
     state = stored_state(pg)
-    assert sorted(state["kiosk_uuids"]) == sorted(result.kiosk_acked)
+    assert state["mix_exit"] == 0 and state["pending"] == 0, state["mix_output"]
+    assert state["kiosk_keys"] == {submission_key(u) for u in result.kiosk_acked}
+    assert state["channels"]["kiosk"] == len(result.kiosk_acked)  # each stored once
     assert result.kiosk_created == len(result.kiosk_acked)
     assert state["used_receipts"] == {seeded.receipt_ids[t] for t in result.qr_acked}
     assert state["channels"]["qr"] == len(result.qr_acked)
@@ -157,9 +160,11 @@ def check_nothing_lost(pg, seeded, result) -> None:
     assert not result.errors, result.errors[:5]
     assert not result.kiosk_pending and not result.qr_pending
     state = stored_state(pg)
-    stored = Counter(state["kiosk_uuids"])
-    assert max(stored.values()) == 1
-    assert set(stored) == result.kiosk_acked  # acknowledged = stored, exactly
+    assert state["mix_exit"] == 0 and state["pending"] == 0, state["mix_output"]
+    # acknowledged = stored, exactly: every acknowledged id was claimed, and as many kiosk
+    # answers were released as ids were claimed
+    assert state["kiosk_keys"] == {submission_key(u) for u in result.kiosk_acked}
+    assert state["channels"]["kiosk"] == len(result.kiosk_acked)
     qr_done = {seeded.receipt_ids[t] for t in result.qr_acked | result.qr_late}
     assert state["used_receipts"] == qr_done
     changed, out = rebuild_changes(pg)

@@ -19,6 +19,7 @@ from core.questionnaire import field_name
 from core.services.offices import get_office, import_offices
 from core.services.receipts import create_api_key, mint_receipt
 from tests.conftest import PG_URL, SMALL_TREE
+from tests.helpers import release_all
 
 ROUNDS = 8
 RACERS = 4
@@ -71,6 +72,7 @@ def test_parallel_submissions_of_one_token_store_one_response(make_app, backend,
         thread.join(timeout=5)
 
     with app.app_context():
+        release_all()
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == ROUNDS
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ReceiptUse)) == ROUNDS
         db.session.remove()
