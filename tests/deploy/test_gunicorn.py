@@ -86,3 +86,23 @@ def test_gunicorn_refuses_to_start_in_production_without_a_secret(sqlite_url):
             server.start(timeout=20)
     finally:
         server.close()
+
+
+def test_gunicorn_access_log_when_turned_on_shows_no_token_referrer_or_address(sqlite_url):
+    """An operator may turn gunicorn's own access log on (--access-logfile): its lines go
+    through gunicorn.conf.py's RedactingLogger."""
+    secret = "RcPt-" + uuid.uuid4().hex
+    with GunicornServer(sqlite_url, workers=1,
+                        env={"GUNICORN_CMD_ARGS": "--access-logfile -"}) as server:
+        headers = {"Referer": f"https://sipas.example/s/{secret}", "Cookie": f"c={secret}",
+                   "User-Agent": f"phone {secret}", "X-Forwarded-For": "203.113.45.67"}
+        for path in (f"/s/{secret}", f"/s/{secret}/x", f"/lang/en?next=/s/{secret}",
+                     f"/kiosk/activate/{secret}", f"/api/v1/receipts/{secret}/qr.png",
+                     f"/?next={secret}"):
+            server.request("GET", path, headers=headers)
+        log = server.log_path.read_text(errors="replace")
+    lines = [line for line in log.splitlines() if '"GET ' in line]
+    assert len(lines) >= 6, log[-2000:]  # the access log was on
+    assert secret not in log and "203.113" not in log and "127.0.0.1 -" not in log
+    assert any('"GET /s/<redacted> HTTP/1.1"' in line for line in lines)
+    assert any('"GET /lang/en HTTP/1.1"' in line for line in lines)

@@ -13,13 +13,16 @@ covered by the kiosk browser tests (tests/browser/test_kiosk*.py), not repeated 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from core import REPO_ROOT
 from tests.conftest import PG_URL
 from tests.helpers import REDIS_TEST_URL, needs_redis
 from tools.loadgen import (
@@ -254,3 +257,112 @@ def test_postgresql_restart_during_load_gives_503_and_loses_nothing(pg, tmp_path
     assert not trace
     assert result.statuses[503] > 0  # the outage was seen, and answered retryably
     check_nothing_lost(pg, seeded, result)
+
+
+# --- 4. the mixing stage under crashes ---------------------------------------------------------
+
+def test_answers_acknowledged_before_a_crash_are_released_once_after_restart(pg):
+    """Kill every server process (SIGKILL: no graceful exit) between the acknowledgement and
+    the release: a new server recognises a re-sent copy, and the release counts every
+    acknowledged answer once."""
+    seeded = seed(pg, kiosks=6, receipts=8)
+    (a,) = servers(pg, n=1)
+    sent = []
+    with running(a):
+        for cred in seeded.credentials:
+            payload = kiosk_body()
+            assert post_kiosk(a.port, cred, payload)[0] == 201
+            sent.append((cred, payload))
+        for token in seeded.tokens:
+            status, cookie, csrf = open_form(a.port, token)
+            assert status == 200
+            assert post_form(a.port, token, cookie, csrf)[0] == 302
+        os.killpg(a.proc.pid, signal.SIGKILL)
+        a.proc.wait(timeout=10)
+    (b,) = servers(pg, n=1)
+    with running(b):
+        cred, payload = sent[0]
+        assert post_kiosk(b.port, cred, payload)[0] == 200  # pending, still recognised
+    state = stored_state(pg)
+    assert state["mix_exit"] == 0 and state["pending"] == 0, state["mix_output"]
+    assert state["channels"] == {"kiosk": 6, "qr": 8}
+    assert state["kiosk_keys"] == {submission_key(p["id"]) for _c, p in sent}
+    changed, out = rebuild_changes(pg)
+    assert changed == 0, out
+
+
+def test_a_release_killed_midway_leaves_everything_pending_and_the_next_run_releases_once(pg):
+    """``flask responses mix`` killed inside its transaction (held at the tallies by a lock
+    the test takes, then SIGKILLed and its server session ended): nothing was released, every
+    answer is still pending; the next run releases each once."""
+    import psycopg
+
+    from core.extensions import db
+    from core.services.intake import clean_response
+    from core.services.mixing import hold, vn_day
+    from core.services.offices import get_office
+    from core.timeutil import utcnow
+    from tools.loadgen import seed_app
+    from tools.servers import TEST_SECRET
+
+    seed(pg, kiosks=0, receipts=0)
+    app = seed_app(pg)
+    with app.app_context():
+        instrument = __import__("core.services.common", fromlist=["x"]).get_instrument(
+            "hanoi-2022")
+        for code in ("BD-KM", "STP"):
+            for i in range(6):
+                hold(clean_response(instrument, {"I.1": 1 + i % 5}), get_office(code).id,
+                     "kiosk", vn_day(utcnow()))
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+    def counts(conn) -> tuple[int, int]:
+        return (conn.execute("SELECT count(*) FROM pending_answer").fetchone()[0],
+                conn.execute("SELECT count(*) FROM response").fetchone()[0])
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIPAS_")}
+    env.update({"SIPAS_ENV": "development", "DATABASE_URL": pg, "SECRET_KEY": TEST_SECRET,
+                "FLASK_APP": "wsgi:app"})
+    with psycopg.connect(pg, autocommit=True) as watcher, psycopg.connect(pg) as blocker:
+        blocker.execute("LOCK TABLE monthly_tally IN ACCESS EXCLUSIVE MODE")
+        victim = subprocess.Popen(
+            [sys.executable, "-m", "flask", "responses", "mix", "--include-today",
+             "--min-batch", "1"], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT)
+        backend = None
+        deadline = time.monotonic() + 60
+        while backend is None and time.monotonic() < deadline and victim.poll() is None:
+            row = watcher.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND query ILIKE '%monthly_tally%'").fetchone()
+            backend = row[0] if row else None
+            time.sleep(0.1)
+        try:
+            assert backend is not None, ("the release never reached the tallies",
+                                         victim.poll(), victim.stdout and (
+                                             victim.stdout.read() if victim.poll() is not None
+                                             else b""))
+            assert counts(watcher) == (12, 0)  # its inserts and deletes are not committed
+            victim.kill()
+            victim.wait(timeout=10)
+            watcher.execute("SELECT pg_terminate_backend(%s)", (backend,))
+        finally:
+            if victim.poll() is None:
+                victim.kill()
+            victim.wait(timeout=10)
+            if victim.stdout:
+                victim.stdout.close()
+            blocker.rollback()
+        for _ in range(100):  # the killed session's transaction is rolled back
+            if not watcher.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s",
+                                   (backend,)).fetchone():
+                break
+            time.sleep(0.1)
+        assert counts(watcher) == (12, 0)
+    state = stored_state(pg)
+    assert state["mix_exit"] == 0 and state["pending"] == 0, state["mix_output"]
+    assert state["channels"] == {"kiosk": 12}
+    changed, out = rebuild_changes(pg)
+    assert changed == 0, out

@@ -41,7 +41,6 @@
   if (notice) { notice.parentNode.removeChild(notice); }
 
   var current = 0;         // index in screens; -1 = thank-you screen
-  var startedAt = null;
   var lastActivity = Date.now();
   var thanksTimer = null;
   var revoked = false;
@@ -71,7 +70,6 @@
     Array.prototype.forEach.call(form.querySelectorAll(".k-missing"), function (f) {
       f.classList.remove("k-missing");
     });
-    startedAt = null;
   }
 
   function reset() {
@@ -131,7 +129,6 @@
   document.getElementById("k-begin").addEventListener("click", function (ev) {
     ev.preventDefault();
     clearAnswers();
-    startedAt = new Date();
     show(1);
   });
   document.getElementById("k-next").addEventListener("click", next);
@@ -168,7 +165,6 @@
       answers: answers,
       comment: comment.trim() || null,
       expectations: Object.keys(expectations).length ? expectations : null,
-      started_at: startedAt ? startedAt.toISOString() : null,
       submitted_at: new Date().toISOString()
     };
   }
