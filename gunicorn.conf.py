@@ -60,7 +60,10 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 
 
 def on_starting(server) -> None:
-    """Start with an empty metrics folder: files of a previous run would add old counts."""
+    """Tell the app how many workers serve it (it refuses to count rate limits in memory
+    with more than one: core/__init__.py), and start with an empty metrics folder: files of
+    a previous run would add old counts."""
+    os.environ["SIPAS_SERVER_WORKERS"] = str(server.cfg.workers)
     folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     for item in folder.glob("*.db"):
