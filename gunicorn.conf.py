@@ -12,6 +12,9 @@ FORWARDED_ALLOW_IPS  proxies gunicorn itself trusts for X-Forwarded-Proto (defau
                      the app's PROXY_FIX setting is the one place that trusts a proxy)
 PROMETHEUS_MULTIPROC_DIR  folder for the workers' metric files (default: a fresh temporary
                      folder, emptied at start and removed at exit)
+
+At start the app learns the worker count (SIPAS_SERVER_WORKERS, set in on_starting below):
+production with rate limits in memory (no Redis) refuses to start with more than one worker.
 """
 
 from __future__ import annotations
