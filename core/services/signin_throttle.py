@@ -97,6 +97,7 @@ def admit(account: str, client: str) -> None:
     """Count a sign-in attempt on ``account`` from ``client`` (committed) before its
     password is checked. Raises TooManyAttempts, after counting the refusal in the audit
     summary, when a limit is reached."""
+    account, client = account[:64], client[:64]  # as long as the columns allow
     now = utcnow()
     with transaction():
         for kind, setting in CHECKS:
@@ -135,6 +136,7 @@ def _summarise_refusal(account: str, client: str, now: datetime) -> None:
 def succeeded(account: str, client: str) -> None:
     """A correct password: the attempt counted by :func:`admit` is taken back, and this
     client's failures on this account are forgotten (committed)."""
+    account, client = account[:64], client[:64]
     table = SignInThrottle.__table__
     with transaction() as session:
         session.execute(table.delete().where(

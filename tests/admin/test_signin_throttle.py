@@ -157,3 +157,16 @@ def test_parallel_wrong_passwords_are_checked_at_most_the_limit(make_app):
     for t in threads:
         t.join()
     assert sorted(outcomes) == ["checked"] * 5 + ["throttled"] * 10
+
+
+def test_a_forged_long_client_address_is_counted_not_a_crash(signin_app):
+    """Attack: behind a proxy trusted too far, the client names its own address."""
+    app = signin_app(PROXY_FIX=1)
+    client = app.test_client()
+    forged = {"X-Forwarded-For": "x" * 500}
+    statuses = [client.post("/admin/login", headers=forged,
+                            data={"username": "bd", "password": WRONG}).status_code
+                for _ in range(6)]
+    assert statuses == [401] * 5 + [429]
+    assert client.post("/admin/login", headers=forged,
+                       data={"username": "bd", "password": PASSWORDS["bd"]}).status_code == 429
