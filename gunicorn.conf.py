@@ -12,6 +12,9 @@ FORWARDED_ALLOW_IPS  proxies gunicorn itself trusts for X-Forwarded-Proto (defau
                      the app's PROXY_FIX setting is the one place that trusts a proxy)
 PROMETHEUS_MULTIPROC_DIR  folder for the workers' metric files (default: a fresh temporary
                      folder, emptied at start and removed at exit)
+
+At start the app learns the worker count (SIPAS_SERVER_WORKERS, set in on_starting below):
+production with rate limits in memory (no Redis) refuses to start with more than one worker.
 """
 
 from __future__ import annotations
@@ -86,7 +89,10 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 
 
 def on_starting(server) -> None:
-    """Start with an empty metrics folder: files of a previous run would add old counts."""
+    """Tell the app how many workers serve it (it refuses to count rate limits in memory
+    with more than one: core/__init__.py), and start with an empty metrics folder: files of
+    a previous run would add old counts."""
+    os.environ["SIPAS_SERVER_WORKERS"] = str(server.cfg.workers)
     folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     for item in folder.glob("*.db"):

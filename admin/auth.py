@@ -2,28 +2,50 @@
 
 from __future__ import annotations
 
-from flask import Flask, abort, g, redirect, request, url_for
-from flask_login import current_user
+from flask import Flask, abort, g, redirect, request, session, url_for
+from flask_login import current_user, login_user, logout_user
 
 from core.extensions import login_manager
 from core.models import User
-from core.services.accounts import load_user
+from core.services import sessions
 
 #: endpoints of the admin blueprint reachable without signing in
 PUBLIC_ENDPOINTS = {"admin.login", "admin.static"}
 #: endpoints reachable while a temporary password must still be changed
 PASSWORD_ENDPOINTS = {"admin.password", "admin.logout", "admin.static"}
+#: key of the server-side session id in the (signed) session cookie
+SESSION_ID_KEY = "sid"
+
+
+def _load_user(user_id: str) -> User | None:
+    """Flask-Login's loader: the user only while the cookie's server-side session lives."""
+    return sessions.session_user(user_id, session.get(SESSION_ID_KEY))
+
+
+def sign_in(u: User) -> None:
+    """Start a server-side session for ``u`` in a fresh session cookie."""
+    session.clear()
+    session[SESSION_ID_KEY] = sessions.start_session(u)
+    login_user(u)
+
+
+def sign_out(u: User) -> None:
+    """End this browser's server-side session (the user's other sessions go on)."""
+    sessions.end_session(u, session.get(SESSION_ID_KEY))
+    logout_user()
+    session.clear()
 
 
 def init_login(app: Flask) -> None:
-    """Flask-Login for ``app``: users loaded by id, sessions bound to the password nonce
-    ("strong" protection), cookies secure over HTTPS."""
+    """Flask-Login for ``app``: users loaded through their server-side session (and bound to
+    the password nonce, "strong" protection); the session cookie is Secure on every HTTPS
+    request (core/http.py)."""
     login_manager.init_app(app)
     login_manager.login_view = "admin.login"
     login_manager.session_protection = "strong"
-    login_manager.user_loader(load_user)
-    # Derived settings (the defaults are in core/config.py): secure cookies whenever the app
-    # is served over HTTPS; the remember-me cookie follows the session cookie
+    login_manager.user_loader(_load_user)
+    # Derived settings (the defaults are in core/config.py): secure cookies always when the
+    # app is configured for HTTPS; the remember-me cookie follows the session cookie
     cfg = app.config
     https = cfg["PREFERRED_URL_SCHEME"] == "https"
     cfg["SESSION_COOKIE_SECURE"] = bool(cfg["SESSION_COOKIE_SECURE"]) or https

@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from core.cli_support import fail, fail_import
 from core.errors import DomainError
@@ -83,9 +84,32 @@ def users_list() -> None:
 @click.argument("username")
 @vietnamese
 def users_disable(username: str) -> None:
-    """Disable an account: its sessions end and its tokens stop working."""
+    """Disable an account: its sessions end and its API tokens are revoked."""
     accounts.set_active(_user_or_fail(username), False, actor="cli")
     click.echo(f"User {username} disabled.")
+
+
+@users_cli.command("unlock")
+@click.argument("username")
+@vietnamese
+def users_unlock(username: str) -> None:
+    """Let an account throttled after failed sign-ins sign in again from every address."""
+    accounts.unlock(_user_or_fail(username), actor="cli")
+    click.echo(_("%(user)s can sign in again from every address.", user=username))
+
+
+@users_cli.command("remove-demo")
+@vietnamese
+def users_remove_demo() -> None:
+    """Delete the demo accounts of `flask demo-data` that still have the published demo
+    password (production refuses to start while one exists)."""
+    from core.services.demo import remove_demo_accounts
+
+    removed = remove_demo_accounts(actor="cli")
+    if not removed:
+        click.echo(_("There is no demo account."))
+    for username in removed:
+        click.echo(_("Demo account %(user)s deleted.", user=username))
 
 
 @tokens_cli.command("create")
@@ -102,11 +126,32 @@ def tokens_create(username: str, label: str | None) -> None:
     click.echo(new.secret)
 
 
+@tokens_cli.command("list")
+@click.option("--user", "username", default=None, help="Only the tokens of this user.")
+@vietnamese
+def tokens_list(username: str | None) -> None:
+    """List every personal API token (never the token itself): id, user, prefix, label,
+    created, last used, state."""
+    if username is not None:
+        _user_or_fail(username)
+    rows = accounts.list_tokens(username=username)
+    if not rows:
+        click.echo(_("No tokens."))
+        return
+    click.echo("id\tuser\tprefix\tlabel\tcreated\tlast_used\tstate")
+    for t in rows:
+        used = t.last_used_at.isoformat(timespec="seconds") if t.last_used_at else "-"
+        state = "revoked" if t.revoked_at else "active"
+        label = " ".join((t.label or "").split())  # one line, no tab inside a column
+        click.echo(f"{t.id}\t{t.user.username}\t{t.prefix}\t{label}\t"
+                   f"{t.created_at.isoformat(timespec='seconds')}\t{used}\t{state}")
+
+
 @tokens_cli.command("revoke")
 @click.argument("token_id", type=int)
 @vietnamese
 def tokens_revoke(token_id: int) -> None:
-    """Revoke a token by its number."""
+    """Revoke a token by its number (as in `flask tokens list`)."""
     try:
         accounts.revoke_token(token_id, actor=None, actor_name="cli")
     except DomainError as exc:

@@ -11,15 +11,13 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user, logout_user
 
 from admin import charts
-from admin.auth import guard, no_store, safe_next, user
+from admin.auth import guard, no_store, safe_next, sign_in, sign_out, user
 from admin.forms import (
     CHANNEL_LABELS,
     ROLE_LABELS,
@@ -35,7 +33,7 @@ from core.errors import Conflict, DomainError, Invalid, NotFound
 from core.extensions import db
 from core.http_errors import status_of
 from core.models import COMMENT_STATUSES, User
-from core.services import accounts, exports, feedback, kiosks, scope, targets
+from core.services import accounts, exports, feedback, kiosks, scope, signin_throttle, targets
 from core.services.audit import record
 from core.services.auditlog import recent_events
 from core.services.common import get_instrument
@@ -95,8 +93,7 @@ def login():
         except DomainError as exc:
             error, status = exc.message, status_of(exc)
         else:
-            session.clear()
-            login_user(u)
+            sign_in(u)
             if u.must_change_password:
                 return redirect(url_for("admin.password"))
             return redirect(safe_next(request.args.get("next")))
@@ -110,10 +107,7 @@ def logout():
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    record("signout", actor=user().username, office_id=user().office_id)
-    db.session.commit()
-    logout_user()
-    session.clear()
+    sign_out(user())
     flash(_("You have signed out."), "info")
     return redirect(url_for("admin.login"))
 
@@ -129,7 +123,7 @@ def password():
             for name, problem in exc.fields.items():
                 getattr(form, name).errors = [*getattr(form, name).errors, problem]
         else:
-            login_user(u)  # the session follows the new nonce; other sessions end
+            sign_in(u)  # every session of the user ended; this browser gets a new one
             flash(_("Your password has been changed."), "info")
             return redirect(url_for("admin.index"))
     status = 400 if form.errors else 200
@@ -244,8 +238,10 @@ def tokens():
     if form.validate_on_submit():
         created = accounts.create_token(u, form.label.data, actor=u.username).secret
         form = TokenForm(formdata=None)
+    # administrators also see (and may revoke) the tokens of every account they manage
     return render_template("admin/tokens.html", form=form, created=created,
-                           tokens=accounts.tokens_of(u), action=ActionForm())
+                           tokens=accounts.tokens_of(u), action=ActionForm(),
+                           others=[t for t in accounts.list_tokens(u) if t.user_id != u.id])
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
@@ -281,11 +277,16 @@ def users():
             form = UserForm(offices, formdata=None)
     elif request.method == "POST":
         status = 400
-    return render_template("admin/users.html", form=form, created=created, reset=None,
-                           users=accounts.list_users(), action=ActionForm()), status
+    return _users_page(form, created=created), status
 
 
-@bp.post("/users/<int:user_id>/<any(disable, enable, reset):op>")
+def _users_page(form: UserForm, created=None, reset=None) -> str:
+    return render_template("admin/users.html", form=form, created=created, reset=reset,
+                           users=accounts.list_users(), action=ActionForm(),
+                           locked=signin_throttle.locked_accounts())
+
+
+@bp.post("/users/<int:user_id>/<any(disable, enable, reset, unlock):op>")
 def user_action(user_id: int, op: str):
     scope.require(user(), "manage_users")
     if not ActionForm().validate_on_submit():
@@ -293,14 +294,18 @@ def user_action(user_id: int, op: str):
     target = db.session.get(User, user_id)
     if target is None:
         abort(404)
-    if target.id == user().id and op != "reset":
+    if target.id == user().id and op in ("disable", "enable"):
         raise Conflict("invalid", _("You cannot disable your own account."))
     if op == "reset":
         # shown in the page itself, never in a (readable) session cookie
         temp = accounts.reset_password(target, actor=user().username)
-        return render_template("admin/users.html", form=UserForm(scope.offices_in_scope(user())),
-                               created=None, reset=(target.username, temp),
-                               users=accounts.list_users(), action=ActionForm())
+        return _users_page(UserForm(scope.offices_in_scope(user())),
+                           reset=(target.username, temp))
+    if op == "unlock":
+        accounts.unlock(target, actor=user().username)
+        flash(_("%(user)s can sign in again from every address.", user=target.username),
+              "info")
+        return redirect(url_for("admin.users"))
     accounts.set_active(target, op == "enable", actor=user().username)
     flash(_("The account has been updated."), "info")
     return redirect(url_for("admin.users"))

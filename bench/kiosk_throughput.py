@@ -117,6 +117,9 @@ def free_port() -> int:
 def start_gunicorn(app_spec: str, db_path: Path, port: int) -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{db_path}", SECRET_KEY=secrets.token_hex(16),
                SIPAS_ENV="production", SIPAS_KIOSK_MIN_SECONDS_BETWEEN="0",
+               # two production workers share their rate limits in Redis (memory:// refuses)
+               SIPAS_RATELIMIT_STORAGE_URI=os.environ.get("BENCH_REDIS_URL",
+                                                          "redis://127.0.0.1:6379/6"),
                PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",

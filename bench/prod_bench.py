@@ -46,6 +46,8 @@ from tools.servers import GunicornServer, plain_database_url  # noqa: E402
 
 DEFAULT_PG = os.environ.get("BENCH_DATABASE_URL",
                             "postgresql://postgres@127.0.0.1:5432/sipas_prod")
+# production keeps rate limits in Redis when it runs more than one worker
+DEFAULT_REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6")
 
 
 def prepare(url: str, months: int) -> int:
@@ -174,6 +176,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pg-url", default=DEFAULT_PG)
     ap.add_argument("--no-pg", action="store_true", help="SQLite only")
+    ap.add_argument("--redis-url", default=DEFAULT_REDIS, help="the rate-limit store")
     ap.add_argument("--months", type=int, default=6)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=5.0)
@@ -202,6 +205,7 @@ def main() -> None:
     for workers in (1, 2):
         for name, url in backends.items():
             with GunicornServer(url, workers=workers, app="tools.probe_app:app",
+                                redis_url=args.redis_url,
                                 env={"SIPAS_ACCESS_LOG": "false"}) as server:
                 for label, path in paths.items():
                     load(server, path, args.clients, 1.0)  # warm up
@@ -214,6 +218,7 @@ def main() -> None:
     if args.restart_pg and not args.no_pg:
         version, cluster = args.pg_cluster.split()
         with GunicornServer(backends["postgresql"], workers=2, app="tools.probe_app:app",
+                            redis_url=args.redis_url,
                             env={"SIPAS_ACCESS_LOG": "false"}) as server:
             restart_pg(server, backends["postgresql"], month, version, cluster)
     tmp.cleanup()

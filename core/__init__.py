@@ -49,6 +49,8 @@ def _load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     elif env == "production" and len(str(app.config["SECRET_KEY"])) < MIN_SECRET_LENGTH:
         raise ConfigError(f"SECRET_KEY is too short for production: use at least "
                           f"{MIN_SECRET_LENGTH} random characters.")
+    if env == "production":
+        _check_shared_limits(app.config)
 
     uri = app.config.get("SQLALCHEMY_DATABASE_URI")
     if not uri:
@@ -59,6 +61,58 @@ def _load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     if uri.startswith("postgresql://"):
         uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
+
+
+def _check_shared_limits(config: Any) -> None:
+    """Production: rate limits (sign-in, kiosks, generic links) kept in one process's memory
+    are only right when there is one process. Raises ConfigError otherwise."""
+    if not str(config["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
+        return
+    if not config.get("SINGLE_PROCESS"):
+        raise ConfigError(
+            "SIPAS_RATELIMIT_STORAGE_URI is memory://, so each worker process would count rate "
+            "limits (failed sign-ins, kiosk answers) alone. Set "
+            "SIPAS_RATELIMIT_STORAGE_URI=redis://HOST:6379/0 to share them between processes, "
+            "or run a single process: SIPAS_SINGLE_PROCESS=1 with one gunicorn worker "
+            "(WEB_CONCURRENCY=1).")
+    workers = int(config.get("SERVER_WORKERS") or 1)
+    if workers > 1:
+        raise ConfigError(
+            f"SIPAS_SINGLE_PROCESS=1 but {workers} gunicorn workers are starting, each counting "
+            "rate limits alone. Set WEB_CONCURRENCY=1, or set "
+            "SIPAS_RATELIMIT_STORAGE_URI=redis://HOST:6379/0 to run several workers.")
+
+
+def _in_flask_command() -> bool:
+    """True while a ``flask`` command loads the app (click is running it)."""
+    import click
+
+    return click.get_current_context(silent=True) is not None
+
+
+def _refuse_demo_accounts(app: Flask) -> None:
+    """Production: no account may still sign in with the published demo password. Raises
+    ConfigError naming them. A database that cannot be read yet (down, not migrated) is
+    logged and left to the readiness check."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from core.db_setup import read_only_transactions
+    from core.extensions import db
+    from core.services.demo import demo_accounts
+
+    with app.app_context(), read_only_transactions():
+        try:
+            names = [u.username for u in demo_accounts()]
+        except SQLAlchemyError as exc:
+            app.logger.warning("demo accounts not checked at start-up: database unavailable",
+                               extra={"fields": {"error": type(exc).__name__}})
+            names = []
+        finally:
+            db.session.remove()
+    if names:
+        raise ConfigError(
+            f"Demo accounts with the published password exist ({', '.join(names)}); "
+            "production does not start with them. Remove them with: flask users remove-demo")
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -95,6 +149,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     survey.init_app(app)
     admin.init_app(app)
     http_errors.init_app(app)
+    # a flask command still starts, so that `flask users remove-demo` can run
+    if app.config["ENV"] == "production" and not _in_flask_command():
+        _refuse_demo_accounts(app)
     return app
 
 

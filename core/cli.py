@@ -134,7 +134,8 @@ def report(office_code: str, month: str, fmt: str, output: Path | None,
 @click.option("--months", default=12, show_default=True, type=click.IntRange(1, 60))
 @click.option("--seed", default=2022, show_default=True, type=int)
 def demo_data(if_empty: bool, months: int, seed: int) -> None:
-    """Load demo offices and a year of plausible responses."""
+    """Load demo offices, a year of plausible responses and demo sign-ins (never in
+    production)."""
     from core.services.demo import (
         DEMO_PASSWORD,
         database_is_empty,
@@ -142,15 +143,14 @@ def demo_data(if_empty: bool, months: int, seed: int) -> None:
         load_demo_extras,
     )
 
+    if current_app.config["ENV"] == "production":
+        fail(_("demo data is never loaded in production (SIPAS_ENV=production)."))
     if if_empty and not database_is_empty():
         click.echo(_("The database already has offices; demo data not loaded."))
         return
     instrument = get_instrument(current_app.config["DEFAULT_INSTRUMENT"])
     n = load_demo(instrument, months, seed)
     click.echo(_("Demo data loaded: %(n)s responses.", n=n))
-    if current_app.config["ENV"] == "production":
-        click.echo(_("Production: no demo accounts created; use flask users create."))
-        return
     for username, role in load_demo_extras(instrument):
         click.echo(_("Demo sign-in at /admin/: %(user)s / %(password)s (%(role)s)",
                      user=username, password=DEMO_PASSWORD, role=role))

@@ -34,8 +34,14 @@ class Defaults:
     MIN_SAMPLE = 30  # fewer answers than this: the figure is marked as resting on too few
     # sign-in to the results area (admin/)
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - werkzeug scrypt (n=2**15, r=8, p=1)
-    SIGNIN_LIMIT_ACCOUNT = "5/15minute"  # failed attempts per account
-    SIGNIN_LIMIT_CLIENT = "20/15minute"  # failed attempts per client address
+    # failed sign-ins (core/services/signin_throttle.py): per client address whatever the
+    # account; per account from one address; per account from every address (a slower
+    # backstop that administrators can unlock)
+    SIGNIN_LIMIT_CLIENT = "20/15minute"
+    SIGNIN_LIMIT_ACCOUNT_CLIENT = "5/15minute"
+    SIGNIN_LIMIT_ACCOUNT = "30/hour"
+    # a signed-in session unused this long ends (server-side sessions, core/services/sessions.py)
+    SESSION_IDLE_HOURS = 12
     REPORT_PLACE = "Hà Nội"  # place written in the date line of PDF reports
     # receipt links and the QR survey (survey/)
     RECEIPT_VALIDITY_DAYS = 30  # a receipt's link can be answered for this many days
@@ -69,6 +75,10 @@ class Defaults:
     # store of the rate limits (core/ratelimit.py): one process's memory by default; a Redis
     # URI (redis://127.0.0.1:6379/0) when several app processes must share their limits
     RATELIMIT_STORAGE_URI = "memory://"
+    # production refuses memory:// unless the app runs as one process: SINGLE_PROCESS = 1 and
+    # one gunicorn worker (gunicorn.conf.py tells the app how many as SERVER_WORKERS)
+    SINGLE_PROCESS = False
+    SERVER_WORKERS: int | None = None
     # PostgreSQL only: pool per process, timeouts (see core/db_setup.py)
     DB_POOL_SIZE = 5
     DB_MAX_OVERFLOW = 10

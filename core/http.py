@@ -11,6 +11,8 @@
   only from 'self'; HSTS only when the request came over HTTPS);
 - the real client address and scheme from a reverse proxy, only when ``PROXY_FIX`` says how
   many proxies to trust (0, the default, trusts none);
+- the session cookie is ``Secure`` on every HTTPS request (direct, or through the trusted
+  proxy), without a setting;
 - hostile-input guards for ``/api/``: bodies over ``MAX_CONTENT_LENGTH`` are refused before
   they are read, and JSON bodies must be valid UTF-8 and at most ``JSON_MAX_DEPTH`` deep;
 - a database (or Redis, the shared rate-limit store) that cannot be reached gives a
@@ -23,7 +25,8 @@ import re
 import time
 import uuid
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
 from flask.wrappers import Response
 from redis import exceptions as redis_exc
 from sqlalchemy import exc as sa_exc
@@ -85,6 +88,18 @@ def _security_headers(response: Response) -> None:
     if request.is_secure and cfg["HSTS_MAX_AGE"]:
         headers.setdefault("Strict-Transport-Security",
                            f"max-age={int(cfg['HSTS_MAX_AGE'])}; includeSubDomains")
+
+
+# --- the session cookie --------------------------------------------------------------------
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the cookie ``Secure`` whenever the request came
+    over HTTPS (``request.is_secure``, which follows ``X-Forwarded-Proto`` behind the proxy
+    that ``PROXY_FIX`` trusts), or always when ``SESSION_COOKIE_SECURE`` is set."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:  # type: ignore[override]
+        return bool(super().get_cookie_secure(app)
+                    or (has_request_context() and request.is_secure))
 
 
 # --- credentials ---------------------------------------------------------------------------
@@ -207,6 +222,7 @@ def init_app(app: Flask) -> None:
     n = int(app.config["PROXY_FIX"] or 0)
     if n > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
+    app.session_interface = SessionInterface()
     app.before_request(_start_request)
     app.after_request(_finish_request)
     app.teardown_request(_end_request)

@@ -7,8 +7,9 @@
         server.wait_for_workers(gone=victim)
 
 The server runs ``gunicorn -c gunicorn.conf.py <app>`` from the repository root in
-production mode (a test secret, the given DATABASE_URL and rate-limit store), in its own
-process group; ``stop()`` sends SIGTERM, waits for a graceful exit and SIGKILLs the group
+production mode (a test secret, the given DATABASE_URL and rate-limit store; without a Redis
+store, a one-worker server runs with ``SIPAS_SINGLE_PROCESS=1``, as production requires), in
+its own process group; ``stop()`` sends SIGTERM, waits for a graceful exit and SIGKILLs the group
 if needed. Its output goes to a log file (``.log_path``), shown when start-up fails.
 The database schema must exist already (tests: the ``pg_schema`` fixture or
 ``flask db upgrade``).
@@ -98,6 +99,8 @@ class GunicornServer:
         })
         if self.redis_url:
             env["SIPAS_RATELIMIT_STORAGE_URI"] = self.redis_url
+        elif self.workers == 1:
+            env["SIPAS_SINGLE_PROCESS"] = "1"
         env.update(self.extra_env)
         return env
 

@@ -1,7 +1,14 @@
 """All models. Each area keeps its tables in its own module; import them here so that
 Alembic and ``db.create_all`` see every table."""
 
-from core.models.account import ROLES, ApiToken, User
+from core.models.account import (
+    ROLES,
+    THROTTLE_KINDS,
+    ApiToken,
+    SignInThrottle,
+    User,
+    UserSession,
+)
 from core.models.audit import AuditEvent
 from core.models.base import Base, UTCDateTime, utcnow
 from core.models.feedback import COMMENT_STATUSES, CommentHandling
@@ -14,7 +21,8 @@ from core.models.target import OVERALL, Target
 
 __all__ = [
     "AuditEvent",
-    "ROLES", "ApiToken", "User", "COMMENT_STATUSES", "CommentHandling", "OVERALL", "Target",
+    "ROLES", "THROTTLE_KINDS", "ApiToken", "SignInThrottle", "User", "UserSession",
+    "COMMENT_STATUSES", "CommentHandling", "OVERALL", "Target",
     "Base", "UTCDateTime", "utcnow", "OFFICE_LEVELS", "Office", "OfficeClosure",
     "CHANNELS", "MonthlyChannelCount", "MonthlyTally", "Response",
     "GenericFormUse", "OfficeApiKey", "Receipt", "ReceiptUse",

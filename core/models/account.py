@@ -71,3 +71,40 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
+
+
+class UserSession(Base):
+    """A signed-in browser. The session cookie carries a random id; this row keeps only its
+    SHA-256 digest. Signing out deletes the row, so a copy of the cookie opens nothing
+    afterwards; a password change, a reset or disabling the account deletes every row of
+    the user."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("app_user.id"), index=True)
+    digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+#: what a sign-in throttle row counts (see core/services/signin_throttle.py)
+THROTTLE_KINDS = ("client", "account_client", "account", "refused")
+
+
+class SignInThrottle(Base):
+    """Sign-in attempts counted in a fixed window, one row per key: per client address, per
+    account and client, per account (the backstop), and the throttled attempts of a client
+    (with the audit event that summarises them). Counted with one atomic upsert, so that
+    parallel requests and several processes share one count."""
+
+    __tablename__ = "signin_throttle"
+    __table_args__ = (sa.CheckConstraint(f"kind IN {THROTTLE_KINDS!r}", name="kind"),)
+
+    key: Mapped[str] = mapped_column(sa.String(160), primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    account: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    client: Mapped[str | None] = mapped_column(sa.String(64))
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    audit_event_id: Mapped[int | None] = mapped_column(sa.ForeignKey("audit_event.id"))

@@ -1,7 +1,9 @@
 """Users, sign-in and personal API tokens.
 
-Passwords are hashed with werkzeug's scrypt. Sign-in is throttled per account and per client
-(``core.ratelimit``); an unknown username costs the same hash work as a wrong password.
+Passwords are hashed with werkzeug's scrypt. Sign-in is throttled per client, per account and
+client, and per account (``core.services.signin_throttle``); an unknown username costs the
+same hash work as a wrong password. An administrator's password reset or disabling of an
+account ends its sessions (``core.services.sessions``) and revokes its API tokens.
 """
 
 from __future__ import annotations
@@ -13,15 +15,16 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from limits import parse
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from core.errors import Conflict, DomainError, Invalid, NotFound, RateLimited, Unauthenticated
+from core.errors import Conflict, DomainError, Invalid, NotFound, Unauthenticated
 from core.extensions import db
 from core.models import ROLES, ApiToken, User
-from core.ratelimit import limiter
+from core.services import signin_throttle
 from core.services.audit import record
 from core.services.offices import get_office
+from core.services.scope import can, visible_office_ids
+from core.services.sessions import end_all_sessions
 from core.services.tx import transaction
 from core.timeutil import utcnow
 
@@ -43,12 +46,6 @@ def _dummy_hash() -> str:
     return _dummy_hashes[method]
 
 
-class TooManyAttempts(RateLimited):
-    def __init__(self) -> None:
-        super().__init__("rate_limited", _("Too many sign-in attempts. Please wait a few "
-                                           "minutes and try again."), retry_after=60)
-
-
 def _new_nonce() -> str:
     return secrets.token_hex(8)
 
@@ -68,17 +65,6 @@ def temporary_password() -> str:
 
 def get_user(username: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.username == username.strip().lower()))
-
-
-def load_user(user_id: str) -> User | None:
-    """Flask-Login loader: ``"<id>:<nonce>"``; a changed nonce ends old sessions."""
-    uid, _sep, nonce = user_id.partition(":")
-    if not uid.isdigit():
-        return None
-    user = db.session.get(User, int(uid))
-    if user is None or not user.active or not secrets.compare_digest(user.session_nonce, nonce):
-        return None
-    return user
 
 
 def create_user(username: str, role: str, office_code: str | None, password: str | None, *,
@@ -124,43 +110,51 @@ def list_users() -> list[User]:
 
 
 def set_active(user: User, active: bool, *, actor: str) -> None:
-    """Disable (or enable) an account; disabling ends its sessions and tokens stop working."""
+    """Disable (or enable) an account. Disabling ends its sessions and revokes its API
+    tokens for good (enabling it again does not bring them back)."""
     with transaction():
         user.active = active
         user.session_nonce = _new_nonce()
+        details = {}
+        if not active:
+            end_all_sessions(user)
+            details["tokens_revoked"] = _revoke_all_tokens(user)
         record("user.disable" if not active else "user.enable", actor=actor,
-               office_id=user.office_id, target=f"user:{user.username}")
+               office_id=user.office_id, target=f"user:{user.username}", **details)
 
 
-def _throttle_keys(username: str, client: str) -> list[tuple[str, str, str]]:
-    cfg = current_app.config
-    return [("signin-account", username, cfg["SIGNIN_LIMIT_ACCOUNT"]),
-            ("signin-client", client, cfg["SIGNIN_LIMIT_CLIENT"])]
+def unlock(user: User, *, actor: str) -> None:
+    """Let ``user`` sign in again from every address: forget the failed attempts that
+    throttle the account (committed, audited)."""
+    signin_throttle.unlock(user.username, actor=actor, office_id=user.office_id)
+
+
+def delete_user(user: User, *, actor: str) -> None:
+    """Delete an account with its sessions and API tokens (committed, audited)."""
+    with transaction() as session:
+        end_all_sessions(user)
+        session.execute(sa.delete(ApiToken).where(ApiToken.user_id == user.id))
+        record("user.delete", actor=actor, office_id=user.office_id,
+               target=f"user:{user.username}")
+        session.delete(user)
 
 
 def authenticate(username: str, password: str, client: str) -> User:
     """The active user with these credentials; records sign-in and failure in the audit log.
 
-    Raises TooManyAttempts (429) when the account or the client made too many failed
-    attempts recently, Invalid(401) for wrong credentials (same message whether the user
-    exists or not)."""
+    Raises TooManyAttempts (429) when this address, this address on this account, or the
+    account as a whole made too many attempts recently (the attempt is counted before the
+    password is checked, see :mod:`core.services.signin_throttle`), Unauthenticated (401)
+    for wrong credentials (same message whether the user exists or not)."""
     name = username.strip().lower()[:64]
-    rl = limiter()
-    keys = _throttle_keys(name, client)
-    if not all(rl.strategy.test(parse(limit), ns, key) for ns, key, limit in keys):
-        with transaction():
-            record("signin.throttled", actor=name or "-", client=client)
-        raise TooManyAttempts()
+    signin_throttle.admit(name, client)
     user = get_user(name) if name else None
     ok = check_password_hash(user.password_hash if user else _dummy_hash(), password)
     if not ok or user is None or not user.active:
-        for ns, key, limit in keys:
-            rl.hit(ns, key, limit)
         with transaction():
             record("signin.failed", actor=name or "-", client=client)
         raise Unauthenticated("bad_credentials", _("The user name or password is not correct."))
-    ns, key, limit = keys[0]
-    rl.clear(ns, key, limit)
+    signin_throttle.succeeded(name, client)
     with transaction():
         user.last_sign_in_at = utcnow()
         record("signin", actor=user.username, office_id=user.office_id, client=client)
@@ -182,20 +176,24 @@ def change_password(user: User, current: str, new: str) -> None:
         user.password_hash = password_hash
         user.must_change_password = False
         user.session_nonce = _new_nonce()
+        end_all_sessions(user)  # the caller starts a new one for the browser that changed it
         record("user.password", actor=user.username, office_id=user.office_id,
                target=f"user:{user.username}")
 
 
 def reset_password(user: User, *, actor: str) -> str:
-    """A new temporary password (must be changed at next sign-in)."""
+    """A new temporary password (must be changed at next sign-in). The account may be in
+    other hands: its sessions end and its API tokens are revoked."""
     password = temporary_password()
     password_hash = _hash(password)
     with transaction():
         user.password_hash = password_hash
         user.must_change_password = True
         user.session_nonce = _new_nonce()
+        end_all_sessions(user)
+        revoked = _revoke_all_tokens(user)
         record("user.reset_password", actor=actor, office_id=user.office_id,
-               target=f"user:{user.username}")
+               target=f"user:{user.username}", tokens_revoked=revoked)
     return password
 
 
@@ -226,16 +224,49 @@ def create_token(user: User, label: str | None, *, actor: str) -> NewToken:
     return NewToken(token, secret)
 
 
+def _revoke_all_tokens(user: User) -> int:
+    """Revoke every live token of ``user`` in the caller's transaction; returns how many."""
+    return db.session.execute(sa.update(ApiToken)
+                              .where(ApiToken.user_id == user.id,
+                                     ApiToken.revoked_at.is_(None))
+                              .values(revoked_at=utcnow())).rowcount
+
+
 def tokens_of(user: User) -> list[ApiToken]:
     return list(db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == user.id)
                                    .order_by(ApiToken.id)))
 
 
+def list_tokens(actor: User | None = None, username: str | None = None) -> list[ApiToken]:
+    """Tokens of every account ``actor`` manages (every token for the command line, where
+    ``actor`` is None; none for a user who does not manage accounts), optionally of one
+    user only, oldest first."""
+    query = sa.select(ApiToken).join(User).order_by(ApiToken.id)
+    if actor is not None:
+        if not can(actor, "manage_users"):
+            return []
+        ids = visible_office_ids(actor)
+        if ids is not None:
+            query = query.where(User.office_id.in_(ids))
+    if username is not None:
+        query = query.where(User.username == username.strip().lower())
+    return list(db.session.scalars(query))
+
+
+def _may_revoke(actor: User, token: ApiToken) -> bool:
+    if token.user_id == actor.id:
+        return True
+    if not can(actor, "manage_users"):
+        return False
+    ids = visible_office_ids(actor)
+    return ids is None or token.user.office_id in ids
+
+
 def revoke_token(token_id: int, *, actor: User | None, actor_name: str) -> ApiToken:
-    """Revoke a token. A non-admin ``actor`` may only revoke their own (else 404)."""
+    """Revoke a token: one's own, or any token of an account the ``actor`` manages (every
+    token when ``actor`` is None: the command line). Raises NotFound for any other."""
     token = db.session.get(ApiToken, token_id)
-    if token is None or (actor is not None and actor.role != "admin"
-                         and token.user_id != actor.id):
+    if token is None or (actor is not None and not _may_revoke(actor, token)):
         raise NotFound("not_found", _("There is no such token."))
     if token.revoked_at is None:
         with transaction():

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from core.extensions import db
 from core.instrument import Instrument
-from core.models import Office, Response
+from core.models import Office, Response, User
 from core.services.mixing import day_start, vn_day
 from core.services.offices import import_offices
 from core.services.tallies import TallyAccumulator, TallyRow
@@ -134,6 +134,33 @@ def database_is_empty() -> bool:
 #: Demo sign-ins created with the demo data (development only), printed by `flask demo-data`.
 DEMO_PASSWORD = "demo-sipas-2026"  # noqa: S105 - a published demo sign-in, never in production
 DEMO_ACCOUNTS = (("admin", "admin", "HN"), ("truong-bd", "head", "BD"))
+
+
+def demo_accounts() -> list[User]:
+    """The demo accounts that still sign in with the published demo password (an account
+    that merely has a demo name, with a password of its own, is not one)."""
+    from werkzeug.security import check_password_hash
+
+    from core.services.accounts import get_user
+
+    found = []
+    for username, _role, _office in DEMO_ACCOUNTS:
+        user = get_user(username)
+        if user is not None and check_password_hash(user.password_hash, DEMO_PASSWORD):
+            found.append(user)
+    return found
+
+
+def remove_demo_accounts(*, actor: str) -> list[str]:
+    """Delete the demo accounts (see :func:`demo_accounts`) with their sessions and tokens,
+    each in its own audited transaction. Returns their user names."""
+    from core.services.accounts import delete_user
+
+    removed = []
+    for user in demo_accounts():
+        removed.append(user.username)
+        delete_user(user, actor=actor)
+    return removed
 
 
 def load_demo_extras(instrument: Instrument) -> list[tuple[str, str]]:

@@ -249,6 +249,7 @@ def test_production_secret_from_the_environment(monkeypatch, tmp_path):
     with pytest.raises(ConfigError):
         create_app()
     monkeypatch.setenv("SECRET_KEY", "a" * 40)
+    monkeypatch.setenv("SIPAS_SINGLE_PROCESS", "1")
     app = create_app()
     assert app.config["ENV"] == "production" and not app.testing
 

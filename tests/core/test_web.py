@@ -75,7 +75,7 @@ def test_production_refuses_to_start_without_a_real_secret(monkeypatch, tmp_path
     with pytest.raises(ConfigError, match="development default"):
         create_app({"ENV": "production", "SECRET_KEY": "dev-only-not-secret"})
     monkeypatch.setenv("SECRET_KEY", "a-real-secret-from-the-environment")
-    app = create_app({"ENV": "production"})
+    app = create_app({"ENV": "production", "SINGLE_PROCESS": True})
     assert app.config["SECRET_KEY"] == "a-real-secret-from-the-environment"
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("/p.sqlite3")
 

@@ -47,10 +47,12 @@ def test_two_gunicorn_instances_share_postgresql_and_redis(pg_schema):
         assert b.request("POST", f"/_probe/hit/{key}-other")[0] == 200
 
 
+@needs_redis
 def test_gunicorn_workers_sum_metrics_and_a_killed_worker_is_replaced(sqlite_url):
     """One 2-worker server (starting one costs seconds): metrics from both workers add up,
-    including those of a worker killed with SIGKILL; its replacement serves."""
-    with GunicornServer(sqlite_url, workers=2,
+    including those of a worker killed with SIGKILL; its replacement serves. (Two workers in
+    production share their rate limits in Redis: memory:// refuses to start.)"""
+    with GunicornServer(sqlite_url, workers=2, redis_url=REDIS_TEST_URL,
                         env={"SIPAS_METRICS_ENABLED": "true"}) as server:
         assert len(server.worker_pids()) == 2
         for _ in range(10):
