@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from core.extensions import login_manager
 from core.models import User
+from core.redirects import safe_next
 from core.services.accounts import load_user
 
 #: endpoints of the admin blueprint reachable without signing in
@@ -56,10 +57,12 @@ def guard():
     return None
 
 
-def safe_next(target: str | None) -> str:
-    if target and target.startswith("/admin") and not target.startswith("//"):
-        return target
-    return url_for("admin.index")
+def next_target(default: str | None = None) -> str:
+    """Where to go after this request: its ``next`` parameter when it is a page of the
+    results area (:func:`core.redirects.safe_next`), else ``default`` (the dashboard).
+    Views call it before doing any work."""
+    return safe_next(request.args.get("next"), default or url_for("admin.index"),
+                     within="/admin")
 
 
 def no_store(response):

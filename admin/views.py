@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 
 from admin import charts
-from admin.auth import guard, no_store, safe_next, user
+from admin.auth import guard, next_target, no_store, user
 from admin.forms import (
     CHANNEL_LABELS,
     ROLE_LABELS,
@@ -85,6 +85,7 @@ def _office_and_month():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    target = next_target()
     form = LoginForm()
     error = None
     status = 200
@@ -98,7 +99,7 @@ def login():
             login_user(u)
             if u.must_change_password:
                 return redirect(url_for("admin.password"))
-            return redirect(safe_next(request.args.get("next")))
+            return redirect(target)
     elif request.method == "POST":
         status = 400
     return render_template("admin/login.html", form=form, error=error), status
@@ -186,6 +187,7 @@ def comments():
 
 @bp.post("/comments/<int:response_id>")
 def handle_comment(response_id: int):
+    target = next_target(url_for("admin.comments"))
     scope.require(user(), "handle_comments")
     form = CommentForm(prefix=f"c{response_id}")
     if not form.validate_on_submit():
@@ -194,8 +196,7 @@ def handle_comment(response_id: int):
     feedback.handle_comment(user(), response_id, form.status.data, form.internal_note.data,
                             form.public_reply.data)
     flash(_("The comment has been updated."), "info")
-    return redirect(safe_next(request.args.get("next")) if request.args.get("next")
-                    else url_for("admin.comments"))
+    return redirect(target)
 
 
 # --- exports ---------------------------------------------------------------------------
