@@ -37,6 +37,9 @@ class Kiosk(Base):
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Submissions waiting in the tablet's offline queue, as last reported by its heartbeat.
     pending_reported: Mapped[int | None] = mapped_column()
+    #: Submissions the tablet set aside because the server refused them for good (a 4xx),
+    #: in total, as last reported by its heartbeat.
+    rejected_reported: Mapped[int | None] = mapped_column()
     #: Burst detection: keyed digest (HMAC with the app secret) of the last answer pattern,
     #: how many submissions in a row carried it, and when that run started. Never the answers.
     burst_digest: Mapped[str | None] = mapped_column(sa.String(64))

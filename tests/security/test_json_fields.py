@@ -151,8 +151,8 @@ def test_receipt_request_fields(targets):
 def test_kiosk_heartbeat_fields(targets):
     app, kiosk, _key = targets
     run_field_fuzz(app.test_client(), "/api/v1/kiosk/heartbeat", kiosk,
-                   lambda: {"pending": 0},
-                   {"pending": json_values})
+                   lambda: {"pending": 0, "rejected": 0},
+                   {"pending": json_values, "rejected": json_values})
 
 
 @example(value="\ud800")
