@@ -65,6 +65,14 @@ def next_target(default: str | None = None) -> str:
                      within="/admin")
 
 
+def referrer_target(default: str) -> str:
+    """The page this request came from (its ``Referer``) when that is a page of the results
+    area on this site, checked like a ``next`` parameter; else ``default``."""
+    referrer, here = request.referrer or "", request.host_url
+    path = "/" + referrer[len(here):] if referrer.startswith(here) else None
+    return safe_next(path, default, within="/admin")
+
+
 def no_store(response):
     """Results and account pages must not be kept in shared caches."""
     response.headers.setdefault("Cache-Control", "no-store")

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 
 from admin import charts
-from admin.auth import guard, next_target, no_store, user
+from admin.auth import guard, next_target, no_store, referrer_target, user
 from admin.forms import (
     CHANNEL_LABELS,
     ROLE_LABELS,
@@ -250,12 +250,12 @@ def tokens():
 
 @bp.post("/tokens/<int:token_id>/revoke")
 def revoke_token(token_id: int):
+    target = referrer_target(url_for("admin.tokens"))
     if not ActionForm().validate_on_submit():
         abort(400)
     accounts.revoke_token(token_id, actor=user(), actor_name=user().username)
     flash(_("The token has been revoked."), "info")
-    return redirect(request.referrer if (request.referrer or "").startswith(request.host_url)
-                    else url_for("admin.tokens"))
+    return redirect(target)
 
 
 # --- administrators: users, targets, audit -------------------------------------------

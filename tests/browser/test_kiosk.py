@@ -6,6 +6,7 @@ every screen, tablet sizes, and the start screen's weight."""
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 import pytest
@@ -264,19 +265,19 @@ def test_a_final_refusal_is_set_aside_and_reported_not_retried_forever(live_app_
         calls[rid] = calls.get(rid, 0) + 1
         status = refusals.get(rid, 403)
         route.fulfill(status=status, content_type="application/json",
-                      body='{"error": "refused_%d", "message": "x"}' % status)
+                      body=json.dumps({"error": f"refused_{status}", "message": "x"}))
 
     page.route("**/api/v1/responses", refuse)
     run_questionnaire(page, "5")  # one citizen's run, refused with a 403
     # and five more waiting on the tablet, refused with other statuses
-    page.evaluate("""(ids) => {
-        const q = JSON.parse(localStorage.getItem('%s') || '[]');
+    page.evaluate("""([key, ids]) => {
+        const q = JSON.parse(localStorage.getItem(key) || '[]');
         for (const id of ids) {
             q.push({payload: {id, instrument: 'hanoi-2022', answers: {'I.1': 4}},
                     tries: 0, notBefore: 0});
         }
-        localStorage.setItem('%s', JSON.stringify(q));
-    }""" % (QUEUE, QUEUE), [k for k in refusals if k != "403"])
+        localStorage.setItem(key, JSON.stringify(q));
+    }""", [QUEUE, [k for k in refusals if k != "403"]])
     for _ in range(150):  # (wait_for_function evaluates a string: the page's CSP forbids it)
         if len(page.evaluate(f"JSON.parse(localStorage.getItem('{REJECTED}') || '[]')")) == 6:
             break

@@ -129,3 +129,25 @@ def test_handling_a_comment_with_a_hostile_next_is_saved_once_and_redirected_hom
                        data={f"c{rid}-status": "answered"})
     assert resp.headers["Location"] == SAFE_ADMIN[2]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CommentHandling)) == 1
+
+
+def test_revoking_a_token_goes_back_only_to_a_page_of_the_results_area(client, world):
+    """The one redirect that follows the ``Referer`` instead of ``next``: the same check."""
+    from core.services.accounts import create_token
+
+    token = create_token(world["users"]["bd"], "x", actor="test").token.id
+    login(client, "bd")
+    # what a Referer header can carry (no CR, LF or NUL; Latin-1)
+    sendable = [p for p in PAYLOADS if not set(p) & {"\r", "\n", "\x00"}
+                and all(ord(ch) < 256 for ch in p)]
+    referrers = [f"http://localhost{p}" if p.startswith("/") else p for p in sendable]
+    referrers += [f"http://{EVIL}/admin/", f"http://localhost.{EVIL}/admin/",
+                  f"https://localhost@{EVIL}/admin/", "http://localhost/kiosk/"]
+    assert len(referrers) >= 30
+    for referrer in referrers:
+        resp = client.post(f"/admin/tokens/{token}/revoke", headers={"Referer": referrer})
+        assert resp.status_code == 302, (referrer, resp.status_code)
+        assert_stays_on_site(resp.headers["Location"], "/admin/tokens")
+    resp = client.post(f"/admin/tokens/{token}/revoke",
+                       headers={"Referer": "http://localhost/admin/tokens?x=1"})
+    assert resp.headers["Location"] == "/admin/tokens?x=1"
