@@ -61,7 +61,9 @@ def write_csv(out: io.TextIOBase | io.StringIO, header: Iterable[Any],
     """Write a header and rows: text quoted and neutralised, numbers bare."""
     writer = csv.writer(out, quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow([csv_cell(h) for h in header])
-    writer.writerows([csv_cell(v) for v in row] for row in rows)
+    # None and whole numbers (most cells of the raw responses) without a function call
+    writer.writerows(["" if v is None else v if v.__class__ is int else csv_cell(v)
+                      for v in row] for row in rows)
 
 
 def csv_string(header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> str:
