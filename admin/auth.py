@@ -7,6 +7,7 @@ from flask_login import current_user, login_user, logout_user
 
 from core.extensions import login_manager
 from core.models import User
+from core.redirects import safe_next
 from core.services import sessions
 
 #: endpoints of the admin blueprint reachable without signing in
@@ -78,10 +79,20 @@ def guard():
     return None
 
 
-def safe_next(target: str | None) -> str:
-    if target and target.startswith("/admin") and not target.startswith("//"):
-        return target
-    return url_for("admin.index")
+def next_target(default: str | None = None) -> str:
+    """Where to go after this request: its ``next`` parameter when it is a page of the
+    results area (:func:`core.redirects.safe_next`), else ``default`` (the dashboard).
+    Views call it before doing any work."""
+    return safe_next(request.args.get("next"), default or url_for("admin.index"),
+                     within="/admin")
+
+
+def referrer_target(default: str) -> str:
+    """The page this request came from (its ``Referer``) when that is a page of the results
+    area on this site, checked like a ``next`` parameter; else ``default``."""
+    referrer, here = request.referrer or "", request.host_url
+    path = "/" + referrer[len(here):] if referrer.startswith(here) else None
+    return safe_next(path, default, within="/admin")
 
 
 def no_store(response):

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from admin import charts
-from admin.auth import guard, no_store, safe_next, sign_in, sign_out, user
+from admin.auth import guard, next_target, no_store, referrer_target, sign_in, sign_out, user
 from admin.forms import (
     CHANNEL_LABELS,
     ROLE_LABELS,
@@ -84,6 +84,7 @@ def _office_and_month():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    target = next_target()
     form = LoginForm()
     error = None
     status = 200
@@ -96,7 +97,7 @@ def login():
             sign_in(u)
             if u.must_change_password:
                 return redirect(url_for("admin.password"))
-            return redirect(safe_next(request.args.get("next")))
+            return redirect(target)
     elif request.method == "POST":
         status = 400
     return render_template("admin/login.html", form=form, error=error), status
@@ -181,6 +182,7 @@ def comments():
 
 @bp.post("/comments/<int:response_id>")
 def handle_comment(response_id: int):
+    target = next_target(url_for("admin.comments"))
     scope.require(user(), "handle_comments")
     form = CommentForm(prefix=f"c{response_id}")
     if not form.validate_on_submit():
@@ -189,8 +191,7 @@ def handle_comment(response_id: int):
     feedback.handle_comment(user(), response_id, form.status.data, form.internal_note.data,
                             form.public_reply.data)
     flash(_("The comment has been updated."), "info")
-    return redirect(safe_next(request.args.get("next")) if request.args.get("next")
-                    else url_for("admin.comments"))
+    return redirect(target)
 
 
 # --- exports ---------------------------------------------------------------------------
@@ -246,12 +247,12 @@ def tokens():
 
 @bp.post("/tokens/<int:token_id>/revoke")
 def revoke_token(token_id: int):
+    target = referrer_target(url_for("admin.tokens"))
     if not ActionForm().validate_on_submit():
         abort(400)
     accounts.revoke_token(token_id, actor=user(), actor_name=user().username)
     flash(_("The token has been revoked."), "info")
-    return redirect(request.referrer if (request.referrer or "").startswith(request.host_url)
-                    else url_for("admin.tokens"))
+    return redirect(target)
 
 
 # --- administrators: users, targets, audit -------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,12 @@ def _load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
                           f"{MIN_SECRET_LENGTH} random characters.")
     if env == "production":
         _check_shared_limits(app.config)
+
+    try:
+        date.fromisoformat(str(app.config["IMPORT_EARLIEST"]))
+    except ValueError:
+        raise ConfigError(f"SIPAS_IMPORT_EARLIEST must be a date (YYYY-MM-DD), not "
+                          f"{app.config['IMPORT_EARLIEST']!r}.") from None
 
     uri = app.config.get("SQLALCHEMY_DATABASE_URI")
     if not uri:

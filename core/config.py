@@ -30,6 +30,8 @@ class Defaults:
     # what a citizen may write (every channel: kiosk, phone, paper; forms and the kiosk
     # script read it from the page)
     COMMENT_MAX_LENGTH = 2000  # characters of a free-text comment
+    # paper imports: answers dated before this day (Vietnam time) or in the future are refused
+    IMPORT_EARLIEST = "2015-01-01"
     # reporting
     MIN_SAMPLE = 30  # fewer answers than this: the figure is marked as resting on too few
     # sign-in to the results area (admin/)

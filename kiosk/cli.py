@@ -71,7 +71,8 @@ def kiosks_add(office_code: str, name: str, idle_seconds: int | None, with_crede
 @kiosks_cli.command("list")
 @click.option("--office", "office_code", default=None, help="Only this office and below.")
 def kiosks_list(office_code: str | None) -> None:
-    """List kiosks: id, office, counter, status, last seen, pending queue reported."""
+    """List kiosks: id, office, counter, status, last seen, and the offline queue and the
+    submissions set aside, as the tablet last reported them."""
     from core.services.offices import descendant_ids
 
     office_ids = None
@@ -84,11 +85,13 @@ def kiosks_list(office_code: str | None) -> None:
     if not rows:
         click.echo("No kiosks.")
         return
-    click.echo("id\toffice\tcounter\tstatus\tlast_seen\tpending")
+    click.echo("id\toffice\tcounter\tstatus\tlast_seen\tpending\trejected")
     for k in rows:
         seen = k.last_seen_at.isoformat(timespec="seconds") if k.last_seen_at else "-"
         pending = "-" if k.pending_reported is None else str(k.pending_reported)
-        click.echo(f"{k.id}\t{k.office_code}\t{k.name}\t{k.status}\t{seen}\t{pending}")
+        rejected = "-" if k.rejected_reported is None else str(k.rejected_reported)
+        click.echo(f"{k.id}\t{k.office_code}\t{k.name}\t{k.status}\t{seen}\t{pending}"
+                   f"\t{rejected}")
 
 
 @kiosks_cli.command("revoke")

@@ -56,3 +56,37 @@ def release_all(**options):
     from core.services.mixing import mix
 
     return mix(include_today=True, min_batch=1, **options)
+FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def csv_cells_as_excel_may_read_them(text: str) -> list[str]:
+    """Every cell of a CSV text as a spreadsheet may split it: on ``,`` (the file's
+    separator) and on ``;`` (Excel's list separator in a Vietnamese locale), each with the
+    quoting rules of Python's csv reader, and naively (ignoring quotes) on either."""
+    import csv
+    import io
+    import re
+
+    cells: list[str] = []
+    for delimiter in (",", ";"):
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            cells.extend(row)
+    cells.extend(re.split(r"[,;\r\n]", text))
+    return cells
+
+
+def assert_csv_safe(text: str) -> None:
+    """No cell, however the CSV text is split, starts a formula (a number such as -0.5 is
+    data); leading spaces and double quotes are skipped as a lenient reader would."""
+    for cell in csv_cells_as_excel_may_read_them(text):
+        start = cell.lstrip(' "')
+        if start.startswith(FORMULA_CHARS) and not _is_number(start.rstrip('"')):
+            raise AssertionError(f"formula cell {cell!r}")

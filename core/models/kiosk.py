@@ -38,6 +38,9 @@ class Kiosk(Base):
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Submissions waiting in the tablet's offline queue, as last reported by its heartbeat.
     pending_reported: Mapped[int | None] = mapped_column()
+    #: Submissions the tablet set aside because the server refused them for good (a 4xx),
+    #: in total, as last reported by its heartbeat.
+    rejected_reported: Mapped[int | None] = mapped_column()
 
     office: Mapped[Office] = relationship()
 

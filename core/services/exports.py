@@ -2,13 +2,14 @@
 CSV (UTF-8 with BOM, so Excel reads Vietnamese correctly), and the PDF monthly report.
 
 Every text cell that a spreadsheet could read as a formula (starting with = + - @, a tab or
-a carriage return) is prefixed with an apostrophe. Raw responses carry the date only (no time
-of day), and no kiosk, counter or response identifier.
+a carriage return) is prefixed with an apostrophe; CSV text is quoted and also safe when read
+with ``;`` as the separator (Excel in a Vietnamese locale), see :mod:`core.services.sheets`.
+Raw responses carry the date only (no time of day), and no kiosk, counter or response
+identifier.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -22,19 +23,11 @@ from core.extensions import db
 from core.models import Office, Response
 from core.services.common import get_instrument, registry
 from core.services.pooling import pooled_responses, within
+from core.services.sheets import csv_string, neutralise
 from core.services.xlsx_stream import write_xlsx
 from core.timeutil import VN_TZ
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
@@ -68,12 +61,7 @@ def criteria_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
 
 
 def _csv_bytes(header: list[str], rows: Iterable[list[Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([neutralise(h) for h in header])
-    for row in rows:
-        writer.writerow(["" if v is None else neutralise(v) for v in row])
-    return out.getvalue().encode("utf-8-sig")
+    return csv_string(header, rows).encode("utf-8-sig")
 
 
 def _xlsx_bytes(title: str, header: list[str], rows: Iterable[list[Any]],

@@ -8,10 +8,11 @@ import secrets
 import uuid as uuidlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 
 from core.errors import DomainError
@@ -22,7 +23,7 @@ from core.services.intake import NothingAnswered, cells_reader, clean_response, 
 from core.services.mixing import day_start, vn_day
 from core.services.offices import ImportFailed, LineError, ensure_collecting
 from core.services.tallies import TallyAccumulator, TallyRow
-from core.timeutil import month_of, parse_timestamp, utcnow
+from core.timeutil import VN_TZ, month_of, parse_timestamp, utcnow
 
 BATCH = 5000
 _SYSTEM_RANDOM = secrets.SystemRandom()
@@ -68,6 +69,13 @@ def _parse_time(cache: dict[str, tuple[datetime, str, datetime]], text: str
     return cache[text]
 
 
+def earliest_accepted() -> datetime:
+    """The start (Vietnam time) of ``IMPORT_EARLIEST``, the first day a paper answer may
+    carry, as aware UTC."""
+    day = date.fromisoformat(str(current_app.config["IMPORT_EARLIEST"]))
+    return datetime.combine(day, time(0), VN_TZ).astimezone(UTC)
+
+
 def _insert_raw(rows: list[dict]) -> None:
     """Bulk insert straight through the driver (bypassing per-value SQLAlchemy processing,
     which was a third of the import's CPU time); datetimes are written in the format the
@@ -95,10 +103,11 @@ def import_responses(path: Path, instrument: Instrument, default_channel: str = 
     """Import paper responses from ``path``.
 
     Columns: ``office_code,submitted_at`` then one per criterion code (values 1-5 or empty =
-    no answer); optional ``channel``, ``comment``, ``id`` (a UUID). ``submitted_at`` is
-    ISO 8601, Vietnam time when it has no zone; a bare date is allowed. Only its Vietnam day
-    is stored, and the rows are stored in a random order (paper answers are as untraceable
-    as the other channels', see :mod:`core.services.mixing`).
+    no answer); optional ``channel``, ``comment``, ``id`` (a UUID, once per file).
+    ``submitted_at`` is ISO 8601, Vietnam time when it has no zone; a bare date is allowed;
+    it must lie between ``IMPORT_EARLIEST`` (Vietnam time) and now. Only its Vietnam day is
+    stored, and the rows are stored in a random order (paper answers are as untraceable as
+    the other channels', see :mod:`core.services.mixing`).
 
     The file is read as a stream (constant memory) inside one transaction: any bad line
     rolls everything back and raises ImportFailed listing the bad lines. Each row gets a UUID
@@ -155,6 +164,9 @@ def import_responses(path: Path, instrument: Instrument, default_channel: str = 
         times: dict[str, tuple[datetime, str, datetime]] = {}
         now = utcnow()
         today = day_start(vn_day(now))
+        earliest = earliest_accepted()
+        #: explicit ids seen so far (as integers) -> their line: an id names one response
+        ids_seen: dict[int, int] = {}
 
         def flush() -> None:
             if not batch:
@@ -204,6 +216,12 @@ def import_responses(path: Path, instrument: Instrument, default_channel: str = 
                         problems.append(LineError(line, _("submitted_at %(value)r is in the "
                                                           "future", value=row[col_time]),
                                                   "submitted_at"))
+                    elif submitted < earliest:
+                        problems.append(LineError(
+                            line, _("submitted_at %(value)r is before %(earliest)s, the "
+                                    "earliest date accepted", value=row[col_time],
+                                    earliest=earliest.astimezone(VN_TZ).date().isoformat()),
+                            "submitted_at"))
                 except (ValueError, OverflowError):
                     problems.append(LineError(line, _("submitted_at %(value)r is not an ISO "
                                                       "8601 date", value=row[col_time]),
@@ -224,10 +242,17 @@ def import_responses(path: Path, instrument: Instrument, default_channel: str = 
                 rid = row[col_id].strip() if col_id is not None else ""
                 if rid:
                     try:
-                        rid = str(uuidlib.UUID(rid))
+                        parsed = uuidlib.UUID(rid)
                     except ValueError:
                         problems.append(LineError(line, _("id %(value)r is not a UUID",
                                                           value=rid), "id"))
+                    else:
+                        rid = str(parsed)
+                        first = ids_seen.setdefault(parsed.int, line)
+                        if first != line:
+                            problems.append(LineError(line, _(
+                                "id %(value)s is already used on line %(first)s",
+                                value=rid, first=first), "id"))
                 if problems:
                     for problem in problems:
                         bad(problem)

@@ -76,12 +76,14 @@ class KioskInfo:
     revoked_at: datetime | None
     last_seen_at: datetime | None
     pending_reported: int | None
+    rejected_reported: int | None = None
 
     @classmethod
     def of(cls, kiosk: Kiosk) -> KioskInfo:
         return cls(kiosk.id, kiosk.office_id, kiosk.office.code, kiosk.office.name, kiosk.name,
                    kiosk.status, kiosk.idle_seconds, kiosk.created_at, kiosk.activated_at,
-                   kiosk.revoked_at, kiosk.last_seen_at, kiosk.pending_reported)
+                   kiosk.revoked_at, kiosk.last_seen_at, kiosk.pending_reported,
+                   kiosk.rejected_reported)
 
 
 @dataclass(frozen=True)
@@ -267,17 +269,23 @@ def authenticate_device(credential: str | None) -> KioskRef | None:
     return KioskRef(kid, office_id, OfficeRef(office_id, bool(active), office_name))
 
 
-def heartbeat(kiosk: Kiosk, pending: Any) -> dict[str, Any]:
-    """Record that the kiosk is alive and how many submissions wait in its offline queue.
-    Commits. Returns the settings the tablet should use. Raises ValidationFailed when
-    ``pending`` is not a whole number from 0 to 100000."""
-    if pending is not None and (isinstance(pending, bool) or not isinstance(pending, int)
-                                or not 0 <= pending <= 100_000):
-        raise ValidationFailed({"pending": _("must be a whole number from 0 to 100000")})
+def heartbeat(kiosk: Kiosk, pending: Any, rejected: Any = None) -> dict[str, Any]:
+    """Record that the kiosk is alive, how many submissions wait in its offline queue and
+    how many it has set aside (refused for good). Commits. Returns the settings the tablet
+    should use. Raises ValidationFailed naming each count that is not a whole number from 0
+    to 100000."""
+    problems = {name: _("must be a whole number from 0 to 100000")
+                for name, value in (("pending", pending), ("rejected", rejected))
+                if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                          or not 0 <= value <= 100_000)}
+    if problems:
+        raise ValidationFailed(problems)
     with transaction():
         kiosk.last_seen_at = utcnow()
         if pending is not None:
             kiosk.pending_reported = pending
+        if rejected is not None:
+            kiosk.rejected_reported = rejected
     return {"idle_seconds": kiosk.idle_seconds,
             "thanks_seconds": current_app.config["KIOSK_THANKS_SECONDS"],
             "server_time": utcnow().isoformat().replace("+00:00", "Z")}

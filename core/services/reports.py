@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
+from decimal import Decimal
 from typing import Any
 
 from flask import current_app
@@ -15,6 +14,7 @@ from core.instrument import Instrument
 from core.models import Office
 from core.services.common import get_instrument, registry
 from core.services.pooling import pooled_responses, pooled_tallies
+from core.services.sheets import csv_string
 from core.timeutil import parse_month
 
 
@@ -114,25 +114,24 @@ def report_from_tallies(office: dict[str, str], month: str, instrument: Instrume
 
 
 def report_csv(report: dict[str, Any]) -> str:
-    """The criterion table of a report as CSV text (UTF-8 with BOM when written)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["office", "month", "instrument", "level", "code", "text", "answered",
-                     "satisfied", "no_answer", "n1", "n2", "n3", "n4", "n5", "index",
-                     "ci95_low", "ci95_high"])
+    """The criterion table of a report as CSV text (UTF-8 with BOM when written): text
+    quoted and spreadsheet-safe (:mod:`core.services.sheets`), numbers bare."""
+    header = ["office", "month", "instrument", "level", "code", "text", "answered",
+              "satisfied", "no_answer", "n1", "n2", "n3", "n4", "n5", "index", "ci95_low",
+              "ci95_high"]
 
-    def num(x: float | None) -> str:
-        return "" if x is None else f"{x:.4f}"
+    def num(x: float | None) -> Decimal | None:
+        return None if x is None else Decimal(f"{x:.4f}")
 
     base = [report["office"]["code"], report["month"], report["instrument"]]
-    writer.writerow([*base, "overall", "", "", "", "", "", "", "", "", "", "",
-                     num(report["overall"]), "", ""])
+    rows: list[list[Any]] = [[*base, "overall", *[None] * 10, num(report["overall"]), None,
+                              None]]
     for d in report["dimensions"]:
-        writer.writerow([*base, "dimension", d["code"], d["name"], "", "", "", "", "", "", "",
-                         "", num(d["index"]), "", ""])
+        rows.append([*base, "dimension", d["code"], d["name"], *[None] * 8, num(d["index"]),
+                     None, None])
     for c in report["criteria"]:
         lo, hi = c["ci95"] or (None, None)
-        writer.writerow([*base, "criterion", c["code"], c["text"], c["answered"],
-                         c["satisfied"], c["no_answer"], *[c["counts"][k] for k in "12345"],
-                         num(c["index"]), num(lo), num(hi)])
-    return out.getvalue()
+        rows.append([*base, "criterion", c["code"], c["text"], c["answered"], c["satisfied"],
+                     c["no_answer"], *[c["counts"][k] for k in "12345"], num(c["index"]),
+                     num(lo), num(hi)])
+    return csv_string(header, rows)

@@ -27,3 +27,17 @@ def test_head_lists_and_revokes_kiosks_of_the_scope_with_audit(client, world):
     assert event.actor == "bd" and event.target == f"kiosk:{world['km_kiosk']}"
     page = client.get("/admin/kiosks?office=BD").get_data(as_text=True)
     assert "đã thu hồi" in page
+
+
+def test_the_page_shows_what_each_tablet_reported(client, world):
+    from core.models import Kiosk
+
+    kiosk = db.session.get(Kiosk, world["km_kiosk"])
+    kiosk.pending_reported, kiosk.rejected_reported = 3, 7
+    db.session.commit()
+    login(client, "bd")
+    page = client.get("/admin/kiosks?office=BD").get_data(as_text=True)
+    assert "Phiếu bị máy chủ từ chối" in page
+    row = page[page.index(f'data-kiosk="{world["km_kiosk"]}"'):]
+    row = row[:row.index("</tr>")]
+    assert '<td class="num">3</td><td class="num">7</td>' in row

@@ -6,6 +6,7 @@ every screen, tablet sizes, and the start screen's weight."""
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 import pytest
@@ -245,6 +246,88 @@ def test_all_no_answer_is_thanked_and_dropped_silently_by_the_server_rule(live_a
     assert [r.answers for r in rows(server)] == ["4" * 24]
 
 
+QUEUE, REJECTED = "sipas.kiosk.queue.v1", "sipas.kiosk.rejected.v1"
+
+
+def queue_ids(page) -> list[str]:
+    return page.evaluate(f"JSON.parse(localStorage.getItem('{QUEUE}') || '[]')"
+                         ".map(i => i.payload.id)")
+
+
+def test_a_final_refusal_is_set_aside_and_reported_not_retried_forever(live_app_factory,
+                                                                       page):
+    """A 4xx (other than 429) can never succeed: the tablet sends it once, sets it aside
+    (id, status and error code; not the answers) and reports the count in its heartbeat.
+    Before, a 403, 404, 409, 410 or 422 was re-sent every few seconds for ever."""
+    server = start_kiosk(live_app_factory, page)
+    refusals = {"403": 403, "404": 404, "409": 409, "410": 410, "422": 422, "401": 401}
+    calls: dict[str, int] = {}
+
+    def refuse(route):
+        rid = route.request.post_data_json["id"]
+        calls[rid] = calls.get(rid, 0) + 1
+        status = refusals.get(rid, 403)
+        route.fulfill(status=status, content_type="application/json",
+                      body=json.dumps({"error": f"refused_{status}", "message": "x"}))
+
+    page.route("**/api/v1/responses", refuse)
+    run_questionnaire(page, "5")  # one citizen's run, refused with a 403
+    # and five more waiting on the tablet, refused with other statuses
+    page.evaluate("""([key, ids]) => {
+        const q = JSON.parse(localStorage.getItem(key) || '[]');
+        for (const id of ids) {
+            q.push({payload: {id, instrument: 'hanoi-2022', answers: {'I.1': 4}},
+                    tries: 0, notBefore: 0});
+        }
+        localStorage.setItem(key, JSON.stringify(q));
+    }""", [QUEUE, [k for k in refusals if k != "403"]])
+    for _ in range(150):  # (wait_for_function evaluates a string: the page's CSP forbids it)
+        if len(page.evaluate(f"JSON.parse(localStorage.getItem('{REJECTED}') || '[]')")) == 6:
+            break
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(3000)  # three retry intervals (KIOSK_RETRY_SECONDS=1)
+    assert queue_ids(page) == [] and page.locator("#k-pending").is_hidden()
+    assert sorted(calls.values()) == [1] * 6, calls  # each sent once, never again
+    aside = page.evaluate(f"JSON.parse(localStorage.getItem('{REJECTED}'))")
+    assert sorted(r["status"] for r in aside) == sorted(refusals.values())
+    assert {r["error"] for r in aside} == {f"refused_{s}" for s in refusals.values()}
+    assert all(set(r) == {"id", "status", "error", "at"} for r in aside)  # no answers kept
+    for _ in range(100):
+        with server.app.app_context():
+            info = kiosk_service.list_kiosks()[0]
+            db.session.remove()
+        if info.rejected_reported == 6:
+            break
+        page.wait_for_timeout(100)
+    assert info.rejected_reported == 6
+    assert rows(server) == []
+
+
+def test_network_errors_5xx_and_429_are_retried_until_stored(live_app_factory, page):
+    server = start_kiosk(live_app_factory, page)
+    script = [("abort", None), (503, None), (500, None), (429, "1")]
+    seen: list[str] = []
+
+    def flaky(route):
+        step = script[len(seen)] if len(seen) < len(script) else ("through", None)
+        seen.append(str(step[0]))
+        if step[0] == "abort":
+            route.abort("connectionreset")
+        elif step[0] == "through":
+            route.continue_()
+        else:
+            route.fulfill(status=step[0], content_type="application/json",
+                          headers={"Retry-After": step[1]} if step[1] else {},
+                          body='{"error": "busy", "message": "x"}')
+
+    page.route("**/api/v1/responses", flaky)
+    run_questionnaire(page, "4")
+    page.wait_for_selector("#k-pending", state="hidden", timeout=20000)
+    assert seen == ["abort", "503", "500", "429", "through"]
+    assert [r.answers for r in rows(server)] == ["4" * 24]
+    assert page.evaluate(f"localStorage.getItem('{REJECTED}')") in (None, "[]")
+
+
 def test_expired_csrf_token_and_session_do_not_disturb_the_kiosk(live_app_factory, page):
     server = start_kiosk(live_app_factory, page, WTF_CSRF_TIME_LIMIT=1,
                          PERMANENT_SESSION_LIFETIME=1)
@@ -352,7 +435,7 @@ def test_not_activated_and_revoked_tablets(live_app_factory, page):
     with server.app.app_context():
         kiosk_service.revoke_kiosk(1, actor="tester")
         db.session.remove()
-    run_questionnaire(page, "5")  # the citizen is thanked; the answer waits on the tablet
+    run_questionnaire(page, "5")  # the citizen is thanked; the refused answer is set aside
     page.wait_for_selector("h1:has-text('chưa được kích hoạt')", timeout=8000)
     assert rows(server) == []
 

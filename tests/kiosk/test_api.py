@@ -284,16 +284,20 @@ def test_burst_of_identical_patterns_is_held_back(make_app):
             MonthlyTally.criterion == "I.1")) == 4
 
 
-def test_heartbeat_records_last_seen_and_pending(kclient, kiosk, spec):
+def test_heartbeat_records_last_seen_pending_and_rejected(kclient, kiosk, spec):
     path = "/api/v1/kiosk/heartbeat"
-    r = kclient.post(path, json={"pending": 3}, headers=auth(kiosk))
+    r = kclient.post(path, json={"pending": 3, "rejected": 2}, headers=auth(kiosk))
     assert r.status_code == 200
     spec.check(path, r)
     assert r.get_json()["idle_seconds"] == 60
     info = kiosk_service.list_kiosks([kiosk.kiosk.office_id])[0]
     assert info.pending_reported == 3 and info.last_seen_at is not None
-    r = kclient.post(path, json={"pending": -1}, headers=auth(kiosk))
-    assert r.status_code == 400 and "pending" in r.get_json()["fields"]
+    assert info.rejected_reported == 2
+    r = kclient.post(path, json={"pending": 1}, headers=auth(kiosk))  # rejected: kept
+    info = kiosk_service.list_kiosks([kiosk.kiosk.office_id])[0]
+    assert (info.pending_reported, info.rejected_reported) == (1, 2)
+    r = kclient.post(path, json={"pending": -1, "rejected": True}, headers=auth(kiosk))
+    assert r.status_code == 400 and set(r.get_json()["fields"]) == {"pending", "rejected"}
     spec.check(path, r)
     r = kclient.post(path, data="x", headers={**auth(kiosk), "Content-Type": "text/plain"})
     assert r.status_code == 415

@@ -51,7 +51,8 @@ def test_list_and_revoke(runner, offices):
     runner.invoke(args=["kiosks", "add", "BD-KM", "Quầy 1", "--credential"])
     runner.invoke(args=["kiosks", "add", "STP", "Quầy 2"])
     out = runner.invoke(args=["kiosks", "list"]).output.splitlines()
-    assert out[0].split("\t") == ["id", "office", "counter", "status", "last_seen", "pending"]
+    assert out[0].split("\t") == ["id", "office", "counter", "status", "last_seen", "pending",
+                                  "rejected"]
     assert out[1].split("\t")[:4] == ["1", "BD-KM", "Quầy 1", "active"]
     assert out[2].split("\t")[:4] == ["2", "STP", "Quầy 2", "pending"]
     only = runner.invoke(args=["kiosks", "list", "--office", "BD"]).output.splitlines()

@@ -360,3 +360,40 @@ def test_results_area_escapes_and_neutralises_everywhere(app, offices, instrumen
         out = subprocess.run(["pdftotext", "-", "-"], input=pdf.data, capture_output=True,
                              check=True).stdout.decode("utf-8")
         assert "<script>alert(1)</script>" in out.replace("\n", "")
+
+
+def test_csv_downloads_stay_safe_when_excel_splits_on_semicolons(app, offices, instrument,
+                                                                runner):
+    """Excel in a Vietnamese locale splits a .csv file on ';'. A comment ``ok;=1+2;x`` was
+    written unquoted in the middle of a line and opened as a formula cell ``=1+2``. Every CSV
+    the app writes (the two downloads, ``flask report --format csv``) is checked split on
+    ',' and on ';'."""
+    from core.services.accounts import create_user
+    from core.timeutil import last_complete_month
+    from tests.admin.fixtures import FAST, PASSWORDS, login, make_responses
+    from tests.helpers import assert_csv_safe
+
+    app.config["PASSWORD_HASH_METHOD"] = FAST
+    create_user("city", "admin", None, PASSWORDS["city"], actor="test", must_change=False)
+    month = last_complete_month()
+    office = offices["BD-KM"]
+    office.name = "Kim Mã;=cmd|' /C calc'!A0;@SUM(A1)"
+    db.session.commit()
+    for text in ("ok;=1+2;x", "Tốt\n=1+2", 'a;"@SUM(A1)"', "x,-1+1", *FORMULAS):
+        make_responses(instrument, office, month, 1, comment=text)
+    client = app.test_client()
+    assert login(client, "city").status_code in (302, 303)
+    texts = []
+    for kind in ("criteria", "responses"):
+        raw = client.get(f"/admin/exports/BD-KM/{month}/{kind}.csv")
+        assert raw.status_code == 200
+        texts.append(raw.data.decode("utf-8-sig"))
+    out = runner.invoke(args=["report", "BD-KM", month, "--format", "csv"])
+    assert out.exit_code == 0, out.output
+    texts.append(out.output)
+    for text in texts:
+        assert_csv_safe(text)
+    assert "\"ok;'=1+2;x\"" in texts[1] and "Kim Mã;'=cmd" in texts[0]
+    # read with the file's own separator, the comment is the citizen's text (apostrophe added)
+    comments = [row[-1] for row in csv.reader(io.StringIO(texts[1], newline=""))][1:]
+    assert "ok;'=1+2;x" in comments and "Tốt\n'=1+2" in comments

@@ -147,3 +147,73 @@ def test_second_instrument_imports_and_reports_without_code_changes(make_app, tm
     assert data["overall"] == pytest.approx(25.0)
     with app.app_context():
         assert db.session.scalar(sa.select(Response.answers).limit(1)) in ("520", "401")
+
+
+ID_HEADER = [*HEADER, "comment", "id"]
+ID_A, ID_B = "3f1c2a4e-8b9d-4c1e-9f00-1a2b3c4d5e6f", "0b6f1f8e-2d7a-4c55-8a1e-6e1d2c3b4a59"
+
+
+def test_hostile_rows_are_line_errors_in_the_usual_list(app, runner, offices, tmp_path):
+    """Each of these was stored unreadable or ended the import with a traceback (that printed
+    the comments): a year-1 date (SQLite cannot read it back), a time past year 9999 in UTC
+    (OverflowError), the same id twice (IntegrityError), a NUL in a comment (PostgreSQL's
+    DataError). Now each is one line error, and nothing is stored."""
+    rows = [
+        [*paper_row("STP", "2022-07-05", "5"), "", ID_A],
+        [*paper_row("STP", "0001-01-01", "5"), "", ""],                         # line 3
+        [*paper_row("STP", "0001-01-01T00:00:00", "5"), "", ""],                # line 4
+        [*paper_row("STP", "9999-12-31T23:00:00-14:00", "5"), "", ""],          # line 5
+        [*paper_row("STP", "2022-07-06", "5"), "", ID_A.upper()],               # line 6
+        [*paper_row("STP", "2022-07-07", "5"), "Tốt\x00", ID_B],                # line 7
+        [*paper_row("STP", "2014-12-31T23:59:59+07:00", "5"), "", ""],          # line 8
+        [*paper_row("STP", "2999-01-01", "5"), "", ""],                         # line 9
+    ]
+    result = runner.invoke(args=["responses", "import",
+                                 str(write_csv(tmp_path / "hostile.csv", ID_HEADER, rows))])
+    assert result.exit_code == 1, result.output
+    out = result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), out
+    assert "Traceback" not in out
+    for line in (3, 4, 5, 8, 9):
+        assert f"dòng {line}: submitted_at:" in out, (line, out)
+    assert "trước ngày 2015-01-01" in out
+    assert f"dòng 6: id: mã {ID_A} đã được dùng ở dòng 2" in out, out
+    assert "dòng 7: comment: không được chứa ký tự điều khiển" in out, out
+    assert "dòng 2:" not in out
+    assert count() == 0 and count(MonthlyTally) == 0
+    assert report(runner, "STP", "2022-07")["responses"] == 0
+
+
+def test_the_same_id_in_two_batches_is_a_line_error(app, runner, offices, tmp_path,
+                                                   monkeypatch):
+    from core.services import imports
+
+    monkeypatch.setattr(imports, "BATCH", 2)
+    rows = [[*paper_row("STP", f"2022-07-0{d}", "5"), "", rid]
+            for d, rid in ((1, ID_A), (2, ""), (3, ""), (4, ID_A))]
+    result = runner.invoke(args=["responses", "import",
+                                 str(write_csv(tmp_path / "two.csv", ID_HEADER, rows))])
+    assert result.exit_code == 1 and f"dòng 5: id: mã {ID_A} đã được dùng ở dòng 2" in \
+        result.output, result.output
+    assert count() == 0
+
+
+def test_accepted_dates_run_from_import_earliest_to_now(app, runner, offices, tmp_path):
+    app.config["IMPORT_EARLIEST"] = "2022-07-01"
+    rows = [paper_row("STP", "2022-07-01T00:00:00+07:00", "5"),   # the first moment, VN time
+            paper_row("STP", "2022-06-30T16:59:59Z", "5")]        # a second before it
+    result = runner.invoke(args=["responses", "import",
+                                 str(write_csv(tmp_path / "d.csv", HEADER, rows))])
+    assert result.exit_code == 1 and "dòng 3: submitted_at:" in result.output
+    assert "dòng 2:" not in result.output and "trước ngày 2022-07-01" in result.output
+    result = runner.invoke(args=["responses", "import",
+                                 str(write_csv(tmp_path / "ok.csv", HEADER, rows[:1]))])
+    assert result.exit_code == 0, result.output
+    assert report(runner, "STP", "2022-07")["responses"] == 1
+
+
+def test_import_earliest_must_be_a_date(make_app):
+    from core import ConfigError
+
+    with pytest.raises(ConfigError, match="SIPAS_IMPORT_EARLIEST"):
+        make_app(IMPORT_EARLIEST="1/1/2015")

@@ -1,9 +1,14 @@
 /* SIPAS kiosk: turns the server-rendered questionnaire form into one screen per dimension,
  * sends answers through POST /api/v1/responses and keeps an offline queue in localStorage.
  *
- * - A submission is written to the queue BEFORE it is sent and removed only after the server
- *   answered 200/201, so nothing is lost when the network or the server is down; re-sending
- *   is idempotent (the client-chosen UUID), so nothing is counted twice.
+ * - A submission is written to the queue BEFORE it is sent and removed only when the server
+ *   has answered for good, so nothing is lost when the network or the server is down;
+ *   re-sending is idempotent (the client-chosen UUID), so nothing is counted twice.
+ * - Only a network error, a 5xx or a 429 is retried, after a delay that doubles up to a
+ *   minute (a 429's Retry-After, capped the same way). A 2xx is stored. Any other 4xx is
+ *   final: the submission is set aside (its id, status and error code kept on the tablet,
+ *   not its answers) and counted in the heartbeat's "rejected"; an all-"no answer" run
+ *   (400 "empty") is dropped silently.
  * - Idle for data-idle-seconds on any screen but the start: everything is cleared.
  * - The page never needs its CSRF token or session: the API is authenticated by the device
  *   credential, so a page left open for days keeps working.
@@ -17,7 +22,9 @@
   if (!root || !form || !window.JSON || !window.localStorage) { return; }
 
   var QUEUE_KEY = "sipas.kiosk.queue.v1";
-  var REJECTED_KEY = "sipas.kiosk.rejected.v1";
+  var REJECTED_KEY = "sipas.kiosk.rejected.v1";         // the last 50 set aside
+  var REJECTED_COUNT_KEY = "sipas.kiosk.rejected.n.v1";  // how many were set aside, in total
+  var MAX_DELAY_MS = 60000;
   var cfg = root.dataset;
   var idleMs = Number(cfg.idleSeconds) * 1000;
   var thanksMs = Number(cfg.thanksSeconds) * 1000;
@@ -215,15 +222,28 @@
     pendingBox.hidden = n === 0;
   }
 
-  function drop(id, rejectedWith) {
+  function drop(id) {
     var q = load(QUEUE_KEY).filter(function (item) { return item.payload.id !== id; });
     save(QUEUE_KEY, q);
-    if (rejectedWith) {  // kept for staff to inspect, never re-sent (it can never succeed)
-      var r = load(REJECTED_KEY);
-      r.push({ id: id, status: rejectedWith, at: new Date().toISOString() });
-      save(REJECTED_KEY, r.slice(-50));
-    }
     updatePending();
+  }
+
+  function rejectedCount() {
+    var n = Math.max(Number(localStorage.getItem(REJECTED_COUNT_KEY)) || 0,
+                     load(REJECTED_KEY).length);
+    return Math.min(100000, Math.floor(n));
+  }
+
+  // Refused for good: out of the queue, never re-sent; what staff need to look into it is
+  // kept (not the answers) and the heartbeat reports the count at once.
+  function setAside(id, status, code) {
+    var n = rejectedCount() + 1;
+    drop(id);
+    var r = load(REJECTED_KEY);
+    r.push({ id: id, status: status, error: code || null, at: new Date().toISOString() });
+    save(REJECTED_KEY, r.slice(-50));
+    localStorage.setItem(REJECTED_COUNT_KEY, String(n));
+    heartbeat();
   }
 
   function delay(id, ms) {
@@ -260,33 +280,37 @@
     if (!item) { return; }
     flushing = true;
     var id = item.payload.id;
-    var backoff = Math.min(60000, 1000 * Math.pow(2, item.tries));
+    var backoff = Math.min(MAX_DELAY_MS, 1000 * Math.pow(2, item.tries));
     request(cfg.api, item.payload, item.credential).then(function (resp) {
-      flushing = false;
-      if (resp.status === 200 || resp.status === 201) {
+      if (resp.ok) {
+        flushing = false;
         drop(id);
         flushSoon();
-      } else if (resp.status === 429) {
-        delay(id, 1000 * Number(resp.headers.get("Retry-After") || 5));
-        setTimeout(flush, 1000 * Number(resp.headers.get("Retry-After") || 5) + 50);
-      } else if (resp.status === 401) {
-        revoked = true;  // kept: nothing is thrown away; the page shows why at the next reset
-        delay(id, 60000);
-      } else if (resp.status === 400 || resp.status === 413 || resp.status === 415) {
-        // Every answer "No answer" (error "empty"): nothing to count, dropped silently
-        // (the citizen was thanked all the same). Any other refusal is kept for staff.
-        resp.json().then(function (body) { return body && body.error; }, function () { return null; })
-          .then(function (code) {
-            drop(id, code === "empty" ? null : resp.status);
-            flushSoon();
-          });
-      } else {
-        delay(id, backoff);
+        return;
       }
+      if (resp.status < 400 || resp.status >= 500 || resp.status === 429) {
+        // the server is busy, failing or asks to wait: try again later, never sooner than
+        // it asks and never later than a minute
+        var after = Number(resp.headers.get("Retry-After"));
+        var wait = resp.status === 429 && after > 0 ? Math.min(MAX_DELAY_MS, 1000 * after) : backoff;
+        flushing = false;
+        delay(id, wait);
+        setTimeout(flush, wait + 50);
+        return;
+      }
+      if (resp.status === 401) { revoked = true; }  // the page shows why at the next reset
+      // Any other 4xx can never succeed. Every answer "No answer" (error "empty"): nothing
+      // to count, dropped silently (the citizen was thanked all the same).
+      return resp.json().then(function (body) { return body && body.error; }, function () { return null; })
+        .then(function (code) {
+          flushing = false;
+          if (code === "empty") { drop(id); } else { setAside(id, resp.status, code); }
+          flushSoon();
+        });
     }, function () {  // network down or server unreachable: try again later
       flushing = false;
       delay(id, Math.min(backoff, retryMs));
-    });
+    }).then(null, function () { flushing = false; });  // e.g. storage full: try again later
   }
 
   setInterval(flush, retryMs);
@@ -294,7 +318,8 @@
 
   // --- heartbeat -------------------------------------------------------------------------
   function heartbeat() {
-    request(cfg.heartbeat, { pending: load(QUEUE_KEY).length }).then(function (resp) {
+    var counts = { pending: load(QUEUE_KEY).length, rejected: rejectedCount() };
+    request(cfg.heartbeat, counts).then(function (resp) {
       if (resp.status === 401) {
         revoked = true;
         if (current === 0) { reloadIfReachable(); }
