@@ -223,8 +223,10 @@ def server_cpu_seconds(master_pid: int) -> float:
 
 
 def count_rows(db_path: Path) -> int:
+    """Answers acknowledged: pending (the mixing stage) or released."""
     with sqlite3.connect(db_path) as conn:
-        return conn.execute("SELECT count(*) FROM response").fetchone()[0]
+        return sum(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+                   for table in ("pending_answer", "response"))
 
 
 # --- the kiosk start page's weight -------------------------------------------------------

@@ -33,7 +33,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.extensions import db  # noqa: E402
-from tools.loadgen import run_load, seed, seed_app, stored_state  # noqa: E402
+from tools.loadgen import (  # noqa: E402
+    run_load,
+    seed,
+    seed_app,
+    stored_state,
+    submission_key,
+)
 from tools.servers import GunicornServer, running  # noqa: E402
 
 DEFAULT_PG = os.environ.get("BENCH_DATABASE_URL",
@@ -82,7 +88,8 @@ def one_run(name: str, url: str, processes: int, clients: int, seconds: float,
         result = run_load(servers, seeded, clients=clients, qr_clients=0, seconds=seconds,
                           grace=60, during=during, retry_pause=0.1)
     state = stored_state(url)
-    ok = sorted(state["kiosk_uuids"]) == sorted(result.kiosk_acked)
+    ok = (state["kiosk_keys"] == {submission_key(u) for u in result.kiosk_acked}
+          and state["channels"].get("kiosk", 0) == len(result.kiosk_acked))
     rate = len(result.kiosk_acked) / seconds
     lat = result.latencies
     statuses = dict(sorted(result.statuses.items()))
