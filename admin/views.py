@@ -225,9 +225,7 @@ def export(code: str, month: str, kind: str, fmt: str):
         payload = exports.criteria_table(data, fmt, lang)
     else:
         payload = exports.raw_responses(office, month, fmt, lang)
-    record("export", actor=u.username, office_id=office.id, target=f"{kind}.{fmt}",
-           month=month)
-    db.session.commit()
+    exports.record_download(u.username, office, kind, fmt, month)
     name = f"sipas-{office.code}-{month}-{kind}.{fmt}"
     return Response(payload, mimetype=EXPORTS[(kind, fmt)],
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
