@@ -16,6 +16,7 @@ as fast as it can, which no real tablet does. Answers are random, so no burst is
 from __future__ import annotations
 
 import argparse
+import base64
 import http.client
 import io
 import json
@@ -117,6 +118,7 @@ def free_port() -> int:
 def start_gunicorn(app_spec: str, db_path: Path, port: int) -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{db_path}", SECRET_KEY=secrets.token_hex(16),
                SIPAS_ENV="production", SIPAS_KIOSK_MIN_SECONDS_BETWEEN="0",
+               SIPAS_RECEIPT_KEYS="bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
                PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
