@@ -34,7 +34,6 @@ from core.extensions import db
 from core.http_errors import status_of
 from core.models import COMMENT_STATUSES, User
 from core.services import accounts, exports, feedback, kiosks, scope, signin_throttle, targets
-from core.services.audit import record
 from core.services.auditlog import recent_events
 from core.services.common import get_instrument
 from core.services.dashboard import CHILD_SORTS, build_dashboard
@@ -221,9 +220,7 @@ def export(code: str, month: str, kind: str, fmt: str):
         payload = exports.criteria_table(data, fmt, lang)
     else:
         payload = exports.raw_responses(office, month, fmt, lang)
-    record("export", actor=u.username, office_id=office.id, target=f"{kind}.{fmt}",
-           month=month)
-    db.session.commit()
+    exports.record_download(u.username, office, kind, fmt, month)
     name = f"sipas-{office.code}-{month}-{kind}.{fmt}"
     return Response(payload, mimetype=EXPORTS[(kind, fmt)],
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

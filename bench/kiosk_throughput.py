@@ -16,6 +16,7 @@ as fast as it can, which no real tablet does. Answers are random, so no burst is
 from __future__ import annotations
 
 import argparse
+import base64
 import http.client
 import io
 import json
@@ -120,6 +121,7 @@ def start_gunicorn(app_spec: str, db_path: Path, port: int) -> subprocess.Popen:
                # two production workers share their rate limits in Redis (memory:// refuses)
                SIPAS_RATELIMIT_STORAGE_URI=os.environ.get("BENCH_REDIS_URL",
                                                           "redis://127.0.0.1:6379/6"),
+               SIPAS_RECEIPT_KEYS="bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
                PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",

@@ -59,6 +59,8 @@ def _load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         raise ConfigError(f"SIPAS_IMPORT_EARLIEST must be a date (YYYY-MM-DD), not "
                           f"{app.config['IMPORT_EARLIEST']!r}.") from None
 
+    _check_receipt_keys(app.config, env)
+
     uri = app.config.get("SQLALCHEMY_DATABASE_URI")
     if not uri:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -120,6 +122,32 @@ def _refuse_demo_accounts(app: Flask) -> None:
         raise ConfigError(
             f"Demo accounts with the published password exist ({', '.join(names)}); "
             "production does not start with them. Remove them with: flask users remove-demo")
+def _check_receipt_keys(config: dict[str, Any], env: str) -> None:
+    """``RECEIPT_KEYS`` must be set in production, well-formed everywhere (see
+    core/receipt_keys.py). Raises ConfigError, never showing a secret."""
+    from core.receipt_keys import parse_ring
+
+    if config.get("RECEIPT_HASH_KEY"):
+        raise ConfigError("RECEIPT_HASH_KEY is no longer read: the dossier-code HMAC is keyed "
+                          "by the receipt key ring, SIPAS_RECEIPT_KEYS (see docs/deploy.md).")
+    value = config.get("RECEIPT_KEYS")
+    if not value:
+        if env == "production":
+            raise ConfigError(
+                "SIPAS_RECEIPT_KEYS is not set. Receipt links have keys of their own, apart "
+                "from SECRET_KEY: set SIPAS_RECEIPT_KEYS=k1:<base64 of 32 random bytes> (a "
+                "new installation), or k1:<new key>,legacy:<base64 of the current "
+                "SECRET_KEY> so that receipts printed before keep working. See docs/deploy.md "
+                "(Receipt keys), or set SIPAS_ENV=development on a developer machine.")
+        return
+    try:
+        ring = parse_ring(value)
+    except ValueError as exc:
+        raise ConfigError(f"SIPAS_RECEIPT_KEYS is not valid: {exc}.") from None
+    short = [key.id for key in ring if len(key.secret) < MIN_SECRET_LENGTH]
+    if env == "production" and short:
+        raise ConfigError(f"SIPAS_RECEIPT_KEYS: the secret of key {short[0]!r} is too short "
+                          f"for production: use at least {MIN_SECRET_LENGTH} random bytes.")
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

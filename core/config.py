@@ -47,7 +47,11 @@ class Defaults:
     REPORT_PLACE = "Hà Nội"  # place written in the date line of PDF reports
     # receipt links and the QR survey (survey/)
     RECEIPT_VALIDITY_DAYS = 30  # a receipt's link can be answered for this many days
-    RECEIPT_HASH_KEY = None  # key of the dossier-code HMAC; default: derived from SECRET_KEY
+    # keys that sign receipt links and key the dossier-code HMAC, apart from SECRET_KEY:
+    # "<id>:<base64 secret>,…", newest first (core/receipt_keys.py). Required in production;
+    # elsewhere the default is one key derived from SECRET_KEY
+    RECEIPT_KEYS = None
+    RECEIPT_HASH_KEY = None  # retired (the ring keys the dossier HMAC): refused when set
     PUBLIC_BASE_URL = None  # e.g. "https://sipas.hanoi.gov.vn"; default: the request's host
     QR_ERROR_CORRECTION = "Q"  # L, M, Q or H; Q survives smudged or faded thermal paper
     GENERIC_RATE_LIMIT = "5/hour"  # answers per client and office through the generic link

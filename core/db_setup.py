@@ -6,7 +6,9 @@ commands), so it takes the write lock when it starts instead of failing with "da
 locked" when it upgrades from reading to writing under load. Transactions begun while
 :func:`read_only_transactions` is on (the web layer turns it on for GET and HEAD requests, see
 :mod:`core.http`) start a plain deferred transaction: in WAL mode they read a snapshot without
-queueing behind writers.
+queueing behind writers. A service that must write while serving such a request (a token's
+last use, an export's audit row) does it through :func:`core.services.tx.transaction`, which
+ends the read transaction and begins a writer for the block.
 
 The switch is a context variable, so it holds for the current thread (or task) only, and this
 module never looks at a request.

@@ -2,7 +2,7 @@
 (tests/deploy/test_scale_and_faults.py) and bench/scale_bench.py.
 
 ``seed(url, kiosks=, receipts=)`` empties the database and creates offices, kiosks with
-device credentials and minted receipt links, signed with the gunicorn test secret (so the
+device credentials and minted receipt links, signed with the gunicorn test receipt keys (so the
 servers of tools/servers.py accept them). ``run_load(...)`` drives kiosk API and QR phone
 submissions from many threads for a bounded time; clients retry idempotently (same response
 id, same receipt) on a dropped connection or a 503, as the kiosk's offline queue does.
@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from core import create_app
 from core.extensions import db
 from tools.sample_data import SMALL_TREE
-from tools.servers import TEST_SECRET, GunicornServer
+from tools.servers import TEST_RECEIPT_KEYS, TEST_SECRET, GunicornServer
 
 CODES = ["I.1", "I.2", "I.3", "I.4", "II.1", "II.2", "II.3", "II.4", "II.5", "III.1", "III.2",
          "III.3", "III.4", "III.5", "III.6", "III.7", "IV.1", "IV.2", "IV.3", "IV.4", "V.1",
@@ -43,7 +43,8 @@ def sa_url(url: str) -> str:
 
 
 def seed_app(url: str):
-    return create_app({"SQLALCHEMY_DATABASE_URI": sa_url(url), "SECRET_KEY": TEST_SECRET})
+    return create_app({"SQLALCHEMY_DATABASE_URI": sa_url(url), "SECRET_KEY": TEST_SECRET,
+                       "RECEIPT_KEYS": TEST_RECEIPT_KEYS})
 
 
 @dataclass

@@ -7,12 +7,12 @@
         server.wait_for_workers(gone=victim)
 
 The server runs ``gunicorn -c gunicorn.conf.py <app>`` from the repository root in
-production mode (a test secret, the given DATABASE_URL and rate-limit store; without a Redis
-store, a one-worker server runs with ``SIPAS_SINGLE_PROCESS=1``, as production requires), in
-its own process group; ``stop()`` sends SIGTERM, waits for a graceful exit and SIGKILLs the group
-if needed. Its output goes to a log file (``.log_path``), shown when start-up fails.
-The database schema must exist already (tests: the ``pg_schema`` fixture or
-``flask db upgrade``).
+production mode (a test secret and receipt key ring, the given DATABASE_URL and rate-limit
+store; without a Redis store, a one-worker server runs with ``SIPAS_SINGLE_PROCESS=1``, as
+production requires), in its own process group; ``stop()`` sends SIGTERM, waits for a
+graceful exit and SIGKILLs the group if needed. Its output goes to a log file
+(``.log_path``), shown when start-up fails. The database schema must exist already (tests:
+the ``pg_schema`` fixture or ``flask db upgrade``).
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_SECRET = "serverproc-test-secret-0123456789abcdef"  # noqa: S105 - tests only
+#: the receipt key ring of the test servers (base64 of 32 bytes; tests only)
+TEST_RECEIPT_KEYS = "t1:c2VydmVycHJvYy1yZWNlaXB0LWtleS0wMTIzNDU2Nzg="
 
 
 def free_port() -> int:
@@ -90,6 +92,7 @@ class GunicornServer:
         env.update({
             "SIPAS_ENV": "production",
             "SECRET_KEY": TEST_SECRET,
+            "SIPAS_RECEIPT_KEYS": TEST_RECEIPT_KEYS,
             "DATABASE_URL": self.database_url,
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
             "WEB_CONCURRENCY": str(self.workers),

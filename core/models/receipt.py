@@ -43,8 +43,9 @@ class OfficeApiKey(Base):
 class Receipt(Base):
     """One survey link per dossier and office.
 
-    ``dossier_hash`` is HMAC-SHA256 of the normalised dossier code under a server key: the
-    database can tell that a dossier already has a link, but cannot give the code back.
+    ``dossier_hash`` is HMAC-SHA256 of the normalised dossier code under a key of the receipt
+    key ring (core/receipt_keys.py): the database can tell that a dossier already has a
+    link, but cannot give the code back.
     ``token_id`` is the random part of the signed token printed in the QR code.
     """
 

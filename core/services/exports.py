@@ -21,9 +21,11 @@ from openpyxl.styles import Font
 
 from core.extensions import db
 from core.models import Office, Response
+from core.services.audit import record
 from core.services.common import get_instrument, registry
 from core.services.pooling import pooled_responses, within
 from core.services.sheets import csv_string, neutralise
+from core.services.tx import transaction
 from core.services.xlsx_stream import write_xlsx
 from core.timeutil import VN_TZ
 
@@ -176,3 +178,12 @@ def pdf_report(data: dict[str, Any], lang: str = "vi") -> bytes:
     from core.services.pdf_report import render_pdf
 
     return render_pdf(data, lang)
+
+
+def record_download(actor: str, office: Office, kind: str, fmt: str, month: str) -> None:
+    """Note a download in the audit trail and commit. A download is a GET: the row is
+    written in a transaction of its own (see :mod:`core.services.tx`), never inside the
+    reads that built the file."""
+    with transaction():
+        record("export", actor=actor, office_id=office.id, target=f"{kind}.{fmt}",
+               month=month)

@@ -1,8 +1,8 @@
 """Receipt links: office API keys, minting one link per dossier, verifying and using tokens.
 
 A token is ``<token_id>.<signature>``: ``token_id`` is random and recorded in ``receipt``,
-the signature is an HMAC (itsdangerous) under the app's secret. A token is accepted only when
-both hold, so a forged or altered token fails before any lookup, and a token that was never
+the signature is an HMAC (itsdangerous) under a receipt key (below). A token is accepted only
+when both hold, so a forged or altered token fails before any lookup, and a token that was never
 minted fails even with a valid signature. A receipt is used at most once: the ``receipt_use``
 row (primary key = receipt id) is inserted in the same transaction as the pending answer, so
 the database refuses a second use even when two submissions race.
@@ -10,6 +10,11 @@ the database refuses a second use even when two submissions race.
 Nothing links a response to a receipt: ``receipt_use`` holds only the receipt id; the answer
 waits as a pending row holding nothing of the receipt (not even its procedure) and enters
 ``response`` later, mixed with the office-day's other answers (:mod:`core.services.mixing`).
+
+Receipt keys (:mod:`core.receipt_keys`) are not ``SECRET_KEY``: the newest key of the ring
+signs new links and hashes new dossier codes; every key verifies the links it signed and finds
+the dossiers it hashed, so rotating keys keeps printed receipts and answered dossiers as they
+were.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from core.errors import (
 from core.extensions import db
 from core.models import GenericFormUse, Office, OfficeApiKey, Receipt, ReceiptUse
 from core.ratelimit import limiter
+from core.receipt_keys import ReceiptKey, receipt_keys
 from core.services import audit
 from core.services.common import upsert
 from core.services.intake import Stored, Submission, ValidationFailed, clean_text, limits
@@ -127,25 +133,31 @@ def normalize_dossier_code(raw: Any) -> str:
     return code
 
 
-def _hash_key_material() -> bytes:
-    configured = current_app.config.get("RECEIPT_HASH_KEY")
-    if configured:
-        return str(configured).encode("utf-8")
-    return hmac.new(str(current_app.config["SECRET_KEY"]).encode("utf-8"),
-                    b"sipas.dossier-hash", hashlib.sha256).digest()
+def _ring() -> tuple[ReceiptKey, ...]:
+    return receipt_keys(current_app.config)
 
 
-def dossier_hash(code: str) -> str:
-    """HMAC-SHA256 of a normalised dossier code under the server's key (hex)."""
-    return hmac.new(_hash_key_material(), code.encode("utf-8"), hashlib.sha256).hexdigest()
+def dossier_hash(code: str, key: ReceiptKey | None = None) -> str:
+    """HMAC-SHA256 of a normalised dossier code (hex) under a receipt key (default: the
+    newest of the ring)."""
+    material = hmac.new((key or _ring()[0]).secret, b"sipas.dossier-hash",
+                        hashlib.sha256).digest()
+    return hmac.new(material, code.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def _signer() -> Signer:
-    return Signer(current_app.config["SECRET_KEY"], salt=TOKEN_SALT)
+def _signer(key: ReceiptKey) -> Signer:
+    return Signer(key.secret, salt=TOKEN_SALT)
 
 
-def token_for(receipt: Receipt) -> str:
-    return _signer().sign(receipt.token_id).decode("ascii")
+def token_for(receipt: Receipt, key: ReceiptKey | None = None) -> str:
+    """The receipt's token signed under ``key`` (default: the newest of the ring)."""
+    return _signer(key or _ring()[0]).sign(receipt.token_id).decode("ascii")
+
+
+def _receipt_of(office: Office, hashes: dict[str, ReceiptKey]) -> Receipt | None:
+    return db.session.scalar(sa.select(Receipt).where(
+        Receipt.office_id == office.id, Receipt.dossier_hash.in_(hashes))
+        .order_by(Receipt.id).limit(1))
 
 
 @dataclass
@@ -158,9 +170,11 @@ class Minted:
 def mint_receipt(office: Office, dossier_code: Any, procedure: Any = None,
                  api_key: OfficeApiKey | None = None) -> Minted:
     """The link of a dossier, created on first call and the same on every later call
-    (also when two calls race). Commits. Not audited one by one (tens of thousands a day);
-    the key that minted a link stays on the receipt. Raises Invalid for a bad dossier code or
-    procedure, NotAllowed for an inactive office or a key of another office."""
+    (also when two calls race, and after the receipt keys were rotated: a dossier minted
+    under an older key gets its link back, signed as it was printed). Commits. Not audited
+    one by one (tens of thousands a day); the key that minted a link stays on the receipt.
+    Raises Invalid for a bad dossier code or procedure, NotAllowed for an inactive office or
+    a key of another office."""
     if api_key is not None and api_key.office_id != office.id:
         raise NotAllowed("wrong_office", _("This API key belongs to another office."))
     ensure_collecting(office)
@@ -168,24 +182,26 @@ def mint_receipt(office: Office, dossier_code: Any, procedure: Any = None,
     proc, problem = clean_text(procedure, limits().procedure)
     if problem:
         raise ValidationFailed({"procedure": problem}, _("Some fields are not valid."))
-    digest = dossier_hash(code)
-    now = utcnow()
-    values = dict(office_id=office.id, dossier_hash=digest, token_id=secrets.token_urlsafe(12),
-                  api_key_id=api_key.id if api_key else None, procedure=proc, created_at=now,
-                  expires_at=now + timedelta(days=int(current_app.config[
-                      "RECEIPT_VALIDITY_DAYS"])))
-    stmt = (upsert(db.session, Receipt).values(**values)
-            .on_conflict_do_nothing(index_elements=["office_id", "dossier_hash"])
-            .returning(Receipt.id))
-    with transaction():
-        new_id = db.session.execute(stmt).scalar()
-    if new_id is not None:
-        receipt = Receipt(id=new_id, **values)  # as stored; not added to the session
-    else:
-        receipt = db.session.scalar(sa.select(Receipt).where(
-            Receipt.office_id == office.id, Receipt.dossier_hash == digest))
+    hashes = {dossier_hash(code, key): key for key in _ring()}  # newest key first
+    receipt = _receipt_of(office, hashes)
+    new_id = None
+    if receipt is None:
+        now = utcnow()
+        values = dict(office_id=office.id, dossier_hash=next(iter(hashes)),
+                      token_id=secrets.token_urlsafe(12),
+                      api_key_id=api_key.id if api_key else None, procedure=proc,
+                      created_at=now, expires_at=now + timedelta(days=int(current_app.config[
+                          "RECEIPT_VALIDITY_DAYS"])))
+        stmt = (upsert(db.session, Receipt).values(**values)
+                .on_conflict_do_nothing(index_elements=["office_id", "dossier_hash"])
+                .returning(Receipt.id))
+        with transaction():
+            new_id = db.session.execute(stmt).scalar()
+        # as stored (not added to the session), or the one a racing call stored first
+        receipt = Receipt(id=new_id, **values) if new_id is not None else _receipt_of(
+            office, hashes)
         assert receipt is not None
-    return Minted(receipt, token_for(receipt), new_id is not None)
+    return Minted(receipt, token_for(receipt, hashes[receipt.dossier_hash]), new_id is not None)
 
 
 # -- verifying and using ------------------------------------------------------------------
@@ -195,13 +211,22 @@ def _unknown() -> DomainError:
                                        "whole QR code was scanned."))
 
 
+def _token_id(token: str) -> str | None:
+    """The token id of a token signed under any key of the ring, else None."""
+    for key in _ring():
+        try:
+            return _signer(key).unsign(token or "").decode("ascii")
+        except (BadSignature, UnicodeDecodeError):
+            continue
+    return None
+
+
 def find_receipt(token: str) -> Receipt:
-    """The receipt of a token whose signature is valid and which was minted here, whatever
-    its state. Raises NotFound otherwise."""
-    try:
-        token_id = _signer().unsign(token or "").decode("ascii")
-    except (BadSignature, UnicodeDecodeError) as exc:
-        raise _unknown() from exc
+    """The receipt of a token whose signature is valid under a key of the ring and which
+    was minted here, whatever its state. Raises NotFound otherwise."""
+    token_id = _token_id(token)
+    if token_id is None:
+        raise _unknown()
     receipt = db.session.scalar(sa.select(Receipt).where(Receipt.token_id == token_id))
     if receipt is None:
         raise _unknown()

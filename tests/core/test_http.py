@@ -3,6 +3,7 @@ trust, and refusal of hostile bodies (oversized, invalid UTF-8, deeply nested JS
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from pathlib import Path
@@ -15,6 +16,7 @@ from core.config import DEV_SECRET_KEY
 from core.http import json_depth_exceeds
 
 REPO = Path(__file__).resolve().parents[2]
+RING = "k1:" + base64.b64encode(b"receipt-key-for-tests-0123456789").decode()
 
 
 def _add_echo(app):
@@ -242,6 +244,52 @@ def test_production_refuses_to_start_without_a_real_secret(secret, monkeypatch, 
         create_app(config)
 
 
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+@pytest.mark.parametrize(("keys", "message"), [
+    (None, "SIPAS_RECEIPT_KEYS is not set"),
+    ("", "SIPAS_RECEIPT_KEYS is not set"),
+    ("k1", "entry 1 must be <id>:<base64 secret>"),
+    (f"k1:{_b64(b'x' * 32)},bad id:{_b64(b'y' * 32)}", "entry 2 must be"),
+    ("k1:not*base64!", "the secret of key 'k1' is not base64"),
+    ("k1:", "the secret of key 'k1' is empty"),
+    (f"k1:{_b64(b'x' * 32)},k1:{_b64(b'y' * 32)}", "key id 'k1' appears twice"),
+    (f"k2:{_b64(b'x' * 32)},k1:{_b64(b'short')}", "key 'k1' is too short"),
+])
+def test_production_refuses_to_start_without_sound_receipt_keys(keys, message, tmp_path):
+    """Receipt links need keys of their own in production; a malformed ring is refused
+    before anything is served, and the message never shows a secret."""
+    config = {"ENV": "production", "SECRET_KEY": "a" * 40,
+              "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"}
+    if keys is not None:
+        config["RECEIPT_KEYS"] = keys
+    with pytest.raises(ConfigError, match=message) as err:
+        create_app(config)
+    assert _b64(b"x" * 32) not in str(err.value) and "x" * 32 not in str(err.value)
+
+
+def test_receipt_keys_outside_production_and_the_retired_hash_key(tmp_path):
+    """Development and tests derive one key from SECRET_KEY when the ring is not set (the
+    material links were signed with before the ring); a malformed ring is refused
+    everywhere, and so is the retired RECEIPT_HASH_KEY (silently ignoring it would make
+    every dossier hashed under it look new)."""
+    from core.receipt_keys import receipt_keys
+
+    base = {"ENV": "development", "SECRET_KEY": "dev-secret",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"}
+    ring = receipt_keys(create_app(base).config)
+    assert [(k.id, k.secret) for k in ring] == [("legacy", b"dev-secret")]
+    with pytest.raises(ConfigError, match="not base64"):
+        create_app({**base, "RECEIPT_KEYS": "k1:???"})
+    with pytest.raises(ConfigError, match="RECEIPT_HASH_KEY is no longer read"):
+        create_app({**base, "RECEIPT_HASH_KEY": "old"})
+    app = create_app({**base, "ENV": "production", "SECRET_KEY": "a" * 40,
+                      "RECEIPT_KEYS": f" k2:{_b64(b'n' * 32)} , legacy:{_b64(b'a' * 40)}"})
+    assert [k.id for k in receipt_keys(app.config)] == ["k2", "legacy"]
+
+
 def test_production_secret_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("SIPAS_ENV", "production")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/x.db")
@@ -250,6 +298,7 @@ def test_production_secret_from_the_environment(monkeypatch, tmp_path):
         create_app()
     monkeypatch.setenv("SECRET_KEY", "a" * 40)
     monkeypatch.setenv("SIPAS_SINGLE_PROCESS", "1")
+    monkeypatch.setenv("SIPAS_RECEIPT_KEYS", RING)
     app = create_app()
     assert app.config["ENV"] == "production" and not app.testing
 

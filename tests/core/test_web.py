@@ -1,5 +1,7 @@
 """Home page, language, error pages (HTML for people, JSON under /api/)."""
 
+import base64
+
 import pytest
 
 from core import ConfigError, create_app
@@ -75,6 +77,7 @@ def test_production_refuses_to_start_without_a_real_secret(monkeypatch, tmp_path
     with pytest.raises(ConfigError, match="development default"):
         create_app({"ENV": "production", "SECRET_KEY": "dev-only-not-secret"})
     monkeypatch.setenv("SECRET_KEY", "a-real-secret-from-the-environment")
+    monkeypatch.setenv("SIPAS_RECEIPT_KEYS", "k1:" + base64.b64encode(b"r" * 32).decode())
     app = create_app({"ENV": "production", "SINGLE_PROCESS": True})
     assert app.config["SECRET_KEY"] == "a-real-secret-from-the-environment"
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("/p.sqlite3")
