@@ -160,7 +160,11 @@ class GunicornServer:
         self._tmp.cleanup()
 
     def __enter__(self) -> GunicornServer:
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.close()  # a server that did not start leaves no temporary folder behind
+            raise
 
     def __exit__(self, *_exc: Any) -> None:
         self.close()

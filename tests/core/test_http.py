@@ -261,7 +261,7 @@ def _b64(raw: bytes) -> str:
 def test_production_refuses_to_start_without_sound_receipt_keys(keys, message, tmp_path):
     """Receipt links need keys of their own in production; a malformed ring is refused
     before anything is served, and the message never shows a secret."""
-    config = {"ENV": "production", "SECRET_KEY": "a" * 40,
+    config = {"ENV": "production", "SECRET_KEY": "a" * 40, "SINGLE_PROCESS": True,
               "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"}
     if keys is not None:
         config["RECEIPT_KEYS"] = keys
@@ -286,6 +286,7 @@ def test_receipt_keys_outside_production_and_the_retired_hash_key(tmp_path):
     with pytest.raises(ConfigError, match="RECEIPT_HASH_KEY is no longer read"):
         create_app({**base, "RECEIPT_HASH_KEY": "old"})
     app = create_app({**base, "ENV": "production", "SECRET_KEY": "a" * 40,
+                      "SINGLE_PROCESS": True,
                       "RECEIPT_KEYS": f" k2:{_b64(b'n' * 32)} , legacy:{_b64(b'a' * 40)}"})
     assert [k.id for k in receipt_keys(app.config)] == ["k2", "legacy"]
 

@@ -12,6 +12,7 @@ import pytest
 
 from core import REPO_ROOT, ConfigError, create_app
 from core.extensions import db
+from tools.servers import TEST_RECEIPT_KEYS
 
 SECRET = "a-production-secret-of-forty-characters!!"
 
@@ -24,6 +25,7 @@ def prod_env(monkeypatch, tmp_path):
             monkeypatch.delenv(name)
     monkeypatch.setenv("SIPAS_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", SECRET)
+    monkeypatch.setenv("SIPAS_RECEIPT_KEYS", TEST_RECEIPT_KEYS)
     url = f"sqlite:///{tmp_path / 'prod.sqlite3'}"
     monkeypatch.setenv("DATABASE_URL", url)
     return url

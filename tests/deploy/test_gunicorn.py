@@ -8,22 +8,10 @@ import uuid
 
 import pytest
 
-from core import create_app
-from core.extensions import db
 from tests.helpers import REDIS_TEST_URL, needs_redis
 from tools.servers import GunicornServer, plain_database_url, running
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
-
-
-@pytest.fixture
-def sqlite_url(tmp_path):
-    url = f"sqlite:///{tmp_path / 'served.sqlite3'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret"})
-    with app.app_context():
-        db.create_all()
-        db.engine.dispose()
-    return url
 
 
 @needs_redis

@@ -19,16 +19,6 @@ _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 WRONG = "wrong-password-xx"
 
 
-@pytest.fixture
-def sqlite_url(tmp_path):
-    url = f"sqlite:///{tmp_path / 'served.sqlite3'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret"})
-    with app.app_context():
-        db.create_all()
-        db.engine.dispose()
-    return url
-
-
 def _refused(server: GunicornServer) -> str:
     """Start ``server`` expecting it to stop at start-up; returns its log."""
     try:

@@ -24,6 +24,7 @@ import pytest
 from core.extensions import db
 from core.services import accounts
 from core.timeutil import last_complete_month
+from tests.helpers import REDIS_TEST_URL, needs_redis
 from tools.loadgen import http_request, kiosk_body, post_kiosk, seed, seed_app
 from tools.servers import GunicornServer
 
@@ -75,12 +76,13 @@ def served(tmp_path):
     return url, seeded.credentials, token
 
 
+@needs_redis
 def test_reads_never_fail_because_of_concurrent_writes(served):
     url, credentials, api_token = served
     month = last_complete_month()
     # no per-kiosk limit: every kiosk post writes; one failed sign-in per account and worker
     # before the throttle: from then on every attempt writes a "throttled" audit row
-    with GunicornServer(url, workers=2, threads=4,
+    with GunicornServer(url, workers=2, threads=4, redis_url=REDIS_TEST_URL,
                         env={"SIPAS_KIOSK_MIN_SECONDS_BETWEEN": "0",
                              "SIPAS_SIGNIN_LIMIT_ACCOUNT": "1/15minute"}) as server:
         port = server.port

@@ -19,7 +19,7 @@ from flask import Flask
 
 from core import create_app
 from core.extensions import db
-from core.models import Receipt, Response
+from core.models import PendingAnswer, Receipt, Response
 from core.questionnaire import field_name
 from core.receipt_keys import receipt_keys
 from core.services.offices import import_offices
@@ -67,7 +67,9 @@ def answer(app: Flask, token: str, instrument) -> int:
 
 
 def responses() -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Response))
+    """Answers acknowledged (pending, or released by the mixing stage)."""
+    return sum(db.session.scalar(sa.select(sa.func.count()).select_from(model))
+               for model in (PendingAnswer, Response))
 
 
 @pytest.mark.parametrize("before, after", [
