@@ -11,7 +11,7 @@ was served when). Written at once, an answer would share its transaction (Postgr
    form token, the kiosk's submission key), and the citizen is acknowledged when it commits;
    a pending row holds the answer and its Vietnam day, nothing else;
 2. :func:`mix` (``flask responses mix``, from cron) releases each closed office-day with at
-   least ``MIX_MIN_BATCH`` answers: in one transaction per office, it inserts them into
+   least ``MIX_MIN_BATCH`` answers: in one transaction (per batch of offices), it inserts them into
    ``response`` in an order drawn from a cryptographic generator, every time set to the start
    of the day, adds them to the tallies and deletes the pending rows. Smaller days carry over
    to the office's next day and take its date; what remains when a month is over is released
@@ -31,6 +31,8 @@ import uuid as uuidlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import groupby
+from operator import attrgetter
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -162,25 +164,38 @@ _COLUMNS = ("id", "office_id", "day", "instrument_id", "channel", "answers", "co
             "procedure", "expectations", "demographics", "counted", "flags")
 
 
+#: Offices are released together, one transaction per batch, up to about this many answers
+#: (one commit and one tally write per batch instead of per office).
+RELEASE_BATCH = 10_000
+
+
 def mix(*, now: datetime | None = None, include_today: bool = False,
         min_batch: int | None = None, shuffle: Shuffle | None = None) -> MixReport:
     """Release every closed office-day (see the module's description); commits once per
-    office. ``include_today`` also treats the current Vietnam day as closed; ``min_batch``
-    overrides ``MIX_MIN_BATCH``; ``shuffle`` (tests) replaces the cryptographic generator.
-    Also purges expired kiosk submission keys. Safe to run concurrently and repeatedly."""
+    batch of offices (about ``RELEASE_BATCH`` answers). ``include_today`` also treats the
+    current Vietnam day as closed; ``min_batch`` overrides ``MIX_MIN_BATCH``; ``shuffle``
+    (tests) replaces the cryptographic generator. Also purges expired kiosk submission keys.
+    Safe to run concurrently and repeatedly."""
     today = vn_day(now or utcnow())
     last_closed = today if include_today else today - timedelta(days=1)
     minimum = max(1, int(current_app.config["MIX_MIN_BATCH"] if min_batch is None
                          else min_batch))
     shuffle = shuffle or _SYSTEM_RANDOM.shuffle
     report = MixReport()
-    offices = db.session.scalars(sa.select(_PENDING.c.office_id).distinct()
-                                 .where(_PENDING.c.day <= last_closed)).all()
-    db.session.rollback()  # end the read: each office is mixed in a transaction of its own
-    for office_id in sorted(offices):
-        released, batches = _mix_office(office_id, last_closed, minimum, shuffle)
-        report.released += released
-        report.batches += batches
+    counts = db.session.execute(
+        sa.select(_PENDING.c.office_id, sa.func.count()).where(_PENDING.c.day <= last_closed)
+        .group_by(_PENDING.c.office_id).order_by(_PENDING.c.office_id)).all()
+    db.session.rollback()  # end the read: each batch is released in a transaction of its own
+    batch: list[int] = []
+    size = 0
+    for i, (office_id, n) in enumerate(counts):
+        batch.append(office_id)
+        size += n
+        if size >= RELEASE_BATCH or i == len(counts) - 1:
+            released, groups = _release(batch, last_closed, minimum, shuffle)
+            report.released += released
+            report.batches += groups
+            batch, size = [], 0
     with transaction():
         db.session.execute(sa.delete(SubmissionKey).where(SubmissionKey.expires_on < today))
     if report.released:
@@ -191,43 +206,48 @@ def mix(*, now: datetime | None = None, include_today: bool = False,
     return report
 
 
-def _mix_office(office_id: int, last_closed: date, minimum: int, shuffle: Shuffle
-                ) -> tuple[int, int]:
+def _release(office_ids: list[int], last_closed: date, minimum: int, shuffle: Shuffle
+             ) -> tuple[int, int]:
+    """Release the closed days of ``office_ids`` (sorted) in one transaction: (answers
+    released, office-days released)."""
     with transaction():
         conn = db.session.connection()
         if conn.dialect.name == "postgresql":  # SQLite: BEGIN IMMEDIATE holds the write lock
-            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_NAMESPACE, office_id)))
+            for office_id in office_ids:  # in order: concurrent mixers cannot deadlock
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_NAMESPACE,
+                                                                     office_id)))
         rows = conn.execute(
             sa.select(*(_PENDING.c[name] for name in _COLUMNS))
-            .where(_PENDING.c.office_id == office_id, _PENDING.c.day <= last_closed)
-            .order_by(_PENDING.c.day, _PENDING.c.id)).all()
-        plan = plan_release([(row.day, row) for row in rows], last_closed, minimum)
-        if not plan:
-            return 0, 0
+            .where(_PENDING.c.office_id.in_(office_ids), _PENDING.c.day <= last_closed)
+            .order_by(_PENDING.c.office_id, _PENDING.c.day, _PENDING.c.id)).all()
         tallies = TallyAccumulator()
         released_ids: list[int] = []
-        for day, group in plan:
-            shuffle(group)
-            stamp = day_start(day)
-            month = f"{day.year:04d}-{day.month:02d}"
-            conn.execute(_RELEASE, [
-                {"uuid": str(uuidlib.uuid4()), "office_id": r.office_id,
-                 "instrument_id": r.instrument_id, "channel": r.channel,
-                 "answers": r.answers, "month": month, "submitted_at": stamp,
-                 "received_at": stamp, "comment": r.comment, "procedure": r.procedure,
-                 "expectations": r.expectations, "demographics": r.demographics,
-                 "counted": r.counted, "flags": r.flags}
-                for r in group])
-            for r in group:
-                released_ids.append(r.id)
-                if r.counted:
-                    tallies.add(TallyRow(r.office_id, month, r.instrument_id, r.channel,
-                                         r.answers))
+        groups = 0
+        for _office, office_rows in groupby(rows, key=attrgetter("office_id")):
+            plan = plan_release([(row.day, row) for row in office_rows], last_closed, minimum)
+            groups += len(plan)
+            for day, group in plan:
+                shuffle(group)
+                stamp = day_start(day)
+                month = f"{day.year:04d}-{day.month:02d}"
+                conn.execute(_RELEASE, [
+                    {"uuid": str(uuidlib.uuid4()), "office_id": r.office_id,
+                     "instrument_id": r.instrument_id, "channel": r.channel,
+                     "answers": r.answers, "month": month, "submitted_at": stamp,
+                     "received_at": stamp, "comment": r.comment, "procedure": r.procedure,
+                     "expectations": r.expectations, "demographics": r.demographics,
+                     "counted": r.counted, "flags": r.flags}
+                    for r in group])
+                for r in group:
+                    released_ids.append(r.id)
+                    if r.counted:
+                        tallies.add(TallyRow(r.office_id, month, r.instrument_id, r.channel,
+                                             r.answers))
         for start in range(0, len(released_ids), 500):
             conn.execute(sa.delete(_PENDING).where(
                 _PENDING.c.id.in_(released_ids[start:start + 500])))
         tallies.write(db.session)
-    return len(released_ids), len(plan)
+    return len(released_ids), groups
 
 
 def _vacuum() -> None:
