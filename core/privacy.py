@@ -19,10 +19,15 @@ from markupsafe import Markup
 
 from core.instrument import Instrument
 
-#: Settings of the retention of free text (comment text, contact details for a reply): the
-#: notice states their periods when the deployment has them, and "a limited time" otherwise.
-#: Read by name so that the notice follows whichever of them the retention code defines.
-RETENTION_SETTINGS = {"comment": "COMMENT_RETENTION_DAYS", "contact": "CONTACT_RETENTION_DAYS"}
+#: Settings of the retention code (``flask retention apply``) whose periods the notice states:
+#: a number of days; 0 when the setting is there but keeps for ever (None); None when the
+#: deployment has no such setting, and the notice then says "a limited time". Read by name
+#: (like MASKING_SETTING), so that the notice follows whatever the deployment defines.
+RETENTION_SETTINGS = {"comment": "RETENTION_COMMENT_DAYS", "contact": "RETENTION_CONTACT_DAYS",
+                      "contact_max": "RETENTION_CONTACT_MAX_DAYS"}
+#: True when phone numbers, ID numbers, e-mail addresses and dossier codes are masked in
+#: comments before they are stored (the notice says so).
+MASKING_SETTING = "MASK_COMMENTS"
 
 
 @dataclass(frozen=True)
@@ -31,8 +36,11 @@ class NoticeFacts:
 
     controller: str | None  # None: the office whose one-stop desk served the citizen
     contact: str | None  # None: that office's one-stop desk
-    comment_days: int | None  # comment text is deleted after this many days; None: not set
-    contact_days: int | None  # contact details for a reply, likewise
+    #: retention periods in days (0: kept without limit; None: not configured here)
+    comment_days: int | None  # comment text, from the answer's day
+    contact_days: int | None  # a request to be contacted, after it has been handled
+    contact_max_days: int | None  # ... and at the latest, from the day it was made
+    masks_comments: bool  # contact details written in a comment are hidden before storing
     resend_days: int  # a kiosk answer's id (as a digest) is kept this long
     link_days: int  # a receipt's link can be answered this long
 
@@ -45,12 +53,14 @@ class CustomNotice:
     lang: str
 
 
-def _days(value: Any) -> int | None:
+def _period(config: Mapping[str, Any], name: str) -> int | None:
+    if name not in config:
+        return None
     try:
-        days = int(value)
+        days = int(config[name] or 0)
     except (TypeError, ValueError):
         return None
-    return days if days > 0 else None
+    return max(days, 0)
 
 
 def _text(value: Any) -> str | None:
@@ -58,10 +68,12 @@ def _text(value: Any) -> str | None:
 
 
 def notice_facts(config: Mapping[str, Any]) -> NoticeFacts:
-    retention = {kind: _days(config.get(name)) for kind, name in RETENTION_SETTINGS.items()}
+    periods = {kind: _period(config, name) for kind, name in RETENTION_SETTINGS.items()}
     return NoticeFacts(
         controller=_text(config["PRIVACY_CONTROLLER"]), contact=_text(config["PRIVACY_CONTACT"]),
-        comment_days=retention["comment"], contact_days=retention["contact"],
+        comment_days=periods["comment"], contact_days=periods["contact"],
+        contact_max_days=periods["contact_max"],
+        masks_comments=bool(config.get(MASKING_SETTING)),
         resend_days=int(config["SUBMISSION_KEY_DAYS"]),
         link_days=int(config["RECEIPT_VALIDITY_DAYS"]))
 

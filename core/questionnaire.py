@@ -2,9 +2,8 @@
 
 Used wherever a citizen answers without JavaScript (the phone survey, the kiosk's fallback):
 one radio group per criterion (five levels plus an explicit "no answer", each needing a
-choice), an optional comment, expectation levels and optional demographic questions, which
-the citizen may refuse as a whole ("I do not want to answer": they are not asked again and
-not stored). Wording comes from the instrument data file, in the active locale.
+choice), an optional comment, expectation levels and demographic questions. Wording comes
+from the instrument data file, in the active locale.
 
 The form renders and checks its CSRF token; it validates nothing else. The answers go to
 the one door (:func:`core.services.intake.submit`, through
@@ -29,7 +28,9 @@ from core.services.intake import limits
 
 __all__ = ["REFUSE_DEMOGRAPHICS", "QuestionnaireForm", "field_name", "questionnaire_form"]
 
-#: The box "I do not want to answer these questions" of the questions about the citizen.
+#: The box "I do not want to answer these questions": the questions about the citizen
+#: (demographics) are optional and may be refused as a whole; then they are not asked again
+#: in that run and nothing about the citizen is stored (QuestionnaireForm.submitted).
 REFUSE_DEMOGRAPHICS = "refuse_demographics"
 
 

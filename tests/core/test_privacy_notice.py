@@ -13,7 +13,7 @@ import pytest
 
 from core import ConfigError, create_app
 from core.extensions import db
-from core.privacy import custom_notice, notice_file
+from core.privacy import MASKING_SETTING, RETENTION_SETTINGS, custom_notice, notice_file
 from core.services import kiosks as kiosk_service
 from core.services.offices import get_office, import_offices
 from core.services.receipts import mint_receipt
@@ -24,10 +24,10 @@ PAGE = "/quyen-rieng-tu"
 SHORT = {
     "vi": ["Dữ liệu cá nhân của Ông/Bà", "Câu trả lời được ẩn danh",
            "Chỉ cán bộ có thẩm quyền của cơ quan được đọc góp ý",
-           "chỉ được lưu trong thời gian có hạn", "Tìm hiểu thêm về dữ liệu cá nhân"],
+           "Tìm hiểu thêm về dữ liệu cá nhân"],
     "en": ["Your personal data", "Your answers are anonymous",
            "Only authorised staff of the office read comments",
-           "kept only for a limited time", "More about your personal data"],
+           "More about your personal data"],
 }
 ABOUT_YOU = {"vi": "vài thông tin về bản thân", "en": "a few questions about you"}
 
@@ -110,7 +110,15 @@ def test_every_survey_page_and_public_page_links_to_the_notice(entries):
         assert "Bảo vệ dữ liệu cá nhân" in text(page), url
 
 
+def without_retention_settings(app) -> None:
+    """A deployment without the retention and masking settings (the notice then states its
+    defaults)."""
+    for name in (*RETENTION_SETTINGS.values(), MASKING_SETTING):
+        app.config.pop(name, None)
+
+
 def test_the_notice_page_built_in_text_in_vietnamese_and_english(app, client, instrument):
+    without_retention_settings(app)
     page = client.get(PAGE)
     assert page.status_code == 200 and 'lang="vi"' in page.get_data(as_text=True)
     vi = text(page)
@@ -123,6 +131,8 @@ def test_the_notice_page_built_in_text_in_vietnamese_and_english(app, client, in
     assert "Cơ quan nhà nước có Bộ phận Một cửa đã phục vụ Ông/Bà" in vi
     assert "hỏi tại Bộ phận Một cửa của cơ quan nơi Ông/Bà đã trả lời" in vi
     assert "Nội dung góp ý: chỉ lưu trong thời gian có hạn" in vi
+    assert "Thông tin liên hệ để nhận trả lời: chỉ lưu trong thời gian có hạn" in vi
+    assert "được ẩn đi trước khi lưu" not in vi
     assert "rút lại sự đồng ý, yêu cầu xem, chỉnh sửa hoặc xóa dữ liệu" in vi
     # facts read from the configuration and the instrument
     assert f"{app.config['SUBMISSION_KEY_DAYS']} ngày" in vi
@@ -140,8 +150,8 @@ def test_the_notice_page_built_in_text_in_vietnamese_and_english(app, client, in
 def test_the_notice_states_the_configured_controller_contact_and_retention(make_app):
     app = make_app(PRIVACY_CONTROLLER="UBND thành phố Hà Nội",
                    PRIVACY_CONTACT="Văn phòng UBND thành phố, 12 Lê Lai, ĐT 024 3825 3536",
-                   COMMENT_RETENTION_DAYS=90, CONTACT_RETENTION_DAYS=30,
-                   SUBMISSION_KEY_DAYS=20)
+                   RETENTION_COMMENT_DAYS=90, RETENTION_CONTACT_DAYS=30,
+                   RETENTION_CONTACT_MAX_DAYS=180, MASK_COMMENTS=True, SUBMISSION_KEY_DAYS=20)
     with app.app_context():
         import_offices(io.StringIO(SMALL_TREE))
         db.session.remove()
@@ -150,7 +160,10 @@ def test_the_notice_states_the_configured_controller_contact_and_retention(make_
         assert "UBND thành phố Hà Nội tổ chức khảo sát này" in page
         assert "xin liên hệ: Văn phòng UBND thành phố, 12 Lê Lai, ĐT 024 3825 3536." in page
         assert "Nội dung góp ý: được xóa sau 90 ngày" in page
-        assert "Thông tin liên hệ để nhận trả lời: được xóa sau 30 ngày" in page
+        assert ("Thông tin liên hệ để nhận trả lời: được xóa sau 30 ngày kể từ khi yêu cầu "
+                "được xử lý xong, và chậm nhất sau 180 ngày kể từ ngày gửi.") in page
+        assert ("Số điện thoại, số căn cước, địa chỉ thư điện tử và mã hồ sơ ghi trong góp ý "
+                "được ẩn đi trước khi lưu.") in page
         assert "bị tính hai lần: 20 ngày" in page
         assert "Cơ quan nhà nước có Bộ phận Một cửa đã phục vụ" not in page
         # the short notice says how long comments are kept too
@@ -158,6 +171,23 @@ def test_the_notice_states_the_configured_controller_contact_and_retention(make_
         en = text(client.get(PAGE + "?lang=en"))
         assert "UBND thành phố Hà Nội runs this survey" in en
         assert "Comment text: deleted 90 days after the answer." in en
+
+
+def test_retention_without_a_limit_is_stated_as_such(make_app):
+    """A retention setting of None keeps for ever: the notice must not promise a limit."""
+    app = make_app(RETENTION_COMMENT_DAYS=None, RETENTION_CONTACT_DAYS=None,
+                   RETENTION_CONTACT_MAX_DAYS=None, MASK_COMMENTS=False)
+    with app.app_context():
+        import_offices(io.StringIO(SMALL_TREE))
+        db.session.remove()
+        client = app.test_client()
+        page = text(client.get(PAGE))
+        assert "Nội dung góp ý: được lưu cùng câu trả lời, không đặt thời hạn xóa." in page
+        assert "Thông tin liên hệ để nhận trả lời: được lưu, không đặt thời hạn xóa." in page
+        assert "thời gian có hạn" not in page and "được ẩn đi" not in page
+        short = note(client.get("/o/BD-KM"))
+        assert "Chỉ cán bộ có thẩm quyền của cơ quan được đọc góp ý." in short
+        assert "thời gian có hạn" not in short and "được xóa sau" not in short
 
 
 def test_an_operator_file_replaces_the_built_in_notice(make_app, tmp_path):

@@ -9,9 +9,7 @@
  *   final: the submission is set aside (its id, status and error code kept on the tablet,
  *   not its answers) and counted in the heartbeat's "rejected"; an all-"no answer" run
  *   (400 "empty") is dropped silently.
- * - Idle for data-idle-seconds on any screen but the start: everything is cleared. The
- *   privacy notice is a screen of this page too (no navigation, works offline), so the idle
- *   reset brings the start screen back from it.
+ * - Idle for data-idle-seconds on any screen but the start: everything is cleared.
  * - The page never needs its CSRF token or session: the API is authenticated by the device
  *   credential, so a page left open for days keeps working.
  * Vanilla JS, no dependencies; every text shown comes from the HTML (translated there).
@@ -149,7 +147,8 @@
   document.getElementById("k-back").addEventListener("click", back);
   document.getElementById("k-done").addEventListener("click", reset);
 
-  // The privacy notice: a screen of its own, left by "Back to the start" or the idle reset.
+  // The privacy notice is a screen of this page (no navigation: it opens offline too), left
+  // by "Back to the start" or, like every screen but the start, by the idle reset.
   var privacyLink = document.getElementById("k-privacy-link");
   if (privacy && privacyLink) {
     privacyLink.addEventListener("click", function (ev) {
@@ -202,7 +201,7 @@
     ev.preventDefault();
     enqueue(collect());
     clearAnswers();
-    show(THANKS);
+    show(-1);
     thanksTimer = setTimeout(reset, thanksMs);
     flushSoon();
   });
