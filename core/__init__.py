@@ -60,6 +60,9 @@ def _load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
                           f"{app.config['IMPORT_EARLIEST']!r}.") from None
 
     _check_receipt_keys(app.config, env)
+    from core.privacy import check_notice_file
+
+    check_notice_file(app.config, app.instance_path)
 
     uri = app.config.get("SQLALCHEMY_DATABASE_URI")
     if not uri:

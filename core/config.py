@@ -32,6 +32,15 @@ class Defaults:
     COMMENT_MAX_LENGTH = 2000  # characters of a free-text comment
     # paper imports: answers dated before this day (Vietnam time) or in the future are refused
     IMPORT_EARLIEST = "2015-01-01"
+    # what citizens are told about their personal data (core/privacy.py, /quyen-rieng-tu;
+    # Law on Personal Data Protection 91/2025/QH15)
+    PRIVACY_CONTROLLER = None  # who is responsible for the data, e.g. "UBND thành phố Hà Nội";
+    # None: the notice names the office whose one-stop desk served the citizen
+    PRIVACY_CONTACT = None  # where citizens exercise their rights (address, phone, e-mail);
+    # None: the notice sends them to that office's one-stop desk
+    # an HTML fragment replacing the full notice's built-in text; "{locale}" in the path gives
+    # one file per language (the default language's file must exist); relative to instance/
+    PRIVACY_NOTICE_FILE = None
     # reporting
     MIN_SAMPLE = 30  # fewer answers than this: the figure is marked as resting on too few
     # sign-in to the results area (admin/)

@@ -17,7 +17,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, TextAreaField
+from werkzeug.datastructures import MultiDict
+from wtforms import BooleanField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from core.errors import DomainError
@@ -25,7 +26,12 @@ from core.instrument import NO_ANSWER, Instrument
 from core.services.intake import criterion_field as field_name
 from core.services.intake import limits
 
-__all__ = ["QuestionnaireForm", "field_name", "questionnaire_form"]
+__all__ = ["REFUSE_DEMOGRAPHICS", "QuestionnaireForm", "field_name", "questionnaire_form"]
+
+#: The box "I do not want to answer these questions": the questions about the citizen
+#: (demographics) are optional and may be refused as a whole; then they are not asked again
+#: in that run and nothing about the citizen is stored (QuestionnaireForm.submitted).
+REFUSE_DEMOGRAPHICS = "refuse_demographics"
 
 
 class QuestionnaireForm(FlaskForm):
@@ -63,6 +69,21 @@ class QuestionnaireForm(FlaskForm):
             return None
         return name if name in self else None
 
+    @property
+    def refused_demographics(self) -> bool:
+        """True when the citizen chose "I do not want to answer" for the questions about
+        them (only an instrument with such questions offers the choice)."""
+        field = self._fields.get(REFUSE_DEMOGRAPHICS)
+        return bool(field is not None and field.data)
+
+    def submitted(self, formdata: Any) -> Any:
+        """The posted fields the one door should see: without any answer about the citizen
+        when they refused those questions (a choice made before refusing is dropped)."""
+        if not self.refused_demographics:
+            return formdata
+        return MultiDict([(name, value) for name, value in formdata.items(multi=True)
+                          if not name.startswith("d_")])
+
     def show(self, problem: DomainError) -> None:
         """Put each field message of a domain error beside its question."""
         for key, message in problem.fields.items():
@@ -88,6 +109,9 @@ def questionnaire_form(instrument: Instrument, locale: str = "vi",
     for a in instrument.expectation_areas:
         attrs["e_" + a.code] = RadioField(a.label.get(locale), choices=list(exp_choices),
                                           validate_choice=False)
+    if instrument.demographics:
+        attrs[REFUSE_DEMOGRAPHICS] = BooleanField(
+            _l("I do not want to answer these questions"))
     for q in instrument.demographics:
         attrs["d_" + q.code] = RadioField(
             q.label.get(locale), choices=[SelectChoice(o.code, o.label.get(locale))

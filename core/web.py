@@ -1,18 +1,36 @@
-"""Public pages shared by every area: the home page and the language switch."""
+"""Public pages shared by every area: the home page, the language switch and the notice on
+personal data."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from core.i18n import LOCALE_COOKIE
+from core import privacy
+from core.i18n import LOCALE_COOKIE, locale_code
 from core.redirects import safe_next
+from core.services.common import get_instrument
 
 bp = Blueprint("web", __name__)
+
+
+@bp.app_context_processor
+def _privacy_facts() -> dict:
+    """Every template may state the notice's facts (the survey pages' short notice does)."""
+    return {"privacy_facts": privacy.notice_facts(current_app.config)}
 
 
 @bp.get("/")
 def index():
     return render_template("index.html")
+
+
+@bp.get("/quyen-rieng-tu")
+def privacy_notice():
+    """The full notice on personal data (Law 91/2025/QH15), linked from every survey page."""
+    locale = locale_code()
+    instrument = get_instrument(current_app.config["DEFAULT_INSTRUMENT"])
+    return render_template("privacy.html", **privacy.full_notice(
+        current_app.config, current_app.instance_path, instrument, locale))
 
 
 @bp.get("/lang/<code>")

@@ -23,6 +23,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
+from core import privacy
 from core.errors import Invalid, RateLimited
 from core.extensions import csrf
 from core.i18n import locale_code
@@ -69,7 +70,8 @@ def _render_kiosk(kiosk, form, *, status: int = 200, notice: str | None = None,
         thanks_seconds=cfg["KIOSK_THANKS_SECONDS"],
         heartbeat_seconds=cfg["KIOSK_HEARTBEAT_SECONDS"],
         retry_seconds=cfg["KIOSK_RETRY_SECONDS"],
-        nojs_reset=cfg["KIOSK_NOJS_RESET_SECONDS"]), status)
+        nojs_reset=cfg["KIOSK_NOJS_RESET_SECONDS"],
+        **privacy.full_notice(cfg, current_app.instance_path, instrument, form.locale)), status)
     return _no_store(resp)
 
 

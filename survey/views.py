@@ -100,7 +100,7 @@ def _submit(form: QuestionnaireForm, door: Any) -> ValidationFailed | None:
     """Send the posted answers through the one door: None when stored, else the rule the
     answers broke (shown beside the questions). Other refusals raise (error pages)."""
     try:
-        intake.submit(door, intake.raw_from_form(form.instrument, request.form))
+        intake.submit(door, intake.raw_from_form(form.instrument, form.submitted(request.form)))
     except ValidationFailed as problem:
         form.show(problem)
         return problem

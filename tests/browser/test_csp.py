@@ -2,7 +2,7 @@
 script, style or frame is refused (a refusal shows up as a console error and as a
 ``securitypolicyviolation`` event), and the stylesheet really applies."""
 
-PAGES = ["/", "/kiosk/", "/survey/", "/admin/", "/no-such-page"]
+PAGES = ["/", "/kiosk/", "/survey/", "/admin/", "/quyen-rieng-tu", "/no-such-page"]
 
 
 def test_pages_have_no_csp_violation(live_app_factory, page):

@@ -82,3 +82,70 @@ def test_generic_link_in_a_mobile_browser(live_app_factory, page):
         radio.check()
     page.get_by_role("button", name="Gửi đánh giá").click()
     page.wait_for_url(re.compile(r"/survey/thanks"))
+
+
+@pytest.mark.parametrize("page", [PHONE], indirect=True)
+def test_phone_notice_opens_beside_the_form_and_the_questions_about_you_can_be_refused(
+        live_app_factory, page):
+    """The short notice is at the top of the form; its link opens the full notice in a new
+    tab, so the answers given so far stay. Nothing is pre-selected; "I do not want to
+    answer" hides the questions about the citizen at once (no script), and they are neither
+    asked again when the page comes back for a missing rating nor stored."""
+    import sqlalchemy as sa
+
+    from core.extensions import db
+    from core.models import PendingAnswer
+
+    tokens: list[str] = []
+    server = live_app_factory(setup=_setup(tokens))
+    page.goto(f"{server.url}/s/{tokens[0]}")
+    note = page.locator("#privacy-note")
+    assert note.is_visible() and "Câu trả lời được ẩn danh" in note.inner_text()
+    assert "vài thông tin về bản thân" in note.inner_text()
+    assert page.locator("input:checked").count() == 0
+
+    radios = page.locator("fieldset[id^='q-c_'] input[value='4']").all()
+    for i, radio in enumerate(radios):
+        if i != 3:
+            radio.check()
+    with page.context.expect_page() as opened:
+        note.get_by_role("link", name="Tìm hiểu thêm về dữ liệu cá nhân").click()
+    notice = opened.value
+    notice.wait_for_load_state()
+    assert notice.url == server.url + "/quyen-rieng-tu"
+    assert "Quyền của Ông/Bà" in notice.locator("main").inner_text()
+    assert axe_violations(notice) == []
+    notice.close()
+    assert page.locator("fieldset[id^='q-c_'] input:checked").count() == 23  # still there
+
+    page.locator("#q-d_age input[value='60+']").check()
+    assert page.locator("#q-d_age").is_visible()
+    page.get_by_text("Tôi không muốn trả lời các câu hỏi này").click()
+    assert page.locator("#q-d_age").is_hidden() and page.locator("#q-d_gender").is_hidden()
+    assert axe_violations(page) == []
+    save_screenshot(page, "survey-phone-about-you-refused")
+
+    page.get_by_role("button", name="Gửi đánh giá").click()
+    page.wait_for_load_state()
+    assert page.locator("fieldset.has-error").count() == 1
+    assert page.locator("input[name^='d_']").count() == 0  # not asked again
+    assert "Ông/Bà đã chọn không trả lời" in page.locator("#about-you").inner_text()
+    assert axe_violations(page) == []
+    page.locator("fieldset.has-error input[value='5']").check(force=True)
+    page.get_by_role("button", name="Gửi đánh giá").click()
+    page.wait_for_url(re.compile(r"/survey/thanks"))
+    with server.app.app_context():
+        stored = list(db.session.scalars(sa.select(PendingAnswer)))
+        db.session.remove()
+    assert [(p.channel, p.demographics) for p in stored] == [("qr", None)]
+
+
+@pytest.mark.parametrize("page", [PHONE], indirect=True)
+def test_generic_link_notice_in_english(live_app_factory, page):
+    server = live_app_factory(setup=_setup([]))
+    page.goto(f"{server.url}/o/BD-KM?lang=en")
+    note = page.locator("#privacy-note")
+    assert "Your answers are anonymous" in note.inner_text()
+    assert "(opens in a new tab)" in note.inner_text()
+    assert page.locator("input:checked").count() == 0
+    assert axe_violations(page) == []

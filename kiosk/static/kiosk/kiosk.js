@@ -40,6 +40,8 @@
   var start = document.getElementById("k-start");
   var steps = Array.prototype.slice.call(form.querySelectorAll(".k-step"));
   var thanks = document.getElementById("k-thanks");
+  var privacy = document.getElementById("k-privacy");
+  var THANKS = -1, PRIVACY = -2;  // screens that are not part of a run
   var screens = [start].concat(steps);
   var msg = document.getElementById("k-msg");
   var pendingBox = document.getElementById("k-pending");
@@ -47,7 +49,7 @@
   var notice = document.getElementById("k-notice");
   if (notice) { notice.parentNode.removeChild(notice); }
 
-  var current = 0;         // index in screens; -1 = thank-you screen
+  var current = 0;         // index in screens; THANKS or PRIVACY
   var lastActivity = Date.now();
   var thanksTimer = null;
   var revoked = false;
@@ -56,10 +58,13 @@
 
   // --- screens ---------------------------------------------------------------------------
   function show(index) {
-    var target = index < 0 ? thanks : screens[index];
-    screens.concat([thanks]).forEach(function (s) { s.classList.toggle("k-active", s === target); });
+    var target = index === THANKS ? thanks : (index === PRIVACY ? privacy : screens[index]);
+    screens.concat([thanks, privacy]).forEach(function (s) {
+      if (s) { s.classList.toggle("k-active", s === target); }
+    });
     current = index;
-    root.dataset.screen = index < 0 ? "thanks" : (index === 0 ? "start" : "step");
+    root.dataset.screen = index === THANKS ? "thanks" :
+      (index === PRIVACY ? "privacy" : (index === 0 ? "start" : "step"));
     root.dataset.last = index === screens.length - 1 ? "1" : "0";
     setMessage("");
     window.scrollTo(0, 0);
@@ -142,6 +147,22 @@
   document.getElementById("k-back").addEventListener("click", back);
   document.getElementById("k-done").addEventListener("click", reset);
 
+  // The privacy notice is a screen of this page (no navigation: it opens offline too), left
+  // by "Back to the start" or, like every screen but the start, by the idle reset.
+  var privacyLink = document.getElementById("k-privacy-link");
+  if (privacy && privacyLink) {
+    privacyLink.addEventListener("click", function (ev) {
+      ev.preventDefault();
+      show(PRIVACY);
+    });
+    Array.prototype.forEach.call(privacy.querySelectorAll(".k-privacy-back"), function (a) {
+      a.addEventListener("click", function (ev) {
+        ev.preventDefault();
+        reset();
+      });
+    });
+  }
+
   // --- submit ----------------------------------------------------------------------------
   function uuid4() {
     var b = new Uint8Array(16);
@@ -197,7 +218,7 @@
   });
   setInterval(function () {
     var idle = Date.now() - lastActivity;
-    if (current <= 0) { idleBox.hidden = true; return; }
+    if (current === 0 || current === THANKS) { idleBox.hidden = true; return; }
     if (idle >= idleMs) { idleBox.hidden = true; reset(); return; }
     var warnAt = idleMs - Math.min(20000, idleMs / 2);
     if (idle >= warnAt && idleBox.hidden) { idleBox.hidden = false; }
