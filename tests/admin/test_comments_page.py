@@ -38,8 +38,20 @@ def test_comment_workflow_is_audited_and_never_shows_time(client, world):
     assert bad.status_code == 400
 
 
-def test_viewer_sees_comments_without_forms(client, world):
+def test_a_viewer_sees_counts_never_texts_or_contacts(client, world):
+    """Attack: a viewer of BD-KM opens the comments page and the dashboard to read what
+    citizens wrote and how to reach them. Before, the page showed every comment's text."""
     login(client, "kmview")
-    page = client.get(f"/admin/comments?office=BD-KM&month={world['month']}"
-                      ).get_data(as_text=True)
-    assert "Nhà vệ sinh" in page and "comment-form" not in page
+    m = world["month"]
+    page = client.get(f"/admin/comments?office=BD-KM&month={m}").get_data(as_text=True)
+    assert "Nhà vệ sinh" not in page and "comment-form" not in page
+    assert "Xin gọi lại" not in page and "0912345678" not in page
+    assert "data-restricted" in page
+    assert "Mới: 1" in page  # the anonymous comment, counted
+    assert "Yêu cầu liên hệ lại: mới 1" in page  # the contact request, counted
+    for status in ("new", "answered"):  # a filter shows nothing more
+        page = client.get(f"/admin/comments?office=BD-KM&month={m}&status={status}"
+                          ).get_data(as_text=True)
+        assert "Nhà vệ sinh" not in page and "0912345678" not in page
+    dash = client.get(f"/admin/?office=BD-KM&month={m}").get_data(as_text=True)
+    assert "Nhà vệ sinh" not in dash and "0912345678" not in dash
