@@ -33,7 +33,7 @@ from core.services import kiosks as kiosk_service
 from core.services.mixing import vn_day
 from core.services.offices import get_office, import_offices
 from core.services.receipts import mint_receipt
-from core.timeutil import utcnow
+from core.timeutil import VN_TZ, utcnow
 from tests.conftest import SMALL_TREE
 from tests.helpers import CODES, release_all
 
@@ -320,3 +320,49 @@ def test_the_contact_request_text_is_nfc_and_masked_like_every_comment(channel_a
     assert channels.kiosk_api(comment=decomposed, consent=True, contact="an@x.vn") == 201
     db.session.remove()
     assert db.session.scalar(sa.select(ContactRequest.comment)) == "Gọi số [đã ẩn] giúp"
+
+
+def test_no_log_line_carries_a_contact_or_a_comment(make_app, capsys):
+    """A log line is a database too: contact requests sent (and refused) through the kiosk
+    API and the phone form, read, handled and withdrawn on the comments page, withdrawn by
+    the command line; no contact and no comment text in the captured output."""
+    from core.services.accounts import create_user
+
+    app = make_app(KIOSK_MIN_SECONDS_BETWEEN=0)
+    with app.app_context():
+        import_offices(io.StringIO(SMALL_TREE))
+        create_user("city", "admin", None, "Hoan-Kiem-lake-1", actor="test", must_change=False)
+        db.session.commit()
+        capsys.readouterr()
+        channels = Channels(app)
+        secrets = ["0912345678", "0912 345 678", "an.nguyen@example.vn", "Bí mật riêng",
+                   "0987654321", "0987 654 321"]
+        assert channels.kiosk_api(comment="Bí mật riêng 0987 654 321", consent=True,
+                                  contact="0912 345 678") == 201
+        assert channels.kiosk_api(comment="Bí mật riêng", consent=True,
+                                  contact="0987 654 321x") == 400
+        assert channels.receipt_form(comment="Bí mật riêng", consent=True,
+                                     contact="an.nguyen@example.vn") == 302
+        assert channels.receipt_form(comment="Bí mật riêng", consent=None,
+                                     contact="an.nguyen@example.vn") == 400
+        client = channels.client
+        assert client.post("/admin/login", data={"username": "city",
+                                                 "password": "Hoan-Kiem-lake-1"}
+                           ).status_code == 302
+        month = utcnow().astimezone(VN_TZ).strftime("%Y-%m")
+        page = client.get(f"/admin/comments?office=HN&month={month}").get_data(as_text=True)
+        assert "0912345678" in page and "an.nguyen@example.vn" in page
+        ids = list(db.session.scalars(sa.select(ContactRequest.id).order_by(ContactRequest.id)))
+        assert client.post(f"/admin/requests/{ids[0]}", data={
+            f"r{ids[0]}-status": "answered", f"r{ids[0]}-internal_note": "Bí mật riêng"}
+        ).status_code == 302
+        assert client.post(f"/admin/requests/{ids[0]}/withdraw").status_code == 302
+        result = app.test_cli_runner().invoke(
+            args=["comments", "withdraw", "--contact", "an.nguyen@example.vn"])
+        assert result.exit_code == 0
+        db.session.remove()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ContactRequest)) == 0
+    out = capsys.readouterr()
+    logged = out.out + out.err
+    assert logged.count('"logger": "sipas.access"') >= 8  # the flows were logged
+    assert [s for s in secrets if s in logged] == []
