@@ -352,8 +352,7 @@ def raw_from_form(instrument: Instrument, form: Mapping[str, str], *,
     """A posted questionnaire form (kiosk without JavaScript, phone survey): ``c_<code>``
     radio values "1".."5" or "0" (no answer), ``e_<area>``, ``d_<question>``, ``comment``,
     ``consent`` (a ticked checkbox: "y") and ``contact``. Every criterion needs an explicit
-    choice. Values are passed on as given (a "6" stays
-    "6"), so the rules name them."""
+    choice. Values are passed on as given (a "6" stays "6"), so the rules name them."""
     answers: dict[str, Any] = {}
     expectations: dict[str, Any] = {}
     demographics: dict[str, Any] = {}
