@@ -23,6 +23,7 @@ from core.services.targets import DEFAULT_FILE, import_targets
 users_cli = AppGroup("users", help="Accounts of office heads, viewers and administrators.")
 tokens_cli = AppGroup("tokens", help="Personal API tokens.")
 targets_cli = AppGroup("targets", help="Yearly targets.")
+comments_cli = AppGroup("comments", help="Citizens' comments and contact requests.")
 
 
 def vietnamese(func):
@@ -185,4 +186,36 @@ def targets_import(file: Path | None, office_code: str | None) -> None:
     click.echo(f"{n} targets loaded for {office.code}.")
 
 
-COMMANDS = (users_cli, tokens_cli, targets_cli)
+@comments_cli.command("withdraw")
+@click.option("--contact", default=None,
+              help="Every contact request given with this phone number or e-mail address.")
+@click.option("--request", "request_id", type=int, default=None,
+              help="One contact request, by its number on the comments page.")
+@click.option("--response", "response_id", type=int, default=None,
+              help="The anonymous comment of one answer, by its number on the comments page.")
+@vietnamese
+def comments_withdraw(contact: str | None, request_id: int | None,
+                      response_id: int | None) -> None:
+    """Withdraw a citizen's comment and contact data at their request: a contact request is
+    deleted, an anonymous comment is removed from its answer (the scores stay). Audited
+    without the text or the contact."""
+    from core.services import feedback
+
+    if sum(x is not None for x in (contact, request_id, response_id)) != 1:
+        fail(_("give exactly one of --contact, --request and --response."))
+    try:
+        if contact is not None:
+            n = feedback.withdraw_contact(contact, actor="cli")
+        elif request_id is not None:
+            feedback.withdraw_request(request_id, actor="cli")
+            n = 1
+        else:
+            assert response_id is not None
+            feedback.withdraw_comment(response_id, actor="cli")
+            n = 1
+    except DomainError as exc:
+        fail("; ".join(exc.fields.values()) or exc.message)
+    click.echo(_("%(n)s comment(s) withdrawn.", n=n))
+
+
+COMMANDS = (users_cli, tokens_cli, targets_cli, comments_cli)

@@ -52,6 +52,19 @@ class CommentForm(FlaskForm):
         self.status.choices = [SelectChoice(s, str(STATUS_LABELS[s])) for s in COMMENT_STATUSES]
 
 
+class ContactRequestForm(FlaskForm):
+    """Handling a contact request: its status and a note (the citizen gets no public
+    reply: they are contacted)."""
+
+    status = SelectField(_l("Status"), validators=[InputRequired()])
+    internal_note = TextAreaField(_l("Internal note (not shown to citizens)"),
+                                  validators=[Optional(), Length(max=2000)])
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.status.choices = [SelectChoice(s, str(STATUS_LABELS[s])) for s in COMMENT_STATUSES]
+
+
 ROLE_LABELS = {"admin": _l("City administrator"), "head": _l("Office head"),
                "viewer": _l("Viewer")}
 

@@ -24,6 +24,7 @@ from admin.forms import (
     STATUS_LABELS,
     ActionForm,
     CommentForm,
+    ContactRequestForm,
     LoginForm,
     PasswordForm,
     TokenForm,
@@ -141,11 +142,14 @@ def index():
         sort = "rank"
     data = build_dashboard(office, month, locale=_locale(), child_sort=sort)
     month_comments = feedback.month_comments(office, month)
+    readable = scope.may_read_comments(user(), office.id)  # else counts only
     return render_template("admin/dashboard.html", d=data, sort=sort,
                            offices=scope.offices_in_scope(user()),
                            trend_chart=charts.trend_chart(data["trend"], data["instrument"]),
                            comments=feedback.status_counts(month_comments),
-                           open_comments=[c for c in month_comments if not c.closed][:5],
+                           requests=feedback.request_counts(office, month),
+                           open_comments=([c for c in month_comments if not c.closed][:5]
+                                          if readable else []),
                            status_labels=STATUS_LABELS)
 
 
@@ -163,19 +167,31 @@ def comments():
     status = request.args.get("status") or None
     if status not in (None, *COMMENT_STATUSES):
         status = None
-    items = feedback.month_comments(office, month, status)
-    forms = {}
-    if scope.can(user(), "handle_comments"):
-        for c in items:
-            form = CommentForm(prefix=f"c{c.response_id}", formdata=None)
-            form.status.data = c.status
-            form.internal_note.data = c.internal_note
-            form.public_reply.data = c.public_reply
-            forms[c.response_id] = form
+    # comment texts and contact data: only for those who handle the office's comments;
+    # everyone else who reads the office sees the counts per status
+    readable = scope.may_read_comments(user(), office.id)
+    items = feedback.month_comments(office, month, status) if readable else []
+    requests = feedback.month_requests(office, month, status) if readable else []
+    forms, request_forms = {}, {}
+    for c in items:
+        form = CommentForm(prefix=f"c{c.response_id}", formdata=None)
+        form.status.data = c.status
+        form.internal_note.data = c.internal_note
+        form.public_reply.data = c.public_reply
+        forms[c.response_id] = form
+    for r in requests:
+        rform = ContactRequestForm(prefix=f"r{r.id}", formdata=None)
+        rform.status.data = r.status
+        rform.internal_note.data = r.internal_note
+        request_forms[r.id] = rform
     return render_template("admin/comments.html", office=office, month=month, items=items,
-                           forms=forms, status=status, status_labels=STATUS_LABELS,
+                           forms=forms, requests=requests, request_forms=request_forms,
+                           readable=readable, action=ActionForm(),
+                           status=status, status_labels=STATUS_LABELS,
                            summary=feedback.status_counts(
                                feedback.month_comments(office, month)),
+                           request_summary=feedback.request_counts(office, month),
+                           contact_days=current_app.config["RETENTION_CONTACT_DAYS"],
                            offices=scope.offices_in_scope(user()))
 
 
@@ -190,6 +206,44 @@ def handle_comment(response_id: int):
     feedback.handle_comment(user(), response_id, form.status.data, form.internal_note.data,
                             form.public_reply.data)
     flash(_("The comment has been updated."), "info")
+    return redirect(target)
+
+
+@bp.post("/comments/<int:response_id>/withdraw")
+def withdraw_comment(response_id: int):
+    """A citizen withdraws their anonymous comment at the office: the text goes, the
+    scores stay."""
+    target = next_target(url_for("admin.comments"))
+    scope.require(user(), "handle_comments")
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    feedback.withdraw_comment(response_id, actor=user().username, user=user())
+    flash(_("The comment has been withdrawn."), "info")
+    return redirect(target)
+
+
+@bp.post("/requests/<int:request_id>")
+def handle_request(request_id: int):
+    target = next_target(url_for("admin.comments"))
+    scope.require(user(), "handle_comments")
+    form = ContactRequestForm(prefix=f"r{request_id}")
+    if not form.validate_on_submit():
+        raise Invalid("invalid", _("The comment was not updated."),
+                      {k: "; ".join(map(str, v)) for k, v in form.errors.items()})
+    feedback.handle_request(user(), request_id, form.status.data, form.internal_note.data)
+    flash(_("The comment has been updated."), "info")
+    return redirect(target)
+
+
+@bp.post("/requests/<int:request_id>/withdraw")
+def withdraw_request(request_id: int):
+    """A citizen withdraws their contact request (comment and contact) at the office."""
+    target = next_target(url_for("admin.comments"))
+    scope.require(user(), "handle_comments")
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    feedback.withdraw_request(request_id, actor=user().username, user=user())
+    flash(_("The comment and the contact details have been deleted."), "info")
     return redirect(target)
 
 
@@ -213,14 +267,18 @@ def export(code: str, month: str, kind: str, fmt: str):
     office = scope.office_in_scope(u, code)
     check_month(month)
     lang = _locale()
+    rows: int | None = None  # a table's data rows (the PDF has none)
     if kind == "report":
         payload = exports.pdf_report(build_dashboard(office, month, locale=lang), lang)
     elif kind == "criteria":
         data = build_dashboard(office, month, locale=lang)
         payload = exports.criteria_table(data, fmt, lang)
+        rows = len(exports.criteria_rows(data)[1])
     else:
-        payload = exports.raw_responses(office, month, fmt, lang)
-    exports.record_download(u.username, office, kind, fmt, month)
+        # comment texts only for those who may read them; contact data never
+        payload, rows = exports.raw_responses(
+            office, month, fmt, lang, with_comments=scope.may_read_comments(u, office.id))
+    exports.record_download(u.username, office, kind, fmt, month, rows=rows)
     name = f"sipas-{office.code}-{month}-{kind}.{fmt}"
     return Response(payload, mimetype=EXPORTS[(kind, fmt)],
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -19,6 +19,8 @@ from core.services.offices import ImportFailed, get_office, import_offices
 offices_cli = AppGroup("offices", help="Manage the office tree.")
 responses_cli = AppGroup("responses", help="Import and release responses.")
 tallies_cli = AppGroup("tallies", help="Monthly tallies.")
+retention_cli = AppGroup("retention", help="Retention of personal data (comments, contact "
+                         "requests, the audit log).")
 
 
 @offices_cli.command("import")
@@ -92,6 +94,39 @@ def tallies_rebuild() -> None:
     click.echo(_("Tallies rebuilt; %(n)s tally row(s) differed from the stored ones.", n=changed))
 
 
+@retention_cli.command("apply")
+def retention_apply() -> None:
+    """Remove the personal data whose retention period is over (for cron, e.g. nightly):
+    comment texts, contact requests, audit events. Answers and figures stay. Safe to run
+    repeatedly."""
+    from core.services import retention
+
+    try:
+        removed = retention.apply(actor="cli")
+    except DomainError as exc:
+        fail(exc.message)
+    click.echo(_("Removed %(comments)s comment text(s), %(requests)s contact request(s) and "
+                 "%(events)s audit event(s).", comments=removed.comments,
+                 requests=removed.contact_requests, events=removed.audit_events))
+
+
+@retention_cli.command("status")
+def retention_status() -> None:
+    """What personal data is kept, its retention period and how much is due now:
+    tab-separated columns kind, setting, days, kept, oldest, due after a header line."""
+    from core.services import retention
+
+    try:
+        rows = retention.status()
+    except DomainError as exc:
+        fail(exc.message)
+    click.echo("kind\tsetting\tdays\tkept\toldest\tdue")
+    for row in rows:
+        click.echo(f"{row.kind}\tSIPAS_{row.setting}\t"
+                   f"{row.days if row.days is not None else '-'}\t{row.kept}\t"
+                   f"{row.oldest.isoformat() if row.oldest else '-'}\t{row.due}")
+
+
 @click.command("report")
 @with_appcontext
 @click.argument("office_code")
@@ -159,5 +194,6 @@ def demo_data(if_empty: bool, months: int, seed: int) -> None:
 def init_app(app: Flask) -> None:
     from core.backup import backup_command
 
-    for command in (offices_cli, responses_cli, tallies_cli, report, demo_data, backup_command):
+    for command in (offices_cli, responses_cli, tallies_cli, retention_cli, report, demo_data,
+                    backup_command):
         app.cli.add_command(command)

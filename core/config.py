@@ -30,6 +30,16 @@ class Defaults:
     # what a citizen may write (every channel: kiosk, phone, paper; forms and the kiosk
     # script read it from the page)
     COMMENT_MAX_LENGTH = 2000  # characters of a free-text comment
+    # personal data in comments (core/personal_data.py): phone numbers, ID numbers, e-mail
+    # addresses and dossier codes are replaced by "[đã ẩn]" before a comment is stored, on
+    # every channel (paper too); False keeps comments as written (a city's decision)
+    MASK_COMMENTS = True
+    # retention (core/services/retention.py, `flask retention apply`), in days; None keeps for
+    # ever. Defaults for the city's legal staff to confirm
+    RETENTION_COMMENT_DAYS = 365  # comment text on answers (and its handling), from its day
+    RETENTION_CONTACT_DAYS = 30  # a contact request (comment + contact), after it is closed
+    RETENTION_CONTACT_MAX_DAYS = 180  # any contact request, closed or not, from its day
+    RETENTION_AUDIT_DAYS = 365  # audit log events (user names, client addresses), from their time
     # paper imports: answers dated before this day (Vietnam time) or in the future are refused
     IMPORT_EARLIEST = "2015-01-01"
     # what citizens are told about their personal data (core/privacy.py, /quyen-rieng-tu;

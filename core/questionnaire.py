@@ -2,7 +2,9 @@
 
 Used wherever a citizen answers without JavaScript (the phone survey, the kiosk's fallback):
 one radio group per criterion (five levels plus an explicit "no answer", each needing a
-choice), an optional comment, expectation levels and demographic questions. Wording comes
+choice), an optional comment with an optional request to be contacted (a consent box, never
+ticked in advance, and a phone number or e-mail address), expectation levels and demographic
+questions. Wording comes
 from the instrument data file, in the active locale.
 
 The form renders and checks its CSRF token; it validates nothing else. The answers go to
@@ -18,11 +20,12 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import BooleanField, RadioField, TextAreaField
+from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from core.errors import DomainError
 from core.instrument import NO_ANSWER, Instrument
+from core.personal_data import MAX_CONTACT
 from core.services.intake import criterion_field as field_name
 from core.services.intake import limits
 
@@ -61,8 +64,8 @@ class QuestionnaireForm(FlaskForm):
         """The form field showing a rule's field key (``answers.I.1`` -> ``c_I_1``,
         ``expectations.digital`` -> ``e_digital``), or None."""
         prefix, _sep, rest = key.partition(".")
-        if key == "comment":
-            name = "comment"
+        if key in ("comment", "consent", "contact"):
+            name = key
         elif rest and prefix in self._PREFIXES:
             name = self._PREFIXES[prefix](rest)
         else:
@@ -100,7 +103,15 @@ def questionnaire_form(instrument: Instrument, locale: str = "vi",
     attrs: dict[str, Any] = {
         "instrument": instrument, "locale": locale,
         "comment": TextAreaField(_l("Other comments (optional)"),
-                                 render_kw={"maxlength": limits().comment})}
+                                 render_kw={"maxlength": limits().comment}),
+        "consent": BooleanField(_l("I would like the office to contact me about my comment, and "
+                                   "I agree to give my phone number or e-mail address for this "
+                                   "purpose only.")),
+        # never remembered by the browser: a kiosk is shared by every citizen
+        "contact": StringField(_l("Phone number or e-mail address (only if you ticked the box "
+                                  "above)"),
+                               render_kw={"maxlength": MAX_CONTACT, "autocomplete": "off",
+                                          "spellcheck": "false", "autocapitalize": "none"})}
     for c in instrument.criteria:
         attrs[field_name(c.code)] = RadioField(
             f"{c.code}. {c.text.get(locale)}", choices=list(level_choices),

@@ -11,7 +11,12 @@ from core.models.account import (
 )
 from core.models.audit import AuditEvent
 from core.models.base import Base, UTCDateTime, utcnow
-from core.models.feedback import COMMENT_STATUSES, CommentHandling
+from core.models.feedback import (
+    COMMENT_STATUSES,
+    CONTACT_KINDS,
+    CommentHandling,
+    ContactRequest,
+)
 from core.models.kiosk import Kiosk
 from core.models.office import OFFICE_LEVELS, Office, OfficeClosure
 from core.models.pending import PendingAnswer, SubmissionKey
@@ -22,7 +27,8 @@ from core.models.target import OVERALL, Target
 __all__ = [
     "AuditEvent",
     "ROLES", "THROTTLE_KINDS", "ApiToken", "SignInThrottle", "User", "UserSession",
-    "COMMENT_STATUSES", "CommentHandling", "OVERALL", "Target",
+    "COMMENT_STATUSES", "CONTACT_KINDS", "CommentHandling", "ContactRequest", "OVERALL",
+    "Target",
     "Base", "UTCDateTime", "utcnow", "OFFICE_LEVELS", "Office", "OfficeClosure",
     "CHANNELS", "MonthlyChannelCount", "MonthlyTally", "Response",
     "GenericFormUse", "OfficeApiKey", "Receipt", "ReceiptUse",

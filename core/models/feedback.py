@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -30,3 +30,39 @@ class CommentHandling(Base):
     #: when the status first became answered or not_actionable (the end of the wait)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_by: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+#: how a citizen asked to be contacted
+CONTACT_KINDS = ("phone", "email")
+
+
+class ContactRequest(Base):
+    """A comment whose writer ticked the consent box and gave a phone number or e-mail
+    address to be contacted about it: kept apart from the answers, with **nothing** in common
+    with the answer it came with (no response id, no time finer than the day, no channel,
+    kiosk or receipt), so that the scores never belong to a named person. The comment is
+    masked like every comment; the contact is stored as given (normalised). Read only by the
+    people who handle comments for the office; in no export; deleted
+    ``RETENTION_CONTACT_DAYS`` after it is closed (:mod:`core.services.retention`)."""
+
+    __tablename__ = "contact_request"
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN {COMMENT_STATUSES!r}", name="status"),
+        sa.CheckConstraint(f"contact_kind IN {CONTACT_KINDS!r}", name="contact_kind"),
+        sa.Index("ix_contact_request_office_day", "office_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(sa.ForeignKey("office.id"))
+    #: the Vietnam calendar day it arrived: never a finer time
+    day: Mapped[date] = mapped_column(sa.Date)
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    contact_kind: Mapped[str] = mapped_column(sa.String(8))
+    contact: Mapped[str] = mapped_column(sa.String(254))
+    status: Mapped[str] = mapped_column(sa.String(16), default="new")
+    internal_note: Mapped[str | None] = mapped_column(sa.Text)
+    #: when a handler last changed it (staff's time, not the citizen's)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str | None] = mapped_column(sa.String(64))
+    #: when the status first became answered or not_actionable: the retention clock starts
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)

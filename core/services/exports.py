@@ -5,7 +5,9 @@ Every text cell that a spreadsheet could read as a formula (starting with = + - 
 a carriage return) is prefixed with an apostrophe; CSV text is quoted and also safe when read
 with ``;`` as the separator (Excel in a Vietnamese locale), see :mod:`core.services.sheets`.
 Raw responses carry the date only (no time of day), and no kiosk, counter or response
-identifier.
+identifier; never a contact request (they are kept apart from the answers), and comment texts
+only for those who may read them (:func:`core.services.scope.may_read_comments`). Every
+download is audited with its number of data rows.
 """
 
 from __future__ import annotations
@@ -107,10 +109,11 @@ def criteria_table(data: dict[str, Any], fmt: str, lang: str = "vi") -> bytes:
                        {6: two, 7: two, 8: two, 16: two, 17: two})
 
 
-def response_rows(office: Office, month: str, lang: str = "vi"
+def response_rows(office: Office, month: str, lang: str = "vi", *, with_comments: bool = True
                   ) -> tuple[list[str], Iterator[list[Any]]]:
     """Header and rows of the month's raw anonymised responses for ``office``'s subtree
-    (counted responses only; date without time; no identifiers of response or device)."""
+    (counted responses only; date without time; no identifiers of response or device). The
+    comment column is left out unless ``with_comments``."""
     answered = pooled_responses(office.id, month, by=("instrument",))
     instruments = [get_instrument(i) for (i,) in sorted(answered) if i in registry()]
     if not instruments:
@@ -124,7 +127,9 @@ def response_rows(office: Office, month: str, lang: str = "vi"
     header = [_("Office code"), _("Office"), _("Month"), _("Date"), _("Channel"),
               _("Questionnaire"), *codes, _("Procedure"),
               *[_("Expectation: %(area)s", area=a) for a in areas],
-              *[_("Respondent: %(question)s", question=q) for q in questions], _("Comment")]
+              *[_("Respondent: %(question)s", question=q) for q in questions]]
+    if with_comments:
+        header.append(_("Comment"))
 
     def rows() -> Iterator[list[Any]]:
         query = (within(sa.select(Office.code, Office.name, Response.month,
@@ -148,7 +153,9 @@ def response_rows(office: Office, month: str, lang: str = "vi"
             exp = exp or {}
             demo = demo or {}
             row = [code, name, m, day.isoformat(), channel, iid, *values, procedure,
-                   *[exp.get(a) for a in areas], *[demo.get(q) for q in questions], comment]
+                   *[exp.get(a) for a in areas], *[demo.get(q) for q in questions]]
+            if with_comments:
+                row.append(comment)
             key = (code, day)
             # within an office and day, rows are sorted by content, not arrival order
             if key != current_key and by_day:
@@ -165,13 +172,24 @@ def _content_key(row: list[Any]) -> tuple:
     return (row[3], tuple("" if v is None else str(v) for v in row[4:]))
 
 
-def raw_responses(office: Office, month: str, fmt: str, lang: str = "vi") -> bytes:
-    header, rows = response_rows(office, month, lang)
+def raw_responses(office: Office, month: str, fmt: str, lang: str = "vi", *,
+                  with_comments: bool = False) -> tuple[bytes, int]:
+    """The month's raw responses as ``fmt`` (csv or xlsx), and how many data rows the file
+    has; comment texts only ``with_comments``."""
+    header, rows = response_rows(office, month, lang, with_comments=with_comments)
+    counted = 0
+
+    def counting() -> Iterator[list[Any]]:
+        nonlocal counted
+        for row in rows:
+            counted += 1
+            yield row
+
     if fmt == "csv":
-        return _csv_bytes(header, rows)
+        return _csv_bytes(header, counting()), counted
     # a whole city's month is over a million cells: stream them (openpyxl is ~6x slower)
     return write_xlsx(_("Responses"), [neutralise(h) for h in header],
-                      ([neutralise(v) for v in row] for row in rows))
+                      ([neutralise(v) for v in row] for row in counting())), counted
 
 
 def pdf_report(data: dict[str, Any], lang: str = "vi") -> bytes:
@@ -180,10 +198,14 @@ def pdf_report(data: dict[str, Any], lang: str = "vi") -> bytes:
     return render_pdf(data, lang)
 
 
-def record_download(actor: str, office: Office, kind: str, fmt: str, month: str) -> None:
-    """Note a download in the audit trail and commit. A download is a GET: the row is
-    written in a transaction of its own (see :mod:`core.services.tx`), never inside the
-    reads that built the file."""
+def record_download(actor: str, office: Office, kind: str, fmt: str, month: str,
+                    rows: int | None = None) -> None:
+    """Note a download in the audit trail, with its number of data rows (None: a file
+    without rows, the PDF), and commit. A download is a GET: the row is written in a
+    transaction of its own (see :mod:`core.services.tx`), never inside the reads that built
+    the file."""
+    details: dict[str, Any] = {"month": month}
+    if rows is not None:
+        details["rows"] = rows
     with transaction():
-        record("export", actor=actor, office_id=office.id, target=f"{kind}.{fmt}",
-               month=month)
+        record("export", actor=actor, office_id=office.id, target=f"{kind}.{fmt}", **details)

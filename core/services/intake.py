@@ -28,6 +28,13 @@ writer (:mod:`core.services.imports`). One set of field rules, limits and messag
 
 Limits come from the configuration (``COMMENT_MAX_LENGTH``) and the database columns, and are
 given to the templates (and through them to the kiosk's script) by :func:`limits`.
+
+Personal data: a comment is masked (:func:`core.personal_data.mask_personal_data`, unless
+``MASK_COMMENTS`` is off) by :func:`clean_response`, so on every channel, paper included. A
+citizen who ticks the consent box and gives a phone number or e-mail address
+(:func:`clean_contact`) has the comment and the contact stored as a contact request
+(:func:`core.services.feedback.hold_request`), in the transaction that acknowledges the
+answer, and the answer itself is stored without the comment: nothing of it names a person.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from __future__ import annotations
 import re
 import uuid as uuidlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from operator import itemgetter
 from typing import Any, Protocol
@@ -46,7 +53,9 @@ from flask_babel import gettext as _
 from core import metrics
 from core.errors import Conflict, DomainError, Invalid, RateLimited
 from core.instrument import NO_ANSWER, Instrument
+from core.personal_data import MAX_CONTACT, Contact, mask_personal_data, normalize_contact
 from core.services.common import registry
+from core.services.feedback import hold_request
 from core.services.offices import ensure_collecting
 from core.services.responses import MAX_PROCEDURE, CleanResponse
 from core.services.tx import transaction
@@ -108,16 +117,23 @@ def clean_text(value: Any, limit: int) -> tuple[str | None, str | None]:
     return value or None, None
 
 
+def masking_comments() -> bool:
+    """Whether comments are masked before they are stored (``MASK_COMMENTS``)."""
+    return bool(current_app.config["MASK_COMMENTS"])
+
+
 def clean_response(instrument: Instrument, answers: Any, *, comment: Any = None,
                    procedure: Any = None, expectations: Any = None, demographics: Any = None,
-                   every_criterion: bool = False, limit: Limits | None = None
-                   ) -> CleanResponse:
+                   every_criterion: bool = False, limit: Limits | None = None,
+                   mask: bool | None = None) -> CleanResponse:
     """Check a whole response against its instrument: the one set of field rules.
 
     ``answers`` maps criterion code -> 1..5 or None (no answer). Criteria left out count as
     no answer, unless ``every_criterion`` (a form, where each question needs an explicit
-    choice, "no answer" included). Raises ValidationFailed naming every bad field key, then
-    NothingAnswered when no criterion is answered.
+    choice, "no answer" included). The comment's phone numbers, ID numbers, e-mail
+    addresses and dossier codes are masked when ``mask`` (default: ``MASK_COMMENTS``).
+    Raises ValidationFailed naming every bad field key, then NothingAnswered when no
+    criterion is answered.
     """
     limit = limit or limits()
     errors: dict[str, str] = {}
@@ -125,6 +141,8 @@ def clean_response(instrument: Instrument, answers: Any, *, comment: Any = None,
     clean_comment, problem = clean_text(comment, limit.comment)
     if problem:
         errors["comment"] = problem
+    elif clean_comment and (masking_comments() if mask is None else mask):
+        clean_comment = mask_personal_data(clean_comment)
     clean_procedure, problem = clean_text(procedure, limit.procedure)
     if problem:
         errors["procedure"] = problem
@@ -226,6 +244,33 @@ def _choices(value: Any, name: str, errors: dict[str, str], checker,
     return clean or None
 
 
+def clean_contact(consent: Any, contact: Any) -> tuple[Contact | None, dict[str, str]]:
+    """(contact, {}) or (None, problems) for the consent box and the contact field: a
+    citizen is contacted only when both are given, the box ticked (``True``, never
+    assumed) and the contact a phone number or e-mail address. Neither given: (None, {})."""
+    if consent is not None and not isinstance(consent, bool):
+        return None, {"consent": _("must be true or false")}
+    if contact is not None and not isinstance(contact, str):
+        return None, {"contact": _("must be text")}
+    text = (contact or "").strip()
+    if not text:
+        if consent:
+            return None, {"contact": _("Please give a phone number or an e-mail address, "
+                                       "or untick the box.")}
+        return None, {}
+    if _BAD_TEXT.search(text) or len(text) > MAX_CONTACT:
+        return None, {"contact": _("must be a phone number or an e-mail address")}
+    parsed = normalize_contact(text)
+    problems = {}
+    if parsed is None:
+        problems["contact"] = _("must be a phone number (e.g. 0912 345 678) or an e-mail "
+                                "address")
+    if not consent:
+        problems["consent"] = _("Please tick the box to agree to be contacted, or leave the "
+                                "contact empty.")
+    return (None, problems) if problems else (parsed, {})
+
+
 def parse_time(value: Any, name: str, errors: dict[str, str]) -> datetime | None:
     """An optional ISO 8601 timestamp; a problem is added to ``errors`` under ``name``."""
     if value is None:
@@ -253,9 +298,21 @@ class RawSubmission:
     id: Any = None  # a client-chosen UUID (kiosks: makes re-sending idempotent)
     submitted_at: Any = None
     started_at: Any = None
+    #: the consent box (``True`` only when ticked) and the contact given with it
+    consent: Any = None
+    contact: Any = None
     every_criterion: bool = False
     #: what the channel's adapter found wrong with the envelope (field key -> message)
     problems: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NewContactRequest:
+    """A citizen's comment (masked like every comment) with the contact they consented to be
+    reached at: stored apart from the answer, which then carries no comment."""
+
+    comment: str | None
+    contact: Contact
 
 
 @dataclass(frozen=True)
@@ -266,6 +323,7 @@ class Submission:
     uuid: str | None
     submitted_at: datetime | None
     started_at: datetime | None
+    contact_request: NewContactRequest | None = None
 
 
 def raw_from_json(body: Any) -> RawSubmission:
@@ -280,7 +338,8 @@ def raw_from_json(body: Any) -> RawSubmission:
                          comment=body.get("comment"), expectations=body.get("expectations"),
                          demographics=body.get("demographics"), id=body.get("id"),
                          submitted_at=body.get("submitted_at"),
-                         started_at=body.get("started_at"), problems=problems)
+                         started_at=body.get("started_at"), consent=body.get("consent"),
+                         contact=body.get("contact"), problems=problems)
 
 
 def criterion_field(code: str) -> str:
@@ -291,9 +350,9 @@ def criterion_field(code: str) -> str:
 def raw_from_form(instrument: Instrument, form: Mapping[str, str], *,
                   submission_id: Any = None) -> RawSubmission:
     """A posted questionnaire form (kiosk without JavaScript, phone survey): ``c_<code>``
-    radio values "1".."5" or "0" (no answer), ``e_<area>``, ``d_<question>``, ``comment``.
-    Every criterion needs an explicit choice. Values are passed on as given (a "6" stays
-    "6"), so the rules name them."""
+    radio values "1".."5" or "0" (no answer), ``e_<area>``, ``d_<question>``, ``comment``,
+    ``consent`` (a ticked checkbox: "y") and ``contact``. Every criterion needs an explicit
+    choice. Values are passed on as given (a "6" stays "6"), so the rules name them."""
     answers: dict[str, Any] = {}
     expectations: dict[str, Any] = {}
     demographics: dict[str, Any] = {}
@@ -310,6 +369,8 @@ def raw_from_form(instrument: Instrument, form: Mapping[str, str], *,
                          comment=form.get("comment") or None,
                          expectations=expectations or None,
                          demographics=demographics or None,
+                         consent=form.get("consent") in ("y", "on", "1", "true"),
+                         contact=form.get("contact") or None,
                          id=submission_id, every_criterion=True)
 
 
@@ -362,10 +423,27 @@ def check_submission(raw: RawSubmission, *, require_id: bool = False) -> Submiss
     started = parse_time(raw.started_at, "started_at", errors)
     if errors:
         raise ValidationFailed(errors)
-    clean = clean_response(registry().get(instrument_id), raw.answers, comment=raw.comment,
-                           expectations=raw.expectations, demographics=raw.demographics,
-                           every_criterion=raw.every_criterion)
-    return Submission(clean, uid, submitted, started)
+    contact, problems = clean_contact(raw.consent, raw.contact)
+    try:
+        clean = clean_response(registry().get(instrument_id), raw.answers,
+                               comment=raw.comment, expectations=raw.expectations,
+                               demographics=raw.demographics,
+                               every_criterion=raw.every_criterion)
+    except NothingAnswered:
+        if problems:
+            raise ValidationFailed(problems) from None
+        raise
+    except ValidationFailed as exc:
+        if problems:
+            raise ValidationFailed({**exc.fields, **problems}, exc.message) from None
+        raise
+    if problems:
+        raise ValidationFailed(problems)
+    if contact is None:
+        return Submission(clean, uid, submitted, started)
+    # the comment goes with the contact, never with the scores
+    request = NewContactRequest(clean.comment, contact)
+    return Submission(replace(clean, comment=None), uid, submitted, started, request)
 
 
 # --- the door ----------------------------------------------------------------------------------
@@ -400,14 +478,17 @@ class Door(Protocol):
 
 def submit(door: Door, raw: RawSubmission) -> Stored:
     """Accept one response through ``door``: admit, check the office collects answers,
-    apply every rule, then store it and the channel's claims in one transaction. Counts the
-    outcome in the metrics. Raises domain errors; nothing is stored then."""
+    apply every rule, then store it, the channel's claims and the citizen's contact request
+    (if any) in one transaction. Counts the outcome in the metrics. Raises domain errors;
+    nothing is stored then."""
     try:
         office = door.admit()
         ensure_collecting(office)
         submission = check_submission(raw, require_id=door.require_id)
         with transaction():
             stored = door.store(submission, office)
+            if stored.created and submission.contact_request is not None:
+                hold_request(submission.contact_request, office.id)
     except DomainError as exc:
         metrics.count_submission(door.channel, _outcome(exc))
         raise

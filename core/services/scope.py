@@ -49,6 +49,13 @@ def may_see(user: User, office_id: int) -> bool:
     return ids is None or office_id in ids
 
 
+def may_read_comments(user: User, office_id: int) -> bool:
+    """Whether the user may read comment texts and contact data of ``office_id``: only the
+    roles that handle comments, within their scope. Everyone else who reads the office sees
+    counts."""
+    return can(user, "handle_comments") and may_see(user, office_id)
+
+
 def office_in_scope(user: User, code: str) -> Office:
     """The office with this code if the user may see it. Raises NotFound otherwise."""
     office = get_office(code)

@@ -45,10 +45,30 @@ def make_responses(instrument, office, month: str, n: int, *, sat: int = 4,
                                    .order_by(Response.id)))
 
 
+def make_contact_request(office, month: str, comment: str | None, contact: str,
+                         day: int = 10) -> int:
+    """Store a contact request of ``office`` dated ``day`` of ``month`` (as the intake would
+    for a citizen who consented). Returns its id."""
+    from datetime import date
+
+    import sqlalchemy as sa
+
+    from core.models import ContactRequest
+    from core.personal_data import normalize_contact
+
+    parsed = normalize_contact(contact)
+    assert parsed is not None
+    return db.session.execute(sa.insert(ContactRequest).values(
+        office_id=office.id, day=date(int(month[:4]), int(month[5:]), day), comment=comment,
+        contact_kind=parsed.kind, contact=parsed.value, status="new")
+        .returning(ContactRequest.id)).scalar_one()
+
+
 @pytest.fixture
 def world(app, offices, instrument) -> dict[str, Any]:
     """Users: city admin, head of BD, head of STP, viewer of BD-KM; responses last month in
-    BD-KM (35, 30 satisfied + 5 not), BD-DB (4), STP (12); a comment in BD-KM and STP."""
+    BD-KM (35, 30 satisfied + 5 not), BD-DB (4), STP (12); a comment in BD-KM and STP; a
+    contact request in BD-KM (phone 0912345678) and STP (an e-mail address)."""
     from core.services.accounts import create_user
 
     app.config["PASSWORD_HASH_METHOD"] = FAST
@@ -71,13 +91,19 @@ def world(app, offices, instrument) -> dict[str, Any]:
     make_responses(instrument, offices["BD-DB"], month, 4, sat=3, channel="paper")
     stp_comment = make_responses(instrument, offices["STP"], month, 12, sat=4,
                                  comment="=HYPERLINK(\"http://evil\")", channel="qr")[0]
+    requests = {code: make_contact_request(offices[code], month, comment, contact)
+                for code, comment, contact in (
+                    ("BD-KM", "Xin gọi lại về lệ phí.", "0912 345 678"),
+                    ("STP", "Hồ sơ chứng thực bị trả lại, mong được giải thích.",
+                     "an.nguyen@example.vn"))}
     db.session.commit()
     from core.services.kiosks import add_kiosk
 
     km_kiosk = add_kiosk(offices["BD-KM"], "Quầy 1", actor="test").kiosk.id
     stp_kiosk = add_kiosk(offices["STP"], "Quầy 2", actor="test").kiosk.id
     return {"month": month, "users": users, "km_comment": km_comment,
-            "stp_comment": stp_comment, "offices": offices, "km_kiosk": km_kiosk,
+            "stp_comment": stp_comment, "km_request": requests["BD-KM"],
+            "stp_request": requests["STP"], "offices": offices, "km_kiosk": km_kiosk,
             "stp_kiosk": stp_kiosk}
 
 

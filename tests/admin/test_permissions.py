@@ -42,6 +42,9 @@ def _cases(w: dict) -> list[tuple[str, str, str, dict[str, int]]]:
     add("admin.comments", "GET", f"/admin/comments?office=STP&month={m}", 200, 404, 200, 404)
     add("admin.handle_comment", "POST", f"/admin/comments/{km}", 302, 302, 404, 403)
     add("admin.handle_comment", "POST", f"/admin/comments/{stp}", 302, 404, 302, 403)
+    kr, sr = w["km_request"], w["stp_request"]
+    add("admin.handle_request", "POST", f"/admin/requests/{kr}", 302, 302, 404, 403)
+    add("admin.handle_request", "POST", f"/admin/requests/{sr}", 302, 404, 302, 403)
     for kind, fmt in (("report", "pdf"), ("criteria", "xlsx"), ("criteria", "csv"),
                       ("responses", "xlsx"), ("responses", "csv")):
         add("admin.export", "GET", f"/admin/exports/BD-KM/{m}/{kind}.{fmt}", 200, 200, 404,
@@ -64,6 +67,12 @@ def _cases(w: dict) -> list[tuple[str, str, str, dict[str, int]]]:
     add("admin.audit", "GET", "/admin/audit", 200, 403, 403, 403)
     add("admin.password", "GET", "/admin/password", 200, 200, 200, 200)
     add("admin.login", "GET", "/admin/login", 200, 200, 200, 200, 200)
+    # withdrawing deletes: after every other use of the comments
+    add("admin.withdraw_comment", "POST", f"/admin/comments/{km}/withdraw", 302, 302, 404, 403)
+    add("admin.withdraw_comment", "POST", f"/admin/comments/{stp}/withdraw", 302, 404, 302,
+        403)
+    add("admin.withdraw_request", "POST", f"/admin/requests/{kr}/withdraw", 302, 302, 404, 403)
+    add("admin.withdraw_request", "POST", f"/admin/requests/{sr}/withdraw", 302, 404, 302, 403)
     add("admin.logout", "POST", "/admin/logout", 302, 302, 302, 302)
     add("admin_api.office_report", "GET", f"/api/v1/offices/BD/reports/{m}", 200, 200, 404,
         404, 401)
@@ -100,6 +109,9 @@ def test_permission_matrix(app, world, who):
         if endpoint == "admin.handle_comment":
             rid = url.rsplit("/", 1)[1]
             data = {f"c{rid}-status": "in_progress", f"c{rid}-internal_note": "đang xem"}
+        if endpoint == "admin.handle_request":
+            rid = url.rsplit("/", 1)[1]
+            data = {f"r{rid}-status": "in_progress", f"r{rid}-internal_note": "đã gọi"}
         if endpoint == "admin.targets_page" and method == "POST":
             data = {"t_I.1": "92"}
         if endpoint == "admin.tokens" and method == "POST":

@@ -471,3 +471,61 @@ def test_works_under_a_strict_content_security_policy(live_app_factory, browser)
         assert [r.answers for r in rows(server)] == ["5" * 24]
     finally:
         context.close()
+
+
+CONTACT_SAMPLES = ["0912 345 678", "0912.345.678", "+84 912 345 678", "0084912345678",
+                   "84 (0) 912 345 678", "(024) 3825 1234", "912345678", "0912", "091234567890",
+                   "an@hanoi.gov.vn", "An.Nguyen@Example.VN", "an@localhost", "an@@x.vn",
+                   "an @x.vn", "gọi tôi", "", "   ", "0912345678" + " " * 250,
+                   "a" * 65 + "@x.vn", "٠٩١٢٣٤٥٦٧٨", "+84-24-3825-1234", "+8491234567"]
+
+
+def test_a_request_to_be_contacted_from_the_kiosk(live_app_factory, page):
+    """The consent box and the contact on the suggestions screen: the script refuses what the
+    server would refuse (so a run is never set aside for its contact), the request reaches the
+    server apart from the answer, and the next citizen finds both fields empty."""
+    from core.models import ContactRequest, PendingAnswer
+    from core.personal_data import normalize_contact
+
+    server = start_kiosk(live_app_factory, page)
+    # the script's rule is the server's
+    script = page.evaluate("samples => samples.map(s => document.getElementById('kiosk')"
+                           ".sipasContactOk(s))", CONTACT_SAMPLES)
+    assert script == [normalize_contact(s) is not None for s in CONTACT_SAMPLES]
+
+    page.get_by_role("link", name="Bắt đầu đánh giá").click()
+    for step in range(1, STEPS):
+        answer_screen(page, step, "4")
+        page.get_by_role("button", name="Tiếp tục").click()
+    expect_visible(page, f"#k-step-{STEPS}")
+    consent = page.locator("input[name=consent]")
+    assert not consent.is_checked()
+    assert_accessible(page, "suggestions with the contact request")
+    page.get_by_label("Ý kiến khác").fill("Hồ sơ trễ hẹn, số của tôi 0987 654 321.")
+    contact = page.locator("input[name=contact]")
+    contact.fill("0912 345 678")
+    page.get_by_role("button", name="Gửi đánh giá").click()  # a contact without consent
+    assert "đánh dấu ô đồng ý" in page.locator("#k-msg").inner_text()
+    assert page.locator(f"#k-step-{STEPS}").is_visible()
+    consent.check()
+    contact.fill("0912")
+    page.get_by_role("button", name="Gửi đánh giá").click()
+    assert "phải là số điện thoại" in page.locator("#k-msg").inner_text()
+    assert page.evaluate("localStorage.getItem('sipas.kiosk.queue.v1') || '[]'") == "[]"
+    contact.fill("+84 912 345 678")
+    page.get_by_role("button", name="Gửi đánh giá").click()
+    expect_visible(page, "#k-thanks")
+    page.get_by_role("button", name="Về màn hình đầu").click()
+    expect_visible(page, "#k-start")
+    assert not consent.is_checked() and contact.input_value() == ""
+    for _ in range(100):  # sent and acknowledged (the page's CSP forbids wait_for_function)
+        if not queue_ids(page):
+            break
+        page.wait_for_timeout(100)
+    assert queue_ids(page) == []
+    with server.app.app_context():
+        [req] = db.session.scalars(sa.select(ContactRequest)).all()
+        assert (req.contact, req.comment) == ("0912345678",
+                                              "Hồ sơ trễ hẹn, số của tôi [đã ẩn].")
+        assert db.session.scalars(sa.select(PendingAnswer.comment)).all() == [None]
+        db.session.remove()

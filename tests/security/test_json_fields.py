@@ -108,6 +108,7 @@ def run_field_fuzz(client, path: str, headers: dict[str, str], valid: Callable[[
 def valid_response() -> dict[str, Any]:
     return {"id": str(uuid.uuid4()), "instrument": "hanoi-2022",
             "answers": {c: 4 for c in CODES}, "comment": "Tốt",
+            "consent": True, "contact": "0912 345 678",
             "expectations": {"digital": 3}, "demographics": None,
             "started_at": "2026-11-28T09:00:00+07:00",
             "submitted_at": "2026-11-28T09:05:00+07:00"}
@@ -127,6 +128,9 @@ def test_kiosk_submission_fields(targets):
         "instrument": json_values,
         "answers": st.one_of(json_values, mapping_of(CODES)),
         "comment": json_values,
+        "consent": json_values,
+        "contact": st.one_of(json_values, st.sampled_from(
+            ["+84 912 345 678", "an@x.vn", "0912", "an@", "0912345678\x00"])),
         "expectations": st.one_of(json_values, mapping_of(areas)),
         "demographics": st.one_of(json_values, mapping_of(["age", "sex", "education"])),
         "started_at": json_values,

@@ -12,6 +12,10 @@
  * - Idle for data-idle-seconds on any screen but the start: everything is cleared.
  * - The page never needs its CSRF token or session: the API is authenticated by the device
  *   credential, so a page left open for days keeps working.
+ * - A request to be contacted (the consent box and the contact) is checked before the run is
+ *   queued, with the server's rule (contactOk mirrors core/personal_data.normalize_contact;
+ *   tests/browser/test_kiosk.py compares them): a run the server would refuse for its
+ *   contact would be set aside with its answers. Reset clears the box and the contact too.
  * Vanilla JS, no dependencies; every text shown comes from the HTML (translated there).
  */
 (function () {
@@ -78,7 +82,12 @@
     Array.prototype.forEach.call(form.querySelectorAll("input[type=radio]"), function (r) {
       r.checked = false;
     });
-    Array.prototype.forEach.call(form.querySelectorAll("textarea"), function (t) { t.value = ""; });
+    Array.prototype.forEach.call(form.querySelectorAll("input[type=checkbox]"), function (c) {
+      c.checked = false;
+    });
+    Array.prototype.forEach.call(form.querySelectorAll("textarea, input[type=text]"), function (t) {
+      t.value = "";
+    });
     Array.prototype.forEach.call(form.querySelectorAll(".k-missing"), function (f) {
       f.classList.remove("k-missing");
     });
@@ -187,18 +196,60 @@
       if (v) { expectations[a] = Number(v); }
     });
     var comment = (form.querySelector("textarea[name=comment]") || {}).value || "";
+    var contact = contactInput ? contactInput.value.trim() : "";
     return {
       id: uuid4(),
       instrument: cfg.instrument,
       answers: answers,
       comment: comment.trim() || null,
+      consent: consentBox ? consentBox.checked : false,
+      contact: contact || null,
       expectations: Object.keys(expectations).length ? expectations : null,
       submitted_at: new Date().toISOString()
     };
   }
 
+  // --- the request to be contacted ----------------------------------------------------------
+  var consentBox = form.querySelector("input[name=consent]");
+  var contactInput = form.querySelector("input[name=contact]");
+
+  // The server's rule (core/personal_data.normalize_contact): an e-mail address, or a phone
+  // number of 0 and 9 or 10 digits (+84, 0084 or 84 in front instead of the 0).
+  function contactOk(text) {
+    text = String(text).trim().normalize("NFC");
+    if (!text || text.length > 254) { return false; }
+    if (text.indexOf("@") >= 0) { return /^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$/.test(text); }
+    var digits = text.replace(/[\s.\-()]/g, "");
+    var prefixes = ["+84", "0084", "84"];
+    for (var i = 0; i < prefixes.length; i++) {
+      var rest = digits.length - prefixes[i].length;
+      if (digits.indexOf(prefixes[i]) === 0 && rest >= 9 && rest <= 11) {
+        digits = "0" + digits.slice(prefixes[i].length).replace(/^0/, "");
+        break;
+      }
+    }
+    return /^0[0-9]{9,10}$/.test(digits);
+  }
+  root.sipasContactOk = contactOk;  // for the tests that compare it with the server's rule
+
+  // The message for a request to be contacted that the server would refuse, or "".
+  function contactProblem() {
+    if (!consentBox || !contactInput) { return ""; }
+    var contact = contactInput.value.trim();
+    if (consentBox.checked && !contact) { return msg.dataset.contactMissing; }
+    if (contact && !contactOk(contact)) { return msg.dataset.contactInvalid; }
+    if (contact && !consentBox.checked) { return msg.dataset.consentMissing; }
+    return "";
+  }
+
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
+    var problem = contactProblem();
+    if (problem) {
+      setMessage(problem);
+      (problem === msg.dataset.consentMissing ? consentBox : contactInput).focus();
+      return;
+    }
     enqueue(collect());
     clearAnswers();
     show(-1);
