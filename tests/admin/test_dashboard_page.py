@@ -42,10 +42,13 @@ def test_dashboard_marks_low_samples_ranks_children_and_shows_extras(client, wor
     login(client, "bd")
     m = world["month"]
     html = client.get(f"/admin/?office=BD&month={m}").get_data(as_text=True)
-    # children: BD-KM (36 responses) is ranked 1; BD-DB (4) is not ranked and marked
+    # children: V.4 is never answered, so neither BD-DB (4) nor BD-KM (36) is ranked:
+    # both are marked, with the reason
     rows = re.findall(r'<tr data-code="(BD-[A-Z]+)"( class="is-low-sample")?>\s*'
-                      r'<td class="num">([^<]+)</td>', html)
-    assert rows == [("BD-KM", "", "1"), ("BD-DB", ' class="is-low-sample"', "—")]
+                      r'<td class="num" data-rank>([^<]+)</td>', html)
+    assert rows == [("BD-DB", ' class="is-low-sample"', "—"),
+                    ("BD-KM", ' class="is-low-sample"', "—")]
+    assert "không xếp hạng: chưa đầy đủ (V không có câu trả lời)" in html
     # channel split, expectations summary, trend text alternative, stacked bars as SVG
     assert "Máy tính bảng tại quầy" in html and "Phiếu giấy" in html
     assert "Ứng dụng công nghệ thông tin, chuyển đổi số" in html

@@ -68,7 +68,7 @@ def test_xlsx_and_csv_of_the_criterion_table(client, runner, world):
     for c in report["criteria"]:
         assert by_code[c["code"]][6] == (round(c["index"], 2) if c["index"] is not None
                                          else None)
-        assert by_code[c["code"]][9] == c["answered"]
+        assert by_code[c["code"]][10] == c["answered"]
     raw = client.get(f"/admin/exports/BD-KM/{m}/criteria.csv").data
     assert raw.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))

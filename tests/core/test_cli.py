@@ -22,6 +22,8 @@ def test_unknown_office_and_bad_month_are_errors_not_empty_reports(app, runner, 
 def test_empty_month_reports_nulls_with_the_full_structure(app, runner, offices):
     data = json.loads(runner.invoke(args=["report", "HN", "2022-07"]).output)
     assert data["responses"] == 0 and data["overall"] is None
+    assert data["complete"] is False and data["missing"] == ["I", "II", "III", "IV", "V"]
+    assert data["target"] is None and data["change"] == {"previous": None, "year_ago": None}
     assert len(data["criteria"]) == 24 and len(data["dimensions"]) == 5
     assert data["criteria"][0] == {
         "code": "I.1", "dimension": "I",
@@ -29,7 +31,13 @@ def test_empty_month_reports_nulls_with_the_full_structure(app, runner, offices)
                 "dễ thấy",
         "answered": 0, "satisfied": 0, "no_answer": 0,
         "counts": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0},
-        "index": None, "ci95": None, "low_sample": True}
+        "index": None, "ci95": None, "low_sample": True, "target": None,
+        "change": {"previous": None, "year_ago": None}}
+    assert data["dimensions"][0] == {
+        "code": "I", "name": "Tiếp cận dịch vụ", "index": None, "ci95": None,
+        "respondents": None, "low_sample": True, "complete": False,
+        "missing": ["I.1", "I.2", "I.3", "I.4"], "target": None,
+        "change": {"previous": None, "year_ago": None}}
 
 
 def test_demo_data_then_reports_in_every_format(app, runner, tmp_path):
