@@ -330,8 +330,8 @@ def render_pdf(data: dict[str, Any], lang: str = "vi") -> bytes:
                      *[_change_cell(h["change"][k], lang, st, grey) for k in COMPARISONS],
                      fmt_target(h["target"], lang), _gap_text(h["target"], lang)])
         styles += _gap_style(h["target"], 8, r)
-    story.append(_grid(rows, [7 * mm, 50 * mm, 12 * mm, 18 * mm, 22 * mm, 15 * mm, 15 * mm,
-                              15 * mm, 11 * mm], bold, align_right_from=2, extra=styles))
+    story.append(_grid(rows, [7 * mm, 48 * mm, 11 * mm, 16 * mm, 20 * mm, 15 * mm, 15 * mm,
+                              19 * mm, 14 * mm], bold, align_right_from=2, extra=styles))
     story += _notes(data["headline"], st)
     story.append(Paragraph(_esc(_(
         "Changes are in percentage points with a 95 %% interval (Newcombe); in black when "
@@ -353,8 +353,8 @@ def render_pdf(data: dict[str, Any], lang: str = "vi") -> bytes:
                      *[_change_cell(c["change"][k], lang, st, grey) for k in COMPARISONS],
                      fmt_target(c["target"], lang), _gap_text(c["target"], lang)])
         styles += _gap_style(c["target"], 9, r)
-    story.append(_grid(rows, [10 * mm, 40 * mm, 15 * mm, 22 * mm, 12 * mm, 11 * mm, 15 * mm,
-                              15 * mm, 14 * mm, 12 * mm], bold, align_right_from=2,
+    story.append(_grid(rows, [9 * mm, 35 * mm, 15 * mm, 20 * mm, 11 * mm, 10 * mm, 16 * mm,
+                              16 * mm, 19 * mm, 14 * mm], bold, align_right_from=2,
                        extra=styles))
     if any(c["notes"] for c in data["criteria"]):
         story.append(Paragraph(_esc(_("* fewer than %(min)s answers: not precise, not judged "
