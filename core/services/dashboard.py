@@ -79,7 +79,8 @@ def trend_series(reports: dict[str, dict[str, Any]], month: str,
                  months: int = TREND_MONTHS) -> list[dict[str, Any]]:
     """The ``months`` months ending with ``month``: responses, overall index with its
     interval, whether it is complete and meets the minimum sample, and dimension indices
-    (with whether each is complete and meets the minimum sample), read from ``reports`` (month -> :func:`monthly_report`-shaped data of each month)."""
+    (with whether each is complete and meets the minimum sample), read from ``reports``
+    (month -> :func:`monthly_report`-shaped data of each month)."""
     first = shift_month(month, -(months - 1))
     return [{"month": r["month"], "responses": r["responses"], "overall": r["overall"],
              "ci95": r["overall_ci95"], "low_sample": r["low_sample"],

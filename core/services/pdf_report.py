@@ -103,13 +103,23 @@ def _grid(rows: list[list[Any]], widths: list[float], bold: str, header_rows: in
         ("BACKGROUND", (0, 0), (-1, header_rows - 1), colors.HexColor("#e8eef6")),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("ALIGN", (align_right_from, header_rows), (-1, -1), "RIGHT"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
         *(extra or []),
     ]))
     return table
 
 
+def _short_month(month: str) -> str:
+    """'2022-06' -> '6/2022' (a table header)."""
+    return f"{int(month[5:7])}/{month[:4]}"
+
+
 def _ci_text(ci: list[float] | None, lang: str) -> str:
-    return f"{fmt_percent(ci[0], lang)} – {fmt_percent(ci[1], lang)}" if ci else "—"
+    """'88,33–89,54 %' (both bounds displayed with two decimals)."""
+    if not ci:
+        return "—"
+    return f"{fmt_points(ci[0], lang, signed=False)}–{fmt_percent(ci[1], lang)}"
 
 
 def _change_cell(change: dict[str, Any] | None, lang: str, st: dict[str, ParagraphStyle],
@@ -315,10 +325,10 @@ def render_pdf(data: dict[str, Any], lang: str = "vi") -> bytes:
     target_label = (_("Target %(year)s", year=data["targets_year"]) if data["targets_year"]
                     else _("Target"))
     ci_label = _("Confidence interval") + " 95 %"
-    rows: list[list[Any]] = [["", _("Index"), "n", _("Value"), ci_label,
-                              _("vs %(month)s", month=fmt_month(data["previous_month"], lang)),
-                              _("vs %(month)s", month=fmt_month(data["last_year_month"], lang)),
-                              target_label, _("Gap")]]
+    vs_previous = _("vs %(month)s", month=_short_month(data["previous_month"]))
+    vs_year_ago = _("vs %(month)s", month=_short_month(data["last_year_month"]))
+    rows: list[list[Any]] = [["", _("Index"), "n", _("Value"), ci_label, vs_previous,
+                              vs_year_ago, target_label, _("Gap")]]
     styles: list[tuple] = []
     for r, h in enumerate(data["headline"], start=1):
         name = _("Overall index") if h["code"] == "overall" else h["name"]
@@ -326,12 +336,13 @@ def render_pdf(data: dict[str, Any], lang: str = "vi") -> bytes:
                      Paragraph(_esc(name), st["cell_bold" if h["code"] == "overall" else "cell"]),
                      fmt_number(h["n"], lang),
                      fmt_percent(h["index"], lang) + (" *" if h["notes"] else ""),
-                     Paragraph(_ci_text(h["ci95"], lang), st["cell"]),
+                     _ci_text(h["ci95"], lang),
                      *[_change_cell(h["change"][k], lang, st, grey) for k in COMPARISONS],
                      fmt_target(h["target"], lang), _gap_text(h["target"], lang)])
         styles += _gap_style(h["target"], 8, r)
-    story.append(_grid(rows, [7 * mm, 48 * mm, 11 * mm, 16 * mm, 20 * mm, 15 * mm, 15 * mm,
-                              19 * mm, 14 * mm], bold, align_right_from=2, extra=styles))
+    styles.append(("FONTSIZE", (4, 1), (4, -1), 7))
+    story.append(_grid(rows, [7 * mm, 47 * mm, 11 * mm, 16 * mm, 21 * mm, 15 * mm, 15 * mm,
+                              18 * mm, 13 * mm], bold, align_right_from=2, extra=styles))
     story += _notes(data["headline"], st)
     story.append(Paragraph(_esc(_(
         "Changes are in percentage points with a 95 %% interval (Newcombe); in black when "
@@ -341,20 +352,19 @@ def render_pdf(data: dict[str, Any], lang: str = "vi") -> bytes:
 
     story.append(Paragraph(_esc(_("2. Criteria")), st["h2"]))
     rows = [[_("Code"), _("Criterion"), _("Index"), ci_label, _("Answered"),
-             _("No answer"), _("vs %(month)s", month=fmt_month(data["previous_month"], lang)),
-             _("vs %(month)s", month=fmt_month(data["last_year_month"], lang)),
-             target_label, _("Gap")]]
+             _("No answer"), vs_previous, vs_year_ago, target_label, _("Gap")]]
     styles = []
     for r, c in enumerate(data["criteria"], start=1):
         rows.append([c["code"], Paragraph(_esc(c["text"]), st["cell"]),
                      fmt_percent(c["index"], lang) + (" *" if c["notes"] else ""),
-                     Paragraph(_ci_text(c["ci95"], lang), st["cell"]),
+                     _ci_text(c["ci95"], lang),
                      fmt_number(c["answered"], lang), fmt_number(c["no_answer"], lang),
                      *[_change_cell(c["change"][k], lang, st, grey) for k in COMPARISONS],
                      fmt_target(c["target"], lang), _gap_text(c["target"], lang)])
         styles += _gap_style(c["target"], 9, r)
-    story.append(_grid(rows, [9 * mm, 35 * mm, 15 * mm, 20 * mm, 11 * mm, 10 * mm, 16 * mm,
-                              16 * mm, 19 * mm, 14 * mm], bold, align_right_from=2,
+    styles.append(("FONTSIZE", (3, 1), (3, -1), 7))
+    story.append(_grid(rows, [9 * mm, 35 * mm, 15 * mm, 21 * mm, 11 * mm, 10 * mm, 15 * mm,
+                              15 * mm, 18 * mm, 14 * mm], bold, align_right_from=2,
                        extra=styles))
     if any(c["notes"] for c in data["criteria"]):
         story.append(Paragraph(_esc(_("* fewer than %(min)s answers: not precise, not judged "

@@ -120,3 +120,72 @@ def test_empty_month_has_no_figures(world, offices):
     assert data["report"]["responses"] == 0 and data["channels"] == []
     assert all(t["overall"] is None for t in data["trend"])
     assert data["expectations"]["respondents"] == 0
+
+
+def _more_communes(offices):
+    import io
+
+    from core.services.offices import import_offices
+
+    import_offices(io.StringIO("code,name,parent_code,level\n"
+                               "BD-X1,UBND phường Ngọc Hà,BD,commune\n"
+                               "BD-X2,UBND phường Đội Cấn,BD,commune\n"))
+    from core.services.offices import get_office
+
+    return {**offices, "BD-X1": get_office("BD-X1"), "BD-X2": get_office("BD-X2")}
+
+
+def test_children_are_ranked_by_the_index_printed_beside_them(app, offices, instrument):
+    """Attack (issue 13 §3): ranked by the lower bound of a Wilson interval with n =
+    responses, 78,82 % came below 78,33 % and 76,40 % (its sample was smaller). Now the
+    order follows the index; the three cannot be told apart (a statistical tie, ranks 1-3);
+    a commune under the minimum sample is not ranked."""
+    from tests.admin.fixtures import make_answers
+
+    offices = _more_communes(offices)
+    m = "2022-07"
+    make_answers(instrument, offices["BD-KM"], m, 85, 67)      # 78,82 %
+    make_answers(instrument, offices["BD-DB"], m, 300, 235)    # 78,33 %
+    make_answers(instrument, offices["BD-X1"], m, 250, 191)    # 76,40 %
+    make_answers(instrument, offices["BD-X2"], m, 20, 20)      # 100 %, 20 responses
+    children = build_dashboard(offices["BD"], m)["children"]
+    got = [(c["code"], round(c["overall"], 2), c["rank"], c["rank_range"], c["reason"])
+           for c in children]
+    assert got == [("BD-KM", 78.82, 1, [1, 3], None), ("BD-DB", 78.33, 2, [1, 3], None),
+                   ("BD-X1", 76.4, 3, [1, 3], None), ("BD-X2", 100.0, None, None, "low_sample")]
+    assert all(c["tied"] for c in children[:3])
+    # the interval is the respondent-level one: every answer of a respondent goes together
+    km = children[0]
+    assert km["ci95"][0] < 78.82 < km["ci95"][1]
+
+
+def test_departments_and_districts_are_ranked_apart(app, offices, instrument):
+    from tests.admin.fixtures import make_answers
+
+    make_answers(instrument, offices["STP"], "2022-07", 40, 20)     # a department, 50 %
+    make_answers(instrument, offices["BD-KM"], "2022-07", 40, 36)   # in the district BD, 90 %
+    data = build_dashboard(offices["HN"], "2022-07")
+    assert [(c["code"], c["level"], c["rank"]) for c in data["children"]] == [
+        ("STP", "department", 1), ("BD", "district", 1)]
+    assert [g["level"] for g in data["child_groups"]] == ["department", "district"]
+
+
+def test_the_trend_carries_intervals_and_marks_months_that_are_not_comparable(
+        app, offices, instrument):
+    from tests.admin.fixtures import make_answers
+
+    make_answers(instrument, offices["BD-KM"], "2022-05", 60, 50)
+    make_answers(instrument, offices["BD-KM"], "2022-06", 4, 0)
+    make_answers(instrument, offices["BD-KM"], "2022-07", 60, 54, blank=("V.4",))
+    trend = {t["month"]: t for t in build_dashboard(offices["BD-KM"], "2022-07")["trend"]}
+    may, june, july = trend["2022-05"], trend["2022-06"], trend["2022-07"]
+    assert may["ci95"][0] < may["overall"] < may["ci95"][1] and may["complete"]
+    assert june["low_sample"] and june["overall"] == 0.0
+    assert july["complete"] is False and july["missing"] == ["V"]
+    assert july["dimensions_comparable"]["I"] and not july["dimensions_comparable"]["V"]
+    from admin.charts import trend_chart
+
+    chart = trend_chart(list(trend.values()), instrument)
+    assert [p["month"] for p in chart["hollow"]] == ["2022-06", "2022-07"]
+    assert chart["lines"][0]["segments"] == [chart["lines"][0]["segments"][0]]
+    assert len(chart["bands"]) == 1 and len(chart["whiskers"]) == 1
