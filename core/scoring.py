@@ -437,16 +437,18 @@ def _normal_two_sided(z: float) -> float:
     return math.erfc(z / math.sqrt(2))
 
 
-def compare(now: Estimate, before: Estimate) -> Change:
+def compare(now: Estimate, before: Estimate, *, p_value: bool = True) -> Change:
     """The change now - before: Newcombe's hybrid score interval for the difference of two
     independent proportions (two periods have different respondents), in points. With
     criterion estimates (answers as n) it is exactly Newcombe's; with index estimates it is
     the same square-and-add on their respondent-level Wilson intervals. The p-value inverts
     the interval: the z at which it starts to contain 0, found by bisection (each bound moves
-    monotonically with z)."""
+    monotonically with z); ``p_value=False`` skips it (NaN) when only the interval is needed."""
     lo, hi = _square_and_add(now, before, Z95)
     d = now.value - before.value
-    if d == 0:
+    if not p_value:
+        p = math.nan
+    elif d == 0:
         p = 1.0
     else:
         def excludes(z: float) -> bool:
@@ -509,7 +511,7 @@ def ties(estimates: Sequence[Estimate]) -> list[tuple[int, int]]:
         for j in range(n):
             if i == j:
                 continue
-            c = compare(estimates[j], estimates[i])  # j - i
+            c = compare(estimates[j], estimates[i], p_value=False)  # j - i
             if c.low > 0:
                 above[i] += 1
             elif c.high < 0:
