@@ -24,6 +24,9 @@ display only.
 from __future__ import annotations
 
 import math
+import sys
+from array import array
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -107,11 +110,14 @@ def proportion_estimate(tally: Tally) -> Estimate | None:
 
 # --- the cross-tally: pairs of criteria answered by the same respondents ---------------------
 
-#: bytes per count in a packed cross-tally (little-endian, unsigned)
+#: bytes per count when packed cross-tallies are added (little-endian, unsigned); a stored one
+#: uses the narrowest of 1, 2 or 4 bytes that holds its counts (its first byte says which)
 LANE = 4
 _LANE_MAX = (1 << (8 * LANE)) - 1
+_ARRAY_CODES = {size: next(code for code in "BHILQ" if array(code).itemsize == size)
+                for size in (1, 2, 4)}
 #: rows counted per batch of bit sets (bounded memory; any size gives the same counts)
-_CHUNK = 4096
+_CHUNK = 1 << 15
 _ANSWERED = str.maketrans("012345", "011111")
 _SATISFIED = str.maketrans("012345", "000011")
 
@@ -142,26 +148,32 @@ class CrossLayout:
 
     def count(self, answers: Iterable[str]) -> list[int]:
         """The counts of packed answer strings ('0' = no answer, '1'..'5')."""
+        return self.count_weighted(Counter(answers).items())
+
+    def count_weighted(self, answers: Iterable[tuple[str, int]]) -> list[int]:
+        """The counts of (packed answer string, how many times it was given) pairs.
+        Raises ValueError for a string that does not fit the layout."""
         total = [0] * self.width
-        chunk: list[str] = []
-        for row in answers:
+        answered: list[str] = []
+        satisfied: list[str] = []
+        for row, times in answers:
             if len(row) != len(self.codes):
                 raise ValueError(f"answers of length {len(row)} do not fit the layout")
-            chunk.append(row)
-            if len(chunk) >= _CHUNK:
-                self._add_chunk(total, chunk)
-                chunk = []
-        if chunk:
-            self._add_chunk(total, chunk)
+            answered.extend([row.translate(_ANSWERED)] * times)
+            satisfied.extend([row.translate(_SATISFIED)] * times)
+            while len(answered) >= _CHUNK:
+                self._add_chunk(total, answered[:_CHUNK], satisfied[:_CHUNK])
+                del answered[:_CHUNK], satisfied[:_CHUNK]
+        if answered:
+            self._add_chunk(total, answered, satisfied)
         return total
 
-    def _add_chunk(self, total: list[int], rows: list[str]) -> None:
+    def _add_chunk(self, total: list[int], answered_rows: list[str],
+                   satisfied_rows: list[str]) -> None:
         # one bit per row: answered[j] and satisfied[j] as integers (C-speed AND / popcount)
-        answered = [int("".join(col), 2)
-                    for col in zip(*(r.translate(_ANSWERED) for r in rows), strict=True)]
-        satisfied = [int("".join(col), 2)
-                     for col in zip(*(r.translate(_SATISFIED) for r in rows), strict=True)]
-        total[0] += len(rows)
+        answered = [int("".join(col), 2) for col in zip(*answered_rows, strict=True)]
+        satisfied = [int("".join(col), 2) for col in zip(*satisfied_rows, strict=True)]
+        total[0] += len(answered_rows)
         for i, members in enumerate(self.members, start=1):
             any_answer = 0
             for j in members:
@@ -177,37 +189,57 @@ class CrossLayout:
             at += 4
 
     def pack(self, counts: Sequence[int]) -> bytes:
-        """Counts as bytes (``LANE`` bytes each, little-endian). Raises ValueError for a
-        count that does not fit or a list of the wrong length."""
+        """Counts as bytes: one byte giving the width of each count (1, 2 or 4 bytes, the
+        narrowest that holds the largest, which is the respondents), then the counts,
+        little-endian. Raises ValueError for a count that does not fit 4 bytes or a list of
+        the wrong length."""
         if len(counts) != self.width:
             raise ValueError("counts do not fit the layout")
-        if any(not 0 <= c <= _LANE_MAX for c in counts):
+        top = max(counts)
+        if min(counts) < 0 or top > _LANE_MAX:
             raise ValueError("a count does not fit a lane")
-        return b"".join(c.to_bytes(LANE, "little") for c in counts)
+        width = 1 if top < 1 << 8 else 2 if top < 1 << 16 else 4
+        values = array(_ARRAY_CODES[width], counts)
+        if sys.byteorder == "big":
+            values.byteswap()
+        return bytes([width]) + values.tobytes()
+
+    def _lanes(self, packed: bytes) -> bytes:
+        """The counts of a packed cross-tally as 4-byte little-endian lanes (widened by
+        strided slice assignment, at C speed)."""
+        width = packed[0] if packed else 0
+        if width not in _ARRAY_CODES or len(packed) != 1 + width * self.width:
+            raise ValueError("packed counts do not fit the layout")
+        if width == LANE:
+            return packed[1:]
+        lanes = bytearray(LANE * self.width)
+        for i in range(width):
+            lanes[i::LANE] = packed[1 + i::width]
+        return bytes(lanes)
 
     def unpack(self, packed: bytes) -> list[int]:
-        """Raises ValueError for bytes of the wrong length."""
-        if len(packed) != LANE * self.width:
-            raise ValueError("packed counts do not fit the layout")
-        return [int.from_bytes(packed[i:i + LANE], "little")
-                for i in range(0, len(packed), LANE)]
+        """Raises ValueError for bytes that are not a packed cross-tally of this layout."""
+        return self._from_lanes(self._lanes(packed))
+
+    def _from_lanes(self, lanes: bytes) -> list[int]:
+        values = array(_ARRAY_CODES[LANE])
+        values.frombytes(lanes)
+        if sys.byteorder == "big":
+            values.byteswap()
+        return values.tolist()
 
     def sum_packed(self, packed: Iterable[bytes]) -> list[int]:
         """The sum of packed cross-tallies. Every count is at most its tally's first count
         (respondents), so while the respondents add up to less than a lane's maximum the
-        packed forms are added as (very long) integers, lane by lane at C speed; past it,
-        count by count."""
-        blobs = list(packed)
-        respondents = sum(int.from_bytes(b[:LANE], "little") for b in blobs)
-        if respondents <= _LANE_MAX:
-            for b in blobs:
-                if len(b) != LANE * self.width:
-                    raise ValueError("packed counts do not fit the layout")
-            total = sum(int.from_bytes(b, "little") for b in blobs)
-            return self.unpack(total.to_bytes(LANE * self.width, "little"))
+        counts are added as (very long) integers of 4-byte lanes, lane by lane at C speed;
+        past it, count by count."""
+        lanes = [self._lanes(b) for b in packed]
+        if sum(int.from_bytes(x[:LANE], "little") for x in lanes) <= _LANE_MAX:
+            total = sum(int.from_bytes(x, "little") for x in lanes)
+            return self._from_lanes(total.to_bytes(LANE * self.width, "little"))
         out = [0] * self.width
-        for b in blobs:
-            out = [x + y for x, y in zip(out, self.unpack(b), strict=True)]
+        for x in lanes:
+            out = [a + b for a, b in zip(out, self._from_lanes(x), strict=True)]
         return out
 
     def pair_counts(self, counts: Sequence[int], a: int, b: int) -> tuple[int, int, int, int]:

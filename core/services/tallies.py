@@ -21,8 +21,10 @@ from core.models import MonthlyChannelCount, MonthlyCrossTally, MonthlyTally, Re
 from core.services.common import registry, upsert
 
 COUNT_COLUMNS = ("n1", "n2", "n3", "n4", "n5", "n_none")
-#: answers waiting in memory for the cross-tally before they are counted (bounded memory)
-_CROSS_BUFFER = 50_000
+#: distinct answer strings waiting in memory for the cross-tally before they are counted
+#: (bounded memory: about 80 bytes each; counting costs per office-month and batch, so a batch
+#: should hold many answers of each)
+_CROSS_BUFFER = 500_000
 _LAYOUTS: dict[str, scoring.CrossLayout] = {}
 
 
@@ -62,7 +64,7 @@ class TallyAccumulator:
         self._codes: dict[str, tuple[str, ...]] = {}
         #: cross-tally counts per (office, month, instrument), and answers not counted yet
         self.cross: dict[tuple[int, str, str], list[int]] = {}
-        self._waiting: dict[tuple[int, str, str], list[str]] = defaultdict(list)
+        self._waiting: dict[tuple[int, str, str], dict[str, int]] = defaultdict(dict)
         self._n_waiting = 0
 
     def add(self, row: TallyRow, weight: int = 1) -> None:
@@ -79,8 +81,13 @@ class TallyAccumulator:
         for pos, ch in enumerate(row.answers):
             cells[pos * 6 + slot[ch]] += weight
         self.channels[(row.office_id, row.month, row.instrument_id, row.channel)] += weight
-        self._waiting[key].extend([row.answers] * weight)
-        self._n_waiting += weight
+        waiting = self._waiting[key]
+        seen = waiting.get(row.answers)
+        if seen is None:
+            waiting[row.answers] = weight
+            self._n_waiting += 1
+        else:
+            waiting[row.answers] = seen + weight
         if self._n_waiting >= _CROSS_BUFFER:
             self.count_cross()
 
@@ -88,7 +95,7 @@ class TallyAccumulator:
         """The cross-tally counts so far, (office, month, instrument) -> counts (the waiting
         answers are counted first: bit sets, a batch at a time)."""
         for key, answers in self._waiting.items():
-            counts = cross_layout(key[2]).count(answers)
+            counts = cross_layout(key[2]).count_weighted(answers.items())
             have = self.cross.get(key)
             self.cross[key] = counts if have is None else [
                 a + b for a, b in zip(have, counts, strict=True)]

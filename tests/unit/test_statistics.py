@@ -175,6 +175,24 @@ def test_cross_tally_sums_its_parts_and_ignores_the_order_of_answers():
         layout.pack([1] * (layout.width - 1))
 
 
+def test_packed_cross_tallies_use_narrow_lanes_and_add_up_across_widths():
+    layout = CrossLayout({"I": ["I.1", "I.2"]})
+    small = [3, 3, 2, 1, 1, 1]  # respondents, of dimension I, then the pair's four counts
+    medium = [300, 290, 200, 150, 140, 100]
+    large = [70_000, 69_000, 60_000, 50_000, 40_000, 30_000]
+    assert layout.width == 6
+    assert [len(layout.pack(c)) for c in (small, medium, large)] == [7, 13, 25]
+    blobs = [layout.pack(c) for c in (small, medium, large)]
+    assert layout.sum_packed(blobs) == [a + b + c for a, b, c in zip(small, medium, large,
+                                                                     strict=True)]
+    # past 2**32 respondents in all, counts are added one by one (no lane overflows)
+    huge = [4_000_000_000, 1, 1, 1, 1, 1]
+    assert layout.sum_packed([layout.pack(huge)] * 3) == [3 * x for x in huge]
+    for bad in (b"", b"\x03" + bytes(6), b"\x01" + bytes(5)):
+        with pytest.raises(ValueError):
+            layout.unpack(bad)
+
+
 def test_the_cross_tally_variance_equals_the_per_respondent_linearised_variance():
     """sum_jk c_j c_k C_jk from the cross-tally is exactly m/(m-1) sum_i u_i^2 computed
     respondent by respondent."""
