@@ -19,11 +19,21 @@ def y_range(values: list[float]) -> tuple[float, float]:
     return min(lo, 90.0), 100.0
 
 
+def comparable(month: dict[str, Any]) -> bool:
+    """A trend month whose figures can be compared: complete, and with at least the minimum
+    sample (months without the keys, as in older data, count as comparable)."""
+    return month.get("complete", True) and not month.get("low_sample", False)
+
+
 def trend_chart(series: list[dict[str, Any]], instrument: Instrument) -> dict[str, Any]:
-    """Points of the overall line and of each dimension, axes and labels, for the template."""
+    """Points of the overall line and of each dimension, the overall index's 95 % interval
+    as a band, axes and labels, for the template. Months that are not comparable (too few
+    responses, or incomplete) break the lines and are drawn as hollow points."""
     values = [s["overall"] for s in series if s["overall"] is not None]
     for s in series:
         values += [v for v in s["dimensions"].values() if v is not None]
+        if s.get("ci95") and comparable(s):
+            values.append(s["ci95"][0])
     lo, hi = y_range(values)
     n = len(series)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -39,7 +49,9 @@ def trend_chart(series: list[dict[str, Any]], instrument: Instrument) -> dict[st
         segments: list[list[tuple[float, float]]] = [[]]
         for i, s in enumerate(series):
             v = s["overall"] if key is None else s["dimensions"].get(key)
-            if v is None:
+            ok = (comparable(s) if key is None
+                  else s.get("dimensions_comparable", {}).get(key, True))
+            if v is None or not ok:
                 if segments[-1]:
                     segments.append([])
                 continue
@@ -51,6 +63,21 @@ def trend_chart(series: list[dict[str, Any]], instrument: Instrument) -> dict[st
 
     lines = [{"key": "overall", "class": "trend-overall", "segments": [pts(s) for s in line(None)],
               "dots": line(None)}]
+    hollow = [{"x": x(i), "y": y(s["overall"]), "month": s["month"]}
+              for i, s in enumerate(series) if s["overall"] is not None and not comparable(s)]
+    bands = []
+    run: list[tuple[float, float, float]] = []
+    for i, s in enumerate(series):
+        if s.get("ci95") and comparable(s):
+            run.append((x(i), y(max(lo, s["ci95"][0])), y(min(hi, s["ci95"][1]))))
+            continue
+        if run:
+            bands.append(run)
+        run = []
+    if run:
+        bands.append(run)
+    band_polygons = [" ".join([f"{a},{top}" for a, _b, top in run]
+                              + [f"{a},{b}" for a, b, _t in reversed(run)]) for run in bands]
     for i, d in enumerate(instrument.dimensions):
         segs = line(d.code)
         lines.append({"key": d.code, "class": f"trend-dim trend-dim-{i + 1}",
@@ -60,4 +87,5 @@ def trend_chart(series: list[dict[str, Any]], instrument: Instrument) -> dict[st
     months = [{"month": s["month"], "x": x(i)} for i, s in enumerate(series)]
     return {"width": WIDTH, "height": HEIGHT, "left": LEFT, "right": WIDTH - RIGHT,
             "top": TOP, "bottom": HEIGHT - BOTTOM, "ticks": ticks, "months": months,
-            "lines": lines}
+            "lines": lines, "bands": band_polygons, "hollow": hollow,
+            "whiskers": [{"x": a, "low": b, "high": top} for run in bands for a, b, top in run]}

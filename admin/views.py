@@ -383,8 +383,11 @@ def targets_page():
     if form.validate_on_submit():
         entries = {key[2:]: value for key, value in request.form.items()
                    if key.startswith("t_")}
+        operators = {key[2:]: value for key, value in request.form.items()
+                     if key.startswith("o_")}
         try:
-            targets.save_targets(office, year, entries, instrument, actor=u.username)
+            targets.save_targets(office, year, entries, instrument, actor=u.username,
+                                 operators=operators)
         except DomainError as exc:
             errors = exc.fields
         else:
@@ -392,6 +395,8 @@ def targets_page():
             return redirect(url_for("admin.targets_page", office=office.code, year=year))
     return render_template("admin/targets.html", office=office, year=year, form=form,
                            instrument=instrument, own=targets.own_targets(office, year),
+                           operators=targets.own_operators(office, year),
+                           default_operator=targets.default_operator,
                            effective=targets.targets_for(office, year), errors=errors,
                            offices=scope.offices_in_scope(u)), 400 if errors else 200
 

@@ -6,7 +6,10 @@ responses = 10.08 million stored answers), then prints:
 
 - dashboard page render time for one district-month and for the whole city-month;
 - PDF report generation time (city, one month);
-- XLSX export time of one month of raw anonymised responses of the whole city.
+- XLSX export time of one month of raw anonymised responses of the whole city;
+- the respondent-level intervals (issue 13): the cost of reading and adding the month's
+  cross-tallies for the city, against a bootstrap over the month's released responses (the
+  alternative that needs no cross-tally), measured with few replicates and scaled to 200.
 
     .venv/bin/python bench/admin_bench.py                  # SQLite file in /tmp
     BENCH_DATABASE_URL=postgresql://... .venv/bin/python bench/admin_bench.py
@@ -31,9 +34,20 @@ import sqlalchemy as sa  # noqa: E402
 
 from core import create_app  # noqa: E402
 from core.extensions import db  # noqa: E402
-from core.models import MonthlyChannelCount, MonthlyTally, Office, Response  # noqa: E402
+from core.models import (  # noqa: E402
+    MonthlyChannelCount,
+    MonthlyCrossTally,
+    MonthlyTally,
+    Office,
+    Response,
+)
 from core.services.offices import rebuild_closure  # noqa: E402
-from core.services.tallies import COUNT_COLUMNS, TallyAccumulator, TallyRow  # noqa: E402
+from core.services.tallies import (  # noqa: E402
+    COUNT_COLUMNS,
+    TallyAccumulator,
+    TallyRow,
+    cross_layout,
+)
 from core.timeutil import VN_TZ, month_of, shift_month  # noqa: E402
 
 PER_MONTH = int(os.environ.get("BENCH_RESPONSES_PER_MONTH", "35000"))
@@ -111,6 +125,10 @@ def build(app) -> tuple[int, int]:
     db.session.execute(sa.insert(MonthlyChannelCount), [
         {"office_id": k[0], "month": k[1], "instrument_id": k[2], "channel": k[3],
          "responses": v} for k, v in acc.channels.items()])
+    layout = cross_layout("hanoi-2022")
+    db.session.execute(sa.insert(MonthlyCrossTally), [
+        {"office_id": k[0], "month": k[1], "instrument_id": k[2], "counts": layout.pack(v)}
+        for k, v in acc.count_cross().items()])
     db.session.commit()
     return len(offices), stored
 
@@ -175,6 +193,71 @@ def main() -> None:
         median, best, cpu = timed(lambda u=url: get(u), runs=3 if "responses" not in url else 1)
         print(f"{label}: median {median * 1000:.0f} ms, best {best * 1000:.0f} ms, "
               f"CPU {cpu * 1000:.0f} ms ({size / 1024:.0f} KiB)")
+    with app.app_context():
+        intervals(m)
+
+
+def intervals(month: str) -> None:
+    """The respondent-level intervals of one city month: cross-tallies (what the reports do)
+    against a bootstrap over the released responses (what they would do without them)."""
+    from core import scoring
+    from core.services.common import get_instrument
+    from core.services.offices import get_office
+    from core.services.pooling import pooled_cross_tallies, pooled_tallies
+
+    city = get_office("HN")
+    instrument = get_instrument("hanoi-2022")
+    structure = instrument.structure()
+
+    def with_cross() -> None:
+        tallies = pooled_tallies(city.id, month, instrument.id).get((), {})
+        cross = pooled_cross_tallies(city.id, month, instrument.id).get(())
+        scoring.score(structure, tallies, cross)
+
+    median, best, cpu = timed(with_cross)
+    print(f"intervals from cross-tallies, whole city, one month: median {median * 1000:.0f} "
+          f"ms, best {best * 1000:.0f} ms, CPU {cpu * 1000:.0f} ms")
+    months = [shift_month(month, -k) for k in range(13)]
+
+    def thirteen() -> None:
+        tallies = pooled_tallies(city.id, months, instrument.id, by=("month",))
+        cross = pooled_cross_tallies(city.id, months, instrument.id, by=("month",))
+        for key, x in cross.items():
+            scoring.score(structure, tallies.get(key, {}), x)
+
+    median, best, cpu = timed(thirteen)
+    print(f"intervals from cross-tallies, whole city, 13 months (the dashboard's trend and "
+          f"comparisons): median {median * 1000:.0f} ms, best {best * 1000:.0f} ms, "
+          f"CPU {cpu * 1000:.0f} ms")
+
+    replicates, scaled_to = 5, 200
+    t0, c0 = time.perf_counter(), time.process_time()
+    from core.services.pooling import within
+
+    answers = db.session.scalars(
+        within(sa.select(Response.answers), Response.office_id, city.id)
+        .where(Response.month == month, Response.counted.is_(True))).all()
+    read = time.perf_counter() - t0
+    codes = instrument.criterion_codes
+    rng = random.Random(2)
+    n = len(answers)
+    for _ in range(replicates):
+        drawn: dict[int, int] = {}
+        for i in rng.choices(range(n), k=n):
+            drawn[i] = drawn.get(i, 0) + 1
+        counts = [[0] * 5 for _c in codes]
+        for i, w in drawn.items():
+            for j, ch in enumerate(answers[i]):
+                if ch != "0":
+                    counts[j][int(ch) - 1] += w
+        scoring.score(structure, {c: scoring.Tally(tuple(counts[j])) for j, c in
+                                  enumerate(codes)})
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    per = (wall - read) / replicates
+    print(f"bootstrap over released responses, whole city, one month ({n:,} responses): "
+          f"reading {read * 1000:.0f} ms, {per * 1000:.0f} ms per replicate, so "
+          f"{(read + per * scaled_to):.1f} s for {scaled_to} replicates (CPU "
+          f"{cpu:.1f} s for {replicates}); x13 months for the trend")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale, refresh
 
 from core.extensions import babel
+from core.scoring import displayed
 from core.timeutil import VN_TZ
 
 LOCALE_COOKIE = "lang"
@@ -31,19 +32,31 @@ def locale_code(locale: str | None = None) -> str:
 
 
 def fmt_percent(value: float | None, locale: str | None = None, missing: str = "—") -> str:
-    """87.1125 -> '87,11 %' (vi) / '87.11%' (en); None -> '—'."""
+    """87.1125 -> '87,11 %' (vi) / '87.11%' (en); None -> '—'. The two decimals are
+    :func:`core.scoring.displayed`'s (half up), the value targets are judged on."""
     if value is None:
         return missing
     loc = locale_code(locale)
-    return format_percent(value / 100.0, format=_PERCENT.get(loc, _PERCENT["en"]), locale=loc)
+    return format_percent(displayed(value) / 100, format=_PERCENT.get(loc, _PERCENT["en"]),
+                          locale=loc)
 
 
 def fmt_points(value: float | None, locale: str | None = None, signed: bool = True) -> str:
-    """A difference in percentage points: '+1,25' / '-0,40'."""
+    """A difference in percentage points: '+1,25' / '-0,40' / '0,00' (never '-0,00')."""
     if value is None:
         return "—"
-    text = format_decimal(value, format="#,##0.00", locale=locale_code(locale))
-    return ("+" + text) if signed and value > 0 else text
+    shown = displayed(value)
+    text = format_decimal(shown, format="#,##0.00", locale=locale_code(locale))
+    return ("+" + text) if signed and shown > 0 else text
+
+
+def fmt_target(target: dict | None, locale: str | None = None) -> str:
+    """A report's target object as the plan writes it: '> 88,00 %' (strictly above) or
+    '≥ 91,00 %' (at least); None -> '—'."""
+    if target is None:
+        return "—"
+    sign = ">" if target["operator"] == ">" else "≥"
+    return f"{sign}\u00a0{fmt_percent(target['value'], locale)}"
 
 
 def fmt_number(value: int | float | None, locale: str | None = None) -> str:
@@ -74,7 +87,8 @@ def fmt_month(month: str, locale: str | None = None) -> str:
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_timezone="Asia/Ho_Chi_Minh")
     app.jinja_env.filters.update(
-        pct=fmt_percent, points=fmt_points, num=fmt_number, vdate=fmt_date, month=fmt_month)
+        pct=fmt_percent, points=fmt_points, num=fmt_number, vdate=fmt_date, month=fmt_month,
+        target=fmt_target)
 
     @app.before_request
     def _fresh_locale() -> None:

@@ -90,3 +90,22 @@ def assert_csv_safe(text: str) -> None:
         start = cell.lstrip(' "')
         if start.startswith(FORMULA_CHARS) and not _is_number(start.rstrip('"')):
             raise AssertionError(f"formula cell {cell!r}")
+
+
+#: the 2021 criterion shares of Hanoi's plan 192/KH-UBND (SIPAS.md section 2), in CODES order
+SEED_2021 = [89.23, 89.41, 89.29, 89.18, 89.12, 89.06, 89.00, 88.77, 88.08, 89.12, 88.77,
+             88.66, 88.43, 88.49, 88.26, 87.85, 88.95, 89.23, 89.47, 89.18, 82.15, 78.92,
+             78.92, 78.92]
+
+
+def seed_2021_csv(path: Path, office: str, day: str, *, with_v: bool = True) -> Path:
+    """A paper file of 10 000 responses whose criterion shares are the seed's 2021 figures
+    (share x 100 answers 'satisfied' of 10 000); with ``with_v`` False, dimension V is left
+    blank on every response."""
+    rows = []
+    for i in range(10_000):
+        cells = ["5" if i < round(share * 100) else "2" for share in SEED_2021]
+        if not with_v:
+            cells[20:] = [""] * 4
+        rows.append(paper_row(office, day, cells))
+    return write_csv(path, ["office_code", "submitted_at", *CODES], rows)

@@ -21,16 +21,22 @@ from core.models.kiosk import Kiosk
 from core.models.office import OFFICE_LEVELS, Office, OfficeClosure
 from core.models.pending import PendingAnswer, SubmissionKey
 from core.models.receipt import GenericFormUse, OfficeApiKey, Receipt, ReceiptUse
-from core.models.response import CHANNELS, MonthlyChannelCount, MonthlyTally, Response
-from core.models.target import OVERALL, Target
+from core.models.response import (
+    CHANNELS,
+    MonthlyChannelCount,
+    MonthlyCrossTally,
+    MonthlyTally,
+    Response,
+)
+from core.models.target import OVERALL, TARGET_OPERATORS, Target
 
 __all__ = [
     "AuditEvent",
     "ROLES", "THROTTLE_KINDS", "ApiToken", "SignInThrottle", "User", "UserSession",
     "COMMENT_STATUSES", "CONTACT_KINDS", "CommentHandling", "ContactRequest", "OVERALL",
-    "Target",
+    "TARGET_OPERATORS", "Target",
     "Base", "UTCDateTime", "utcnow", "OFFICE_LEVELS", "Office", "OfficeClosure",
-    "CHANNELS", "MonthlyChannelCount", "MonthlyTally", "Response",
+    "CHANNELS", "MonthlyChannelCount", "MonthlyCrossTally", "MonthlyTally", "Response",
     "GenericFormUse", "OfficeApiKey", "Receipt", "ReceiptUse",
     "Kiosk", "PendingAnswer", "SubmissionKey",
 ]

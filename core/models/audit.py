@@ -21,4 +21,4 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(sa.String(64), index=True)
     office_id: Mapped[int | None] = mapped_column(sa.ForeignKey("office.id"), index=True)
     target: Mapped[str | None] = mapped_column(sa.String(128))
-    details: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    details: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))

@@ -35,8 +35,9 @@ class PendingAnswer(Base):
     answers: Mapped[str] = mapped_column(sa.String(64))
     comment: Mapped[str | None] = mapped_column(sa.Text)
     procedure: Mapped[str | None] = mapped_column(sa.String(255))
-    expectations: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
-    demographics: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    #: SQL NULL when absent (never the JSON text 'null': ``none_as_null``)
+    expectations: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
+    demographics: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
     counted: Mapped[bool] = mapped_column(default=True)
     flags: Mapped[str | None] = mapped_column(sa.String(64))
 

@@ -42,8 +42,9 @@ class Response(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     comment: Mapped[str | None] = mapped_column(sa.Text)
     procedure: Mapped[str | None] = mapped_column(sa.String(255))
-    expectations: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
-    demographics: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    #: SQL NULL when absent (never the JSON text 'null': ``none_as_null``)
+    expectations: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
+    demographics: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
     #: False for responses held back for review (e.g. a burst of identical answers);
     #: only counted responses enter the tallies.
     counted: Mapped[bool] = mapped_column(default=True)
@@ -87,3 +88,20 @@ class MonthlyChannelCount(_MonthlyKey, Base):
 
     channel: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     responses: Mapped[int] = mapped_column(default=0)
+
+
+class MonthlyCrossTally(_MonthlyKey, Base):
+    """Pairs of criteria answered by the same respondents, per office x Vietnam month x
+    instrument: what a respondent-level interval of a dimension or overall index needs
+    (one respondent answers many criteria, so their answers are not independent).
+
+    ``counts`` packs the counts of :class:`core.scoring.CrossLayout` (respondents, those of
+    each dimension, then four counts per pair of criteria) as 4-byte little-endian integers.
+    Like the tallies it is a sum over the office-month's released answers, written in the
+    same transaction as they are: it has no time, day, channel or order of its own.
+    Rebuildable by ``flask tallies rebuild``.
+    """
+
+    __tablename__ = "monthly_cross_tally"
+
+    counts: Mapped[bytes] = mapped_column(sa.LargeBinary)

@@ -1,29 +1,42 @@
 """Everything the monthly dashboard and the PDF report show, computed once, as plain data.
 
-Built on :func:`core.services.reports.monthly_report` (the same figures as ``flask report``),
-plus comparisons with the previous month and the same month last year, targets and gaps,
-a 12-month trend, child offices ranked by the lower bound of their interval, the channel
-split, the share of "no answer" and the expectations summary. Views and the PDF only format.
+Built on :func:`core.services.reports.monthly_report` (the same figures as ``flask report``,
+with targets and changes), plus a 12-month trend with the overall index's interval, child
+offices ranked by their index with statistical ties marked (each kind of office apart), the
+channel split, the share of "no answer" and the expectations summary. Views and the PDF only
+format.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from core import scoring
 from core.extensions import db
 from core.instrument import Instrument
-from core.models import OVERALL, Office, Response
+from core.models import OFFICE_LEVELS, OVERALL, Office, Response
 from core.services.common import get_instrument
+from core.services.labels import level_label
 from core.services.mixing import pending_counts
 from core.services.offices import descendant_ids
-from core.services.pooling import pooled_responses, pooled_tallies, within
-from core.services.reports import check_month, office_ref, pick_instrument, report_from_tallies
+from core.services.pooling import (
+    pooled_cross_tallies,
+    pooled_responses,
+    pooled_tallies,
+    within,
+)
+from core.services.reports import (
+    COMPARISONS,
+    check_month,
+    finish_report,
+    month_figures,
+    office_ref,
+)
 from core.services.targets import targets_for
 from core.timeutil import shift_month
 
@@ -31,68 +44,129 @@ TREND_MONTHS = 12
 CHILD_SORTS = ("rank", "index", "n", "name")
 
 
-def _gap(index: float | None, target: float | None) -> float | None:
-    return None if index is None or target is None else index - target
-
-
-def _delta(a: float | None, b: float | None) -> float | None:
-    return None if a is None or b is None else a - b
-
-
-def _indices(report: dict[str, Any]) -> dict[str, float | None]:
-    out = {OVERALL: report["overall"]}
-    out.update({d["code"]: d["index"] for d in report["dimensions"]})
+def notes(item: dict[str, Any], kind: str, min_sample: int) -> list[str]:
+    """Why a figure carries the mark "*", in words (empty when it carries none): it is
+    incomplete (which parts have no answers), or rests on fewer than ``min_sample`` answers
+    (criteria), respondents (dimensions) or responses (the overall). ``kind`` is "overall",
+    "dimension" or "criterion"."""
+    out = []
+    if kind != "criterion" and item["index"] is not None and not item["complete"]:
+        out.append(_("incomplete: %(parts)s without answers, so it is another figure; not "
+                     "judged against the target nor compared with other months",
+                     parts=", ".join(item["missing"])))
+    if item["index"] is not None and item["low_sample"]:
+        n = item["answered"] if kind == "criterion" else item["n"]
+        if kind == "criterion":
+            out.append(_("too few answers (%(n)s, fewer than %(min)s): not precise, not "
+                         "judged against the target", n=n, min=min_sample))
+        elif kind == "dimension":
+            out.append(_("too few respondents (%(n)s, fewer than %(min)s): not precise, not "
+                         "judged against the target", n="—" if n is None else n,
+                         min=min_sample))
+        else:
+            out.append(_("too few responses (%(n)s, fewer than %(min)s): not precise, not "
+                         "judged against the target", n=n, min=min_sample))
     return out
+
+
+def _child_reason(reason: str, n: int, min_sample: int, missing: tuple[str, ...]) -> str:
+    if reason == "incomplete":
+        return _("not ranked: incomplete (%(parts)s without answers)", parts=", ".join(missing))
+    return _("not ranked: too few responses (%(n)s, fewer than %(min)s)", n=n, min=min_sample)
 
 
 def trend_series(reports: dict[str, dict[str, Any]], month: str,
                  months: int = TREND_MONTHS) -> list[dict[str, Any]]:
-    """The ``months`` months ending with ``month``: responses, overall and dimension indices,
-    read from ``reports`` (month -> :func:`monthly_report`-shaped data of each month)."""
+    """The ``months`` months ending with ``month``: responses, overall index with its
+    interval, whether it is complete and meets the minimum sample, and dimension indices
+    (with whether each is complete and meets the minimum sample), read from ``reports``
+    (month -> :func:`monthly_report`-shaped data of each month)."""
     first = shift_month(month, -(months - 1))
     return [{"month": r["month"], "responses": r["responses"], "overall": r["overall"],
-             "dimensions": {d["code"]: d["index"] for d in r["dimensions"]}}
+             "ci95": r["overall_ci95"], "low_sample": r["low_sample"],
+             "complete": r["complete"], "missing": r["missing"],
+             "dimensions": {d["code"]: d["index"] for d in r["dimensions"]},
+             "dimensions_comparable": {d["code"]: d["complete"] and not d["low_sample"]
+                                       for d in r["dimensions"]}}
             for r in (reports[shift_month(first, k)] for k in range(months))]
 
 
 def child_ranking(office: Office, month: str, instrument: Instrument,
                   sort: str = "rank") -> list[dict[str, Any]]:
-    """Direct child offices (each pooled with its own subtree) with n, overall index and a
-    Wilson 95 % interval taking the number of responses as n (an approximation: the overall
-    index is a mean of criterion shares). Ranked by the interval's lower bound, so a tiny
-    sample never tops the table; children under MIN_SAMPLE get no rank and come last."""
+    """Direct child offices (each pooled with its own subtree): responses, overall index
+    with its respondent-level 95 % interval, and a rank within the child's kind of office
+    (departments, districts, branches and communes are ranked apart).
+
+    Ranked: children whose overall index is complete and rests on at least MIN_SAMPLE
+    responses, by the index as displayed (equal displayed values share a rank), so the order
+    agrees with the numbers printed beside it. ``rank_range`` is the range of ranks each one
+    could plausibly hold: from 1 + the offices significantly above it to the number not
+    significantly below it (pairwise 95 % intervals of the difference); ``tied`` when that
+    range holds more than one rank. The others come last, unranked, with the reason
+    (``low_sample``, ``incomplete`` or ``no_answers``)."""
     children = [c for c in office.children if c.active]
     if not children:
         return []
     ids = [c.id for c in children]
     tallies = pooled_tallies(ids, month, instrument.id, by=("office",))
+    cross = pooled_cross_tallies(ids, month, instrument.id, by=("office",))
     counts_by = pooled_responses(ids, month, by=("office",), instrument_id=instrument.id)
     min_sample = current_app.config["MIN_SAMPLE"]
     structure = instrument.structure()
     out = []
+    estimates: dict[str, scoring.Estimate | None] = {}
     for child in children:
-        scores = scoring.score(structure, tallies.get((child.id,), {}))
         n = counts_by.get((child.id,), 0)
-        ci = None
-        if scores.overall is not None and n:
-            ci = scoring.wilson_interval(round(scores.overall / 100 * n), n)
-        out.append({"code": child.code, "name": child.name, "responses": n,
-                    "overall": scores.overall, "ci95": list(ci) if ci else None,
+        x = cross.get((child.id,))
+        scores = scoring.score(structure, tallies.get((child.id,), {}),
+                               x if x is not None and x.respondents == n else None)
+        reason = ("no_answers" if scores.overall is None else
+                  "incomplete" if not scores.complete else
+                  "low_sample" if n < min_sample else None)
+        estimates[child.code] = scores.estimate
+        out.append({"code": child.code, "name": child.name, "level": child.level,
+                    "responses": n, "overall": scores.overall,
+                    "ci95": list(scores.estimate.ci95_percent()) if scores.estimate else None,
+                    "complete": scores.complete, "missing": list(scores.missing),
                     "dimensions": {d.code: d.index for d in scores.dimensions},
-                    "low_sample": n < min_sample, "rank": None})
-    ranked = sorted((c for c in out if not c["low_sample"] and c["ci95"]),
-                    key=lambda c: (-c["ci95"][0], c["code"]))
-    for i, c in enumerate(ranked, start=1):
-        c["rank"] = i
-    rest = sorted((c for c in out if c["rank"] is None), key=lambda c: c["code"])
-    result = ranked + rest
+                    "low_sample": n < min_sample, "reason": reason, "rank": None,
+                    "rank_range": None, "tied": False,
+                    "notes": [_child_reason(reason, n, min_sample, scores.missing)]
+                    if reason in ("incomplete", "low_sample") else []})
+    for level in OFFICE_LEVELS:
+        ranked = sorted((c for c in out if c["level"] == level and c["reason"] is None),
+                        key=lambda c: (-scoring.displayed(c["overall"]), c["code"]))
+        for i, c in enumerate(ranked):
+            same = i and scoring.displayed(c["overall"]) == scoring.displayed(
+                ranked[i - 1]["overall"])
+            c["rank"] = ranked[i - 1]["rank"] if same else i + 1
+        group = [estimates[c["code"]] for c in ranked]
+        if ranked and all(e is not None for e in group):
+            for c, (best, worst) in zip(ranked, scoring.ties(group), strict=True):  # type: ignore[arg-type]
+                c["rank_range"] = [best, worst]
+                c["tied"] = best != worst
+    order = {level: i for i, level in enumerate(OFFICE_LEVELS)}
     if sort == "index":
-        result.sort(key=lambda c: (c["overall"] is None, -(c["overall"] or 0), c["code"]))
+        key = lambda c: (c["overall"] is None, -(c["overall"] or 0), c["code"])  # noqa: E731
     elif sort == "n":
-        result.sort(key=lambda c: (-c["responses"], c["code"]))
+        key = lambda c: (-c["responses"], c["code"])  # noqa: E731
     elif sort == "name":
-        result.sort(key=lambda c: c["name"])
-    return result
+        key = lambda c: (c["name"], c["code"])  # noqa: E731
+    else:
+        key = lambda c: (c["rank"] is None, c["rank"] or 0, c["code"])  # noqa: E731
+    return sorted(out, key=lambda c: (order.get(c["level"], len(order)), key(c)))
+
+
+def child_groups(children: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ranked children by kind of office (each kind is ranked apart), in the order of
+    :data:`core.models.OFFICE_LEVELS`: [{"level", "label", "children"}]."""
+    out: list[dict[str, Any]] = []
+    for ch in children:
+        if not out or out[-1]["level"] != ch["level"]:
+            out.append({"level": ch["level"], "label": level_label(ch["level"]),
+                        "children": []})
+        out[-1]["children"].append(ch)
+    return out
 
 
 def expectations_summary(office: Office, month: str, instrument: Instrument
@@ -128,19 +202,11 @@ def expectations_summary(office: Office, month: str, instrument: Instrument
 
 def month_reports(office: Office, months: Collection[str], instrument_id: str | None,
                   current: str, locale: str = "vi") -> dict[str, dict[str, Any]]:
-    """:func:`monthly_report` of ``office`` for each of ``months``, all of the instrument
-    chosen for ``current`` (the requested one, else the one most answered in ``current``),
-    from two pooled queries. Raises Invalid(400) for an unknown instrument."""
-    responses = pooled_responses(office.id, months, by=("month", "instrument", "channel"))
-    channels: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
-    for (m, iid, channel), n in responses.items():
-        channels[m][iid][channel] = n
-    instrument = pick_instrument(channels[current], instrument_id)
-    tallies = pooled_tallies(office.id, months, instrument.id, by=("month",))
-    ref = office_ref(office)
-    return {m: report_from_tallies(ref, m, instrument, channels[m][instrument.id],
-                                   tallies.get((m,), {}), locale)
-            for m in sorted(months)}
+    """The figures (:func:`core.services.reports.month_figures`) of ``office`` for each of
+    ``months``, as report data without targets or changes. Raises Invalid(400) for an
+    unknown instrument."""
+    return {m: f.report for m, f in month_figures(office, months, instrument_id, current,
+                                                  locale).items()}
 
 
 def build_dashboard(office: Office, month: str, *, instrument_id: str | None = None,
@@ -149,60 +215,55 @@ def build_dashboard(office: Office, month: str, *, instrument_id: str | None = N
     """All figures for ``office`` (and its subtree) in ``month``, as plain data (dicts,
     lists, numbers, strings and the :class:`core.instrument.Instrument`; no database rows).
 
-    Every month's report is computed once: the month itself, the previous month and the
-    same month last year (for comparisons), and the 12 months of the trend.
+    Every month's figures are computed once: the month itself, the previous month and the
+    same month last year (for the changes), and the 12 months of the trend; the month's
+    report is :func:`core.services.reports.monthly_report`'s.
     ``report`` may be a :func:`monthly_report` already computed for the same office and month
     (the CLI passes it), so the PDF and the dashboard share one code path; its instrument is
     then the one used.
     Raises Invalid(400) for a bad month or instrument.
     """
     check_month(month)
-    previous_month, last_year_month = shift_month(month, -1), shift_month(month, -12)
-    months = {shift_month(month, -k) for k in range(TREND_MONTHS)} | {last_year_month}
-    reports = month_reports(office, months, report["instrument"] if report else instrument_id,
+    months = ({shift_month(month, -k) for k in range(TREND_MONTHS)}
+              | {shift_month(month, -back) for back in COMPARISONS.values()})
+    figures = month_figures(office, months, report["instrument"] if report else instrument_id,
                             month, locale)
-    if report is not None:
-        reports[month] = report
-    report = reports[month]
+    if report is None:
+        report = finish_report(office, month, figures)
+    reports = {m: f.report for m, f in figures.items()}
+    reports[month] = report
     instrument = get_instrument(report["instrument"])
     year = int(month[:4])
     effective = targets_for(office, year)
-    targets = {code: t.value for code, t in effective.items()}
     targets_year = next(iter(effective.values())).year if effective else None
-    previous, last_year = reports[previous_month], reports[last_year_month]
-    now_i, prev_i, year_i = _indices(report), _indices(previous), _indices(last_year)
-    min_sample = current_app.config["MIN_SAMPLE"]
+    min_sample = report["min_sample"]
 
-    dim_answers: dict[str, int] = defaultdict(int)
-    for c in report["criteria"]:
-        dim_answers[c["dimension"]] += c["answered"]
     headline = [{"code": OVERALL, "name": None, "index": report["overall"],
-                 "n": report["responses"], "low_sample": report["responses"] < min_sample}]
+                 "ci95": report["overall_ci95"], "n": report["responses"],
+                 "low_sample": report["low_sample"], "complete": report["complete"],
+                 "missing": report["missing"], "target": report["target"],
+                 "change": report["change"]}]
     for d in report["dimensions"]:
         headline.append({"code": d["code"], "name": d["name"], "index": d["index"],
-                         "n": dim_answers[d["code"]], "low_sample": False})
-    for h in headline:
-        code = h["code"]
-        h.update(previous=prev_i[code], last_year=year_i[code],
-                 delta_previous=_delta(now_i[code], prev_i[code]),
-                 delta_last_year=_delta(now_i[code], year_i[code]),
-                 target=targets.get(code), gap=_gap(now_i[code], targets.get(code)))
-    for h in headline[1:]:
-        crits = [c for c in report["criteria"] if c["dimension"] == h["code"]]
-        h["low_sample"] = any(c["low_sample"] for c in crits)
+                         "ci95": d["ci95"], "n": d["respondents"],
+                         "low_sample": d["low_sample"], "complete": d["complete"],
+                         "missing": d["missing"], "target": d["target"],
+                         "change": d["change"]})
 
+    for h in headline:
+        h["notes"] = notes(h, "overall" if h["code"] == OVERALL else "dimension", min_sample)
     criteria = []
     for c in report["criteria"]:
         total = c["answered"] + c["no_answer"]
         answered = c["answered"]
         criteria.append({
             **c,
-            "target": targets.get(c["code"]),
-            "gap": _gap(c["index"], targets.get(c["code"])),
             "no_answer_share": (100.0 * c["no_answer"] / total) if total else None,
             "shares": {k: (100.0 * v / answered if answered else 0.0)
                        for k, v in c["counts"].items()},
+            "notes": notes(c, "criterion", min_sample),
         })
+    children = child_ranking(office, month, instrument, child_sort)
     total_channels = sum(report["channels"].values())
     channels = [{"channel": ch, "responses": n,
                  "share": 100.0 * n / total_channels if total_channels else None}
@@ -215,15 +276,16 @@ def build_dashboard(office: Office, month: str, *, instrument_id: str | None = N
         "year": year,
         "instrument": instrument,
         "min_sample": min_sample,
-        "previous_month": previous_month,
-        "last_year_month": last_year_month,
+        "previous_month": shift_month(month, -COMPARISONS["previous"]),
+        "last_year_month": shift_month(month, -COMPARISONS["year_ago"]),
         "headline": headline,
         "criteria": criteria,
         "trend": trend_series(reports, month),
-        "children": child_ranking(office, month, instrument, child_sort),
+        "children": children,
+        "child_groups": child_groups(children),
         "channels": channels,
         "expectations": expectations_summary(office, month, instrument),
-        "targets_set": bool(targets),
+        "targets_set": bool(effective),
         "targets_year": targets_year,
         # answers acknowledged in the subtree, not in any figure until released (mixing)
         "pending": sum(pending_counts(descendant_ids(office.id)).values()),

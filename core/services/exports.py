@@ -22,7 +22,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from core.extensions import db
+from core.i18n import fmt_month
 from core.models import Office, Response
+from core.scoring import displayed
 from core.services.audit import record
 from core.services.common import get_instrument, registry
 from core.services.pooling import pooled_responses, within
@@ -34,33 +36,75 @@ from core.timeutil import VN_TZ
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
+    """A figure as displayed (two decimals, :func:`core.scoring.displayed`)."""
+    return None if value is None else float(displayed(value))
+
+
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else (_("yes") if value else _("no"))
+
+
+def _target_cells(t: dict[str, Any] | None) -> list[Any]:
+    if t is None:
+        return [None] * 6
+    return [">" if t["operator"] == ">" else "≥", t["value"], t["year"],
+            t["inherited_from"] or "", _yes_no(t["met"]), t["gap"]]
+
+
+def _change_cells(change: dict[str, Any]) -> list[Any]:
+    out: list[Any] = []
+    for key in ("previous", "year_ago"):
+        c = change[key]
+        if c is None:
+            out += [None, None, None, ""]
+        else:
+            out += [_round(c["delta"]), _round(c["low"]), _round(c["high"]),
+                    _yes_no(c["significant"]) if c["comparable"] else _("not comparable")]
+    return out
+
+
+#: columns of the criterion table holding percentages or points (two decimals)
+_TWO_DECIMALS = (6, 7, 8, 21, 25, 26, 27, 28, 30, 31, 32)
 
 
 def criteria_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    """Header and rows of the month's criterion table: overall, dimensions, criteria."""
+    """Header and rows of the month's criterion table: overall, dimensions, criteria, as the
+    dashboard shows them (figures rounded as displayed), with completeness, targets,
+    changes and the reason for every mark."""
     report = data["report"]
+    previous, year_ago = (fmt_month(data["previous_month"]),
+                          fmt_month(data["last_year_month"]))
     header = [_("Office code"), _("Office"), _("Month"), _("Level"), _("Code"), _("Name"),
-              _("Index (%)"), _("Interval low (%)"), _("Interval high (%)"), _("Answered"),
-              _("No answer"),
+              _("Index (%)"), _("Interval low (%)"), _("Interval high (%)"),
+              _("Respondents"), _("Answered"), _("No answer"),
               _("Very dissatisfied (1)"), _("Dissatisfied (2)"), _("Neutral (3)"),
-              _("Satisfied (4)"), _("Very satisfied (5)"), _("Target (%)"), _("Gap (points)"),
-              _("Too few answers")]
+              _("Satisfied (4)"), _("Very satisfied (5)"), _("Complete"), _("Missing"),
+              _("Too few answers"), _("Target operator"), _("Target (%)"), _("Target year"),
+              _("Target set by"), _("Target met"), _("Gap (points)"),
+              _("Change vs %(month)s (points)", month=previous), _("Low"), _("High"),
+              _("Significant"),
+              _("Change vs %(month)s (points)", month=year_ago), _("Low"), _("High"),
+              _("Significant"), _("Note")]
     base = [report["office"]["code"], report["office"]["name"], report["month"]]
     rows: list[list[Any]] = []
     for h in data["headline"]:
         level = _("Overall") if h["code"] == "overall" else _("Dimension")
         name = _("Overall index") if h["code"] == "overall" else h["name"]
+        lo, hi = h["ci95"] or (None, None)
         rows.append([*base, level, "" if h["code"] == "overall" else h["code"], name,
-                     _round(h["index"]), None, None, None, None, None, None, None, None,
-                     None, _round(h["target"]), _round(h["gap"]),
-                     _("yes") if h["low_sample"] else ""])
+                     _round(h["index"]), _round(lo), _round(hi), h["n"], None, None,
+                     None, None, None, None, None, _yes_no(h["complete"]),
+                     " ".join(h["missing"]), _yes_no(h["low_sample"]) if h["low_sample"] else "",
+                     *_target_cells(h["target"]), *_change_cells(h["change"]),
+                     "; ".join(h["notes"])])
     for c in data["criteria"]:
         lo, hi = c["ci95"] or (None, None)
         rows.append([*base, _("Criterion"), c["code"], c["text"], _round(c["index"]),
-                     _round(lo), _round(hi), c["answered"], c["no_answer"],
-                     *[c["counts"][k] for k in "12345"], _round(c["target"]),
-                     _round(c["gap"]), _("yes") if c["low_sample"] else ""])
+                     _round(lo), _round(hi), None, c["answered"], c["no_answer"],
+                     *[c["counts"][k] for k in "12345"], _yes_no(c["index"] is not None),
+                     "", _yes_no(c["low_sample"]) if c["low_sample"] else "",
+                     *_target_cells(c["target"]), *_change_cells(c["change"]),
+                     "; ".join(c["notes"])])
     return header, rows
 
 
@@ -104,9 +148,7 @@ def criteria_table(data: dict[str, Any], fmt: str, lang: str = "vi") -> bytes:
     header, rows = criteria_rows(data)
     if fmt == "csv":
         return _csv_bytes(header, rows)
-    two = "0.00"
-    return _xlsx_bytes(_("Criteria"), header, rows,
-                       {6: two, 7: two, 8: two, 16: two, 17: two})
+    return _xlsx_bytes(_("Criteria"), header, rows, dict.fromkeys(_TWO_DECIMALS, "0.00"))
 
 
 def response_rows(office: Office, month: str, lang: str = "vi", *, with_comments: bool = True

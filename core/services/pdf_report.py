@@ -29,9 +29,11 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from core.i18n import fmt_date, fmt_month, fmt_number, fmt_percent, fmt_points
+from core.i18n import fmt_date, fmt_month, fmt_number, fmt_percent, fmt_points, fmt_target
 from core.models import Office
 from core.pdf_fonts import REGULAR, register_fonts
+from core.services.labels import level_label
+from core.services.reports import COMPARISONS
 from core.timeutil import VN_TZ, utcnow
 
 LINE_COLOURS = [colors.HexColor(c) for c in
@@ -88,7 +90,7 @@ def _header(data: dict[str, Any], st: dict[str, ParagraphStyle], today: date) ->
 
 
 def _grid(rows: list[list[Any]], widths: list[float], bold: str, header_rows: int = 1,
-          align_right_from: int = 2) -> Table:
+          align_right_from: int = 2, extra: list[tuple] | None = None) -> Table:
     head = ParagraphStyle("head", fontName=bold, fontSize=7.5, leading=9)
     rows = [[Paragraph(_esc(c), head) if isinstance(c, str) else c for c in row]
             for row in rows[:header_rows]] + rows[header_rows:]
@@ -101,8 +103,91 @@ def _grid(rows: list[list[Any]], widths: list[float], bold: str, header_rows: in
         ("BACKGROUND", (0, 0), (-1, header_rows - 1), colors.HexColor("#e8eef6")),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("ALIGN", (align_right_from, header_rows), (-1, -1), "RIGHT"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        *(extra or []),
     ]))
     return table
+
+
+def _short_month(month: str) -> str:
+    """'2022-06' -> '6/2022' (a table header)."""
+    return f"{int(month[5:7])}/{month[:4]}"
+
+
+def _ci_text(ci: list[float] | None, lang: str) -> str:
+    """'88,33–89,54 %' (both bounds displayed with two decimals)."""
+    if not ci:
+        return "—"
+    return f"{fmt_points(ci[0], lang, signed=False)}–{fmt_percent(ci[1], lang)}"
+
+
+def _change_cell(change: dict[str, Any] | None, lang: str, st: dict[str, ParagraphStyle],
+                 grey: colors.Color) -> Any:
+    """A change in points: black and bold when significant, grey when not (shown, not
+    hidden), 'not comparable' below the minimum sample, '—' when there is none."""
+    if change is None:
+        return "—"
+    if not change["comparable"]:
+        return Paragraph(_esc(_("not comparable")), ParagraphStyle(
+            "nc", parent=st["cell"], textColor=grey, fontSize=7))
+    text = fmt_points(change["delta"], lang)
+    if change["significant"]:
+        return Paragraph(_esc(text), ParagraphStyle("sig", parent=st["cell_bold"],
+                                                    alignment=2))
+    return Paragraph(_esc(text), ParagraphStyle("ns", parent=st["cell"], textColor=grey,
+                                                alignment=2))
+
+
+def _gap_text(target: dict[str, Any] | None, lang: str) -> str:
+    if target is None or target["met"] is None:
+        return "—"
+    return fmt_points(target["gap"], lang)
+
+
+def _gap_style(target: dict[str, Any] | None, col: int, row: int) -> list[tuple]:
+    if target is None or target["met"] is None:
+        return []
+    colour = colors.HexColor("#1d6b2f" if target["met"] else "#a30000")
+    return [("TEXTCOLOR", (col, row), (col, row), colour)]
+
+
+def _notes(items: list[dict[str, Any]], st: dict[str, ParagraphStyle]) -> list[Paragraph]:
+    """One line per marked figure: what the mark "*" means for it."""
+    out = []
+    for h in items:
+        for note in h["notes"]:
+            name = _("Overall index") if h["code"] == "overall" else h["code"]
+            out.append(Paragraph(_esc(f"* {name}: {note}."), st["small"]))
+    return out
+
+
+def _targets_line(data: dict[str, Any]) -> str:
+    if not data["targets_set"]:
+        return _("No targets are set for %(year)s.", year=data["year"])
+    if data["targets_year"] != data["year"]:
+        return _("Targets: those of %(year)s (none set for %(this)s yet); a figure is judged "
+                 "on its displayed value, only when complete and with enough answers.",
+                 year=data["targets_year"], this=data["year"])
+    return _("Targets: those of %(year)s; a figure is judged on its displayed value, only "
+             "when complete and with enough answers.", year=data["targets_year"])
+
+
+def _groups(children: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    out: list[tuple[str, list[dict[str, Any]]]] = []
+    for ch in children:
+        if not out or out[-1][0] != ch["level"]:
+            out.append((ch["level"], []))
+        out[-1][1].append(ch)
+    return out
+
+
+def _rank_text(ch: dict[str, Any]) -> str:
+    if ch["rank"] is None:
+        return "*"
+    if ch["rank_range"] and ch["tied"]:
+        return f"{ch['rank']} ({ch['rank_range'][0]}–{ch['rank_range'][1]})"
+    return str(ch["rank"])
 
 
 class TrendChart(Flowable):
@@ -149,6 +234,24 @@ class TrendChart(Flowable):
             c.drawCentredString(x(i), bottom - 10, s["month"][5:] + "/" + s["month"][2:4])
         keys: list[tuple[str | None, str]] = [(None, _("Overall index"))]
         keys += [(dim.code, dim.code) for dim in self.data["instrument"].dimensions]
+        # the overall index's 95 % interval as a band, month by month where it exists
+        band = [(i, s["ci95"]) for i, s in enumerate(series)
+                if s["ci95"] is not None and comparable(s)]
+        c.setFillColor(colors.HexColor("#cfe0f1"))
+        c.setStrokeColor(colors.HexColor("#cfe0f1"))
+        for (i, ci), (j, cj) in zip(band, band[1:], strict=False):
+            if j != i + 1:
+                continue
+            path = c.beginPath()
+            path.moveTo(x(i), y(max(lo, ci[0])))
+            path.lineTo(x(j), y(max(lo, cj[0])))
+            path.lineTo(x(j), y(cj[1]))
+            path.lineTo(x(i), y(ci[1]))
+            path.close()
+            c.drawPath(path, stroke=0, fill=1)
+        for i, ci in band:
+            c.setLineWidth(0.6)
+            c.line(x(i), y(max(lo, ci[0])), x(i), y(ci[1]))
         c.setFont(self.regular, 7)
         for k, (key, label) in enumerate(keys):
             colour = LINE_COLOURS[k % len(LINE_COLOURS)]
@@ -161,6 +264,16 @@ class TrendChart(Flowable):
                     prev = None
                     continue
                 point = (x(i), y(val))
+                ok = (comparable(s) if key is None
+                      else s.get("dimensions_comparable", {}).get(key, True))
+                if not ok:  # not comparable: a hollow point (overall), not joined
+                    if key is None:
+                        c.setLineWidth(1)
+                        c.setFillColor(colors.white)
+                        c.circle(*point, 2.2, stroke=1, fill=1)
+                        c.setLineWidth(2)
+                    prev = None
+                    continue
                 if prev is not None:
                     c.line(*prev, *point)
                 elif key is None:
@@ -171,6 +284,12 @@ class TrendChart(Flowable):
             c.line(lx, 6, lx + 12, 6)
             c.setFillColor(colors.black)
             c.drawString(lx + 15, 3.5, label)
+
+
+def comparable(month: dict[str, Any]) -> bool:
+    """Whether a trend month's figures can be compared with the others: complete, and with
+    at least the minimum sample."""
+    return month["complete"] and not month["low_sample"]
 
 
 def render_pdf(data: dict[str, Any], lang: str = "vi") -> bytes:
@@ -195,60 +314,88 @@ def render_pdf(data: dict[str, Any], lang: str = "vi") -> bytes:
                                          month=fmt_month(month, lang))), st["subtitle"])]
     story.append(Paragraph(_esc(_(
         "%(n)s responses were counted this month. Indices are the share of answers "
-        "'satisfied' or 'very satisfied' among the answers given; figures marked * rest on "
-        "fewer than %(min)s answers and are not precise.",
-        n=fmt_number(report["responses"], lang), min=ms)), st["base"]))
+        "'satisfied' or 'very satisfied' among the answers given. Citizens chose to answer "
+        "(it is not a random sample); intervals show the uncertainty of each figure. "
+        "Figures marked * are explained under their table.",
+        n=fmt_number(report["responses"], lang))), st["base"]))
+    story.append(Paragraph(_esc(_targets_line(data)), st["base"]))
 
+    grey = colors.HexColor("#8a8a8a")
     story.append(Paragraph(_esc(_("1. Headline figures")), st["h2"]))
-    rows: list[list[Any]] = [["", _("Index"), "n", _("Value"), _("vs %(month)s",
-                              month=fmt_month(data["previous_month"], lang)),
-                              _("vs %(month)s", month=fmt_month(data["last_year_month"], lang)),
-                              _("Target"), _("Gap")]]
-    for h in data["headline"]:
+    target_label = (_("Target %(year)s", year=data["targets_year"]) if data["targets_year"]
+                    else _("Target"))
+    ci_label = _("Confidence interval") + " 95 %"
+    vs_previous = _("vs %(month)s", month=_short_month(data["previous_month"]))
+    vs_year_ago = _("vs %(month)s", month=_short_month(data["last_year_month"]))
+    rows: list[list[Any]] = [["", _("Index"), "n", _("Value"), ci_label, vs_previous,
+                              vs_year_ago, target_label, _("Gap")]]
+    styles: list[tuple] = []
+    for r, h in enumerate(data["headline"], start=1):
         name = _("Overall index") if h["code"] == "overall" else h["name"]
         rows.append(["" if h["code"] == "overall" else h["code"],
                      Paragraph(_esc(name), st["cell_bold" if h["code"] == "overall" else "cell"]),
                      fmt_number(h["n"], lang),
-                     fmt_percent(h["index"], lang) + (" *" if h["low_sample"] else ""),
-                     fmt_points(h["delta_previous"], lang), fmt_points(h["delta_last_year"], lang),
-                     fmt_percent(h["target"], lang), fmt_points(h["gap"], lang)])
-    story.append(_grid(rows, [10 * mm, 50 * mm, 14 * mm, 18 * mm, 20 * mm, 20 * mm, 16 * mm,
-                              16 * mm], bold, align_right_from=2))
+                     fmt_percent(h["index"], lang) + (" *" if h["notes"] else ""),
+                     _ci_text(h["ci95"], lang),
+                     *[_change_cell(h["change"][k], lang, st, grey) for k in COMPARISONS],
+                     fmt_target(h["target"], lang), _gap_text(h["target"], lang)])
+        styles += _gap_style(h["target"], 8, r)
+    styles.append(("FONTSIZE", (4, 1), (4, -1), 7))
+    story.append(_grid(rows, [7 * mm, 47 * mm, 11 * mm, 16 * mm, 21 * mm, 15 * mm, 15 * mm,
+                              18 * mm, 13 * mm], bold, align_right_from=2, extra=styles))
+    story += _notes(data["headline"], st)
+    story.append(Paragraph(_esc(_(
+        "Changes are in percentage points with a 95 %% interval (Newcombe); in black when "
+        "significant (the interval excludes 0 and the change survives the Benjamini-Hochberg "
+        "correction), in grey otherwise. A month with fewer than %(min)s answers is not "
+        "comparable; an incomplete figure is not compared.", min=ms)), st["small"]))
 
     story.append(Paragraph(_esc(_("2. Criteria")), st["h2"]))
-    ci_label = _("Confidence interval") + " 95 %"
     rows = [[_("Code"), _("Criterion"), _("Index"), ci_label, _("Answered"),
-             _("No answer"), _("Target"), _("Gap")]]
-    for c in data["criteria"]:
-        ci = (f"{fmt_percent(c['ci95'][0], lang)} – {fmt_percent(c['ci95'][1], lang)}"
-              if c["ci95"] else "—")
+             _("No answer"), vs_previous, vs_year_ago, target_label, _("Gap")]]
+    styles = []
+    for r, c in enumerate(data["criteria"], start=1):
         rows.append([c["code"], Paragraph(_esc(c["text"]), st["cell"]),
-                     fmt_percent(c["index"], lang) + (" *" if c["low_sample"] else ""),
-                     Paragraph(ci, st["cell"]), fmt_number(c["answered"], lang),
-                     fmt_number(c["no_answer"], lang), fmt_percent(c["target"], lang),
-                     fmt_points(c["gap"], lang)])
-    story.append(_grid(rows, [11 * mm, 52 * mm, 17 * mm, 25 * mm, 15 * mm, 14 * mm, 15 * mm,
-                              16 * mm], bold, align_right_from=2))
+                     fmt_percent(c["index"], lang) + (" *" if c["notes"] else ""),
+                     _ci_text(c["ci95"], lang),
+                     fmt_number(c["answered"], lang), fmt_number(c["no_answer"], lang),
+                     *[_change_cell(c["change"][k], lang, st, grey) for k in COMPARISONS],
+                     fmt_target(c["target"], lang), _gap_text(c["target"], lang)])
+        styles += _gap_style(c["target"], 9, r)
+    styles.append(("FONTSIZE", (3, 1), (3, -1), 7))
+    story.append(_grid(rows, [9 * mm, 35 * mm, 15 * mm, 21 * mm, 11 * mm, 10 * mm, 15 * mm,
+                              15 * mm, 18 * mm, 14 * mm], bold, align_right_from=2,
+                       extra=styles))
+    if any(c["notes"] for c in data["criteria"]):
+        story.append(Paragraph(_esc(_("* fewer than %(min)s answers: not precise, not judged "
+                                      "against the target.", min=ms)), st["small"]))
 
     story.append(KeepTogether([
         Paragraph(_esc(_("3. Trend over 12 months")), st["h2"]),
-        TrendChart(data, regular, bold)]))
+        TrendChart(data, regular, bold),
+        Paragraph(_esc(_("The band is the overall index's 95 %% interval. Hollow points are "
+                         "not comparable months (fewer than %(min)s responses, or "
+                         "incomplete) and are not joined to the line.", min=ms)),
+                  st["small"])]))
 
     if data["children"]:
         story.append(Paragraph(_esc(_("4. Offices below")), st["h2"]))
         rows = [[_("Rank"), _("Office"), "n", _("Overall index"), ci_label]]
-        for ch in data["children"]:
-            ci = (f"{fmt_percent(ch['ci95'][0], lang)} – {fmt_percent(ch['ci95'][1], lang)}"
-                  if ch["ci95"] else "—")
-            rows.append([str(ch["rank"]) if ch["rank"] else "*",
-                         Paragraph(_esc(ch["name"]), st["cell"]),
-                         fmt_number(ch["responses"], lang), fmt_percent(ch["overall"], lang),
-                         ci])
-        story.append(_grid(rows, [12 * mm, 70 * mm, 18 * mm, 25 * mm, 40 * mm], bold,
+        styles = []
+        for level, group in _groups(data["children"]):
+            rows.append(["", Paragraph(_esc(level_label(level)), st["cell_bold"]), "", "", ""])
+            for ch in group:
+                rows.append([_rank_text(ch), Paragraph(_esc(ch["name"]), st["cell"]),
+                             fmt_number(ch["responses"], lang),
+                             fmt_percent(ch["overall"], lang) + (" *" if ch["reason"] else ""),
+                             _ci_text(ch["ci95"], lang)])
+        story.append(_grid(rows, [16 * mm, 66 * mm, 18 * mm, 25 * mm, 40 * mm], bold,
                            align_right_from=2))
         story.append(Paragraph(_esc(_(
-            "Offices are ranked by the lower bound of the interval; * = fewer than %(min)s "
-            "responses, not ranked.", min=ms)), st["small"]))
+            "Each kind of office is ranked apart, by its overall index. A range such as 2–4 "
+            "means the office cannot be told apart from those ranks (95 %% intervals of the "
+            "differences). * = not ranked: fewer than %(min)s responses, or an incomplete "
+            "index.", min=ms)), st["small"]))
 
     if data["channels"]:
         story.append(Paragraph(_esc(_("Responses by channel: %(list)s", list="; ".join(

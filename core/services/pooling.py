@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 from core import scoring
 from core.extensions import db
-from core.models import MonthlyChannelCount, MonthlyTally, OfficeClosure
-from core.services.tallies import COUNT_COLUMNS
+from core.models import MonthlyChannelCount, MonthlyCrossTally, MonthlyTally, OfficeClosure
+from core.services.tallies import COUNT_COLUMNS, cross_layout
 
 #: what the pooled rows may be grouped by; "office" is the pooled office (the subtree's top)
 GROUP_KEYS = ("office", "month", "instrument", "channel")
@@ -40,6 +40,8 @@ def _months(months: str | Collection[str]) -> list[str]:
 def _group_columns(table: Any, by: Sequence[str]) -> list[Any]:
     columns = {"office": OfficeClosure.ancestor_id, "month": table.month,
                "instrument": table.instrument_id}
+    if table is MonthlyCrossTally:
+        del columns["instrument"]
     if table is MonthlyChannelCount:
         columns["channel"] = MonthlyChannelCount.channel
     try:
@@ -92,3 +94,26 @@ def pooled_responses(offices: int | Collection[int], months: str | Collection[st
     width = len(groups)
     return {tuple(row[:width]): int(row[width]) for row in db.session.execute(query)
             if row[width] is not None}
+
+
+def pooled_cross_tallies(offices: int | Collection[int], months: str | Collection[str],
+                         instrument_id: str, by: Sequence[str] = ()
+                         ) -> dict[tuple, scoring.CrossTally]:
+    """Cross-tallies of one instrument (:class:`core.scoring.CrossLayout`), pooled over each
+    office's subtree and the months like :func:`pooled_tallies`. The packed counts are read
+    and added in Python (:meth:`core.scoring.CrossLayout.sum_packed`: one long-integer
+    addition per stored row), which costs far less than summing 276 pair rows per office-month
+    in SQL. Returns group -> :class:`core.scoring.CrossTally`; groups without rows are absent.
+    Raises ValueError for a key that is not one of "office", "month"."""
+    groups = _group_columns(MonthlyCrossTally, by)
+    query = within(sa.select(*groups, MonthlyCrossTally.counts),
+                   MonthlyCrossTally.office_id, offices)
+    query = query.where(MonthlyCrossTally.month.in_(_months(months)),
+                        MonthlyCrossTally.instrument_id == instrument_id)
+    width = len(groups)
+    packed: dict[tuple, list[bytes]] = {}
+    for row in db.session.execute(query):
+        packed.setdefault(tuple(row[:width]), []).append(bytes(row[width]))
+    layout = cross_layout(instrument_id)
+    return {key: scoring.CrossTally(layout, tuple(layout.sum_packed(blobs)))
+            for key, blobs in packed.items()}

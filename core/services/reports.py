@@ -1,7 +1,19 @@
-"""Monthly SIPAS figures for an office and everything below it, read from the tallies."""
+"""Monthly SIPAS figures for an office and everything below it, read from the tallies.
+
+A report says, besides the indices: whether each dimension and the overall are *complete*
+(a mean over fewer parts is another figure, see :mod:`core.scoring`) and which parts are
+missing; each figure's sample size, interval and low-sample mark; its target with the
+verdict decided on the displayed value; and its change against the previous month and the
+same month a year earlier, with an interval and whether it is significant. An incomplete
+figure, or one under the minimum sample, is never judged against its target, and an
+incomplete figure is never compared with another period.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -11,11 +23,15 @@ from flask_babel import gettext as _
 from core import scoring
 from core.errors import Invalid
 from core.instrument import Instrument
-from core.models import Office
+from core.models import OVERALL, Office
 from core.services.common import get_instrument, registry
-from core.services.pooling import pooled_responses, pooled_tallies
+from core.services.pooling import pooled_cross_tallies, pooled_responses, pooled_tallies
 from core.services.sheets import csv_string
-from core.timeutil import parse_month
+from core.services.targets import EffectiveTarget, targets_for
+from core.timeutil import parse_month, shift_month
+
+#: the comparisons of a report: key -> months back
+COMPARISONS = {"previous": 1, "year_ago": 12}
 
 
 def check_month(month: str) -> str:
@@ -61,38 +77,113 @@ def office_ref(office: Office) -> dict[str, str]:
     return {"code": office.code, "name": office.name}
 
 
+@dataclass(frozen=True)
+class MonthFigures:
+    """One month's report (plain data) and the scores it was made from (for comparisons)."""
+
+    report: dict[str, Any]
+    scores: scoring.Scores
+
+
 def monthly_report(office: Office, month: str, instrument_id: str | None = None,
                    locale: str = "vi") -> dict[str, Any]:
-    """The month's figures for ``office`` and its descendants, as plain data.
+    """The month's figures for ``office`` and its descendants, as plain data, with targets
+    and the changes against the previous month and the same month a year earlier.
 
     Indices are unrounded percentages (None where nothing was answered).
     Raises Invalid(400) for a bad month or instrument.
     """
     check_month(month)
-    counts = channel_counts(office.id, month)
-    instrument = pick_instrument(counts, instrument_id)
-    return report_from_tallies(office_ref(office), month, instrument,
-                               counts.get(instrument.id, {}),
-                               criterion_tallies(office.id, month, instrument.id), locale)
+    months = {month} | {shift_month(month, -k) for k in COMPARISONS.values()}
+    figures = month_figures(office, months, instrument_id, month, locale)
+    return finish_report(office, month, figures)
+
+
+def month_figures(office: Office, months: Collection[str], instrument_id: str | None,
+                  current: str, locale: str = "vi") -> dict[str, MonthFigures]:
+    """The figures of ``office`` for each of ``months`` (without targets or comparisons),
+    all of the instrument chosen for ``current`` (the requested one, else the one most
+    answered in ``current``), from three pooled queries. Raises Invalid(400) for an
+    unknown instrument."""
+    responses = pooled_responses(office.id, months, by=("month", "instrument", "channel"))
+    channels: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    for (m, iid, channel), n in responses.items():
+        channels[m][iid][channel] = n
+    instrument = pick_instrument(channels[current], instrument_id)
+    tallies = pooled_tallies(office.id, months, instrument.id, by=("month",))
+    cross = pooled_cross_tallies(office.id, months, instrument.id, by=("month",))
+    ref = office_ref(office)
+    return {m: figures_from_tallies(ref, m, instrument, channels[m][instrument.id],
+                                    tallies.get((m,), {}), locale, cross.get((m,)))
+            for m in sorted(months)}
+
+
+def finish_report(office: Office, month: str, figures: Mapping[str, MonthFigures]
+                  ) -> dict[str, Any]:
+    """The report of ``month`` from ``figures`` (which hold the month and the months it is
+    compared with), with the office's targets for the month's year and the changes."""
+    now = figures[month]
+    add_changes(now, {key: figures[shift_month(month, -back)]
+                      for key, back in COMPARISONS.items()})
+    add_targets(now.report, targets_for(office, int(month[:4])))
+    return now.report
 
 
 def report_from_tallies(office: dict[str, str], month: str, instrument: Instrument,
                         channels: dict[str, int], tallies: dict[str, scoring.Tally],
-                        locale: str = "vi") -> dict[str, Any]:
-    """The report of :func:`monthly_report` from pooled figures already read: ``channels``
-    (channel -> responses) and ``tallies`` (criterion -> Tally) of ``instrument``."""
-    scores = scoring.score(instrument.structure(), tallies)
+                        locale: str = "vi", cross: scoring.CrossTally | None = None
+                        ) -> dict[str, Any]:
+    """The figures of one month (no targets or changes) from pooled figures already read:
+    ``channels`` (channel -> responses), ``tallies`` (criterion -> Tally) and ``cross`` (the
+    cross-tally) of ``instrument``."""
+    return figures_from_tallies(office, month, instrument, channels, tallies, locale,
+                                cross).report
+
+
+def _ci(estimate: scoring.Estimate | None) -> list[float] | None:
+    return list(estimate.ci95_percent()) if estimate is not None else None
+
+
+def figures_from_tallies(office: dict[str, str], month: str, instrument: Instrument,
+                         channels: dict[str, int], tallies: dict[str, scoring.Tally],
+                         locale: str = "vi", cross: scoring.CrossTally | None = None
+                         ) -> MonthFigures:
+    """See :func:`report_from_tallies`. A cross-tally that does not count the same
+    respondents as the tallies (not rebuilt since an upgrade) is not used: dimension and
+    overall indices then have no interval and dimensions no number of respondents."""
+    responses = sum(channels.values())
+    if cross is not None and cross.respondents != responses:
+        cross = None
+    scores = scoring.score(instrument.structure(), tallies, cross)
     min_sample = current_app.config["MIN_SAMPLE"]
     dims = {d.code: d for d in instrument.dimensions}
-    return {
+
+    def dimension_low(d: scoring.DimensionScore) -> bool:
+        if d.respondents is not None:
+            return d.respondents < min_sample
+        # without the cross-tally: its best-answered criterion bounds the respondents below
+        return max(c.tally.answered for c in d.criteria) < min_sample
+
+    report = {
         "office": dict(office),
         "month": month,
         "instrument": instrument.id,
-        "responses": sum(channels.values()),
+        "min_sample": min_sample,
+        "responses": responses,
         "channels": dict(sorted(channels.items())),
         "overall": scores.overall,
+        "overall_ci95": _ci(scores.estimate),
+        "low_sample": responses < min_sample,
+        "complete": scores.complete,
+        "missing": list(scores.missing),
+        "target": None,
+        "change": {key: None for key in COMPARISONS},
         "dimensions": [
-            {"code": d.code, "name": dims[d.code].name.get(locale), "index": d.index}
+            {"code": d.code, "name": dims[d.code].name.get(locale), "index": d.index,
+             "ci95": _ci(d.estimate), "respondents": d.respondents,
+             "low_sample": dimension_low(d), "complete": d.complete,
+             "missing": list(d.missing), "target": None,
+             "change": {key: None for key in COMPARISONS}}
             for d in scores.dimensions
         ],
         "criteria": [
@@ -107,31 +198,162 @@ def report_from_tallies(office: dict[str, str], month: str, instrument: Instrume
                 "index": c.index,
                 "ci95": list(c.ci95) if c.ci95 else None,
                 "low_sample": c.tally.answered < min_sample,
+                "target": None,
+                "change": {key: None for key in COMPARISONS},
             }
             for c in scores.criteria()
         ],
     }
+    return MonthFigures(report, scores)
+
+
+# --- targets ---------------------------------------------------------------------------------
+
+def target_json(target: EffectiveTarget | None, index: float | None, *, judged: bool
+                ) -> dict[str, Any] | None:
+    """A report's ``target`` object: the target and, when the figure may be judged, whether
+    its displayed value meets it and by how many points."""
+    if target is None:
+        return None
+    met, gap = scoring.target_verdict(index, target.value, target.operator, judged=judged)
+    return target.as_json(met, gap)
+
+
+def add_targets(report: dict[str, Any], targets: Mapping[str, EffectiveTarget]) -> None:
+    """Set the ``target`` of the overall, each dimension and each criterion. A figure is
+    judged only when it is complete and meets the minimum sample."""
+    report["target"] = target_json(targets.get(OVERALL), report["overall"],
+                                   judged=report["complete"] and not report["low_sample"])
+    for d in report["dimensions"]:
+        d["target"] = target_json(targets.get(d["code"]), d["index"],
+                                  judged=d["complete"] and not d["low_sample"])
+    for c in report["criteria"]:
+        c["target"] = target_json(targets.get(c["code"]), c["index"],
+                                  judged=not c["low_sample"])
+
+
+# --- changes ---------------------------------------------------------------------------------
+
+def _change_json(change: scoring.Change | None, comparable: bool, significant: bool
+                 ) -> dict[str, Any] | None:
+    if change is None:
+        return None
+    return {"delta": change.delta, "low": change.low, "high": change.high,
+            "significant": significant, "comparable": comparable}
+
+
+def add_changes(now: MonthFigures, others: Mapping[str, MonthFigures]) -> None:
+    """Set each figure's ``change`` against each of ``others`` (key -> that period's
+    figures): now - then in points, with Newcombe's interval; ``comparable`` when both
+    periods meet the minimum sample; ``significant`` when comparable, the 95 % interval
+    excludes 0 and the change survives Benjamini-Hochberg at 5 % within its family (the
+    criteria of the report; the overall and dimension indices), per comparison.
+    Null where either period has no figure, and for the overall or a dimension when either
+    period's figure is incomplete (a mean of other parts is another figure)."""
+    report, scores = now.report, now.scores
+    for key, then in others.items():
+        before, before_scores = then.report, then.scores
+        # the criteria: one family
+        changes: list[scoring.Change | None] = []
+        comparable: list[bool] = []
+        for c_now, c_then, r_now, r_then in zip(scores.criteria(), before_scores.criteria(),
+                                                report["criteria"], before["criteria"],
+                                                strict=True):
+            a, b = (scoring.proportion_estimate(c_now.tally),
+                    scoring.proportion_estimate(c_then.tally))
+            changes.append(scoring.compare(a, b) if a and b else None)
+            comparable.append(not r_now["low_sample"] and not r_then["low_sample"])
+        found = scoring.significant_changes(changes, comparable)
+        for c, change, ok, sig in zip(report["criteria"], changes, comparable, found,
+                                      strict=True):
+            c["change"][key] = _change_json(change, ok, sig)
+        # the overall and the dimensions: another family
+        heads = [(report, scores.estimate, before, before_scores.estimate)]
+        heads += [(d, ds.estimate, bd, bds.estimate) for d, ds, bd, bds in zip(
+            report["dimensions"], scores.dimensions, before["dimensions"],
+            before_scores.dimensions, strict=True)]
+        head_changes: list[scoring.Change | None] = []
+        head_ok: list[bool] = []
+        for r_now, est_now, r_then, est_then in heads:
+            index_now = r_now.get("overall", r_now.get("index"))
+            index_then = r_then.get("overall", r_then.get("index"))
+            change = None
+            if (r_now["complete"] and r_then["complete"] and index_now is not None
+                    and index_then is not None):
+                if est_now is not None and est_then is not None:
+                    change = scoring.compare(est_now, est_then)
+                else:  # no cross-tally: the change without an interval
+                    change = scoring.Change(index_now - index_then, float("nan"),
+                                            float("nan"), 1.0)
+            head_changes.append(change)
+            head_ok.append(not r_now["low_sample"] and not r_then["low_sample"])
+        found = scoring.significant_changes(head_changes, head_ok)
+        for (r_now, *_rest), change, ok, sig in zip(heads, head_changes, head_ok, found,
+                                                    strict=True):
+            out = _change_json(change, ok, sig)
+            if out is not None and out["low"] != out["low"]:  # NaN: no interval
+                out["low"] = out["high"] = None
+            r_now["change"][key] = out
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+def _num(x: float | None, places: str = "0.0001") -> Decimal | None:
+    return None if x is None else Decimal(repr(float(x))).quantize(Decimal(places))
+
+
+def _flag(value: bool | None) -> str | None:
+    return None if value is None else ("yes" if value else "no")
+
+
+def _target_cells(t: dict[str, Any] | None) -> list[Any]:
+    if t is None:
+        return [None] * 6
+    return [t["operator"], _num(t["value"], "0.01"), t["year"], t["inherited_from"],
+            _flag(t["met"]), _num(t["gap"], "0.01")]
+
+
+def _change_cells(change: dict[str, Any]) -> list[Any]:
+    out: list[Any] = []
+    for key in COMPARISONS:
+        c = change[key]
+        out += ([None] * 5 if c is None else
+                [_num(c["delta"]), _num(c["low"]), _num(c["high"]), _flag(c["comparable"]),
+                 _flag(c["significant"])])
+    return out
 
 
 def report_csv(report: dict[str, Any]) -> str:
-    """The criterion table of a report as CSV text (UTF-8 with BOM when written): text
-    quoted and spreadsheet-safe (:mod:`core.services.sheets`), numbers bare."""
+    """The figures of a report as CSV text (UTF-8 with BOM when written): text quoted and
+    spreadsheet-safe (:mod:`core.services.sheets`), numbers bare. One row for the overall,
+    each dimension and each criterion, with its completeness, target and changes."""
     header = ["office", "month", "instrument", "level", "code", "text", "answered",
               "satisfied", "no_answer", "n1", "n2", "n3", "n4", "n5", "index", "ci95_low",
-              "ci95_high"]
-
-    def num(x: float | None) -> Decimal | None:
-        return None if x is None else Decimal(f"{x:.4f}")
+              "ci95_high", "respondents", "low_sample", "complete", "missing",
+              "target_operator", "target", "target_year", "target_inherited_from",
+              "target_met", "target_gap"]
+    for key in COMPARISONS:
+        header += [f"change_{key}", f"change_{key}_low", f"change_{key}_high",
+                   f"change_{key}_comparable", f"change_{key}_significant"]
 
     base = [report["office"]["code"], report["month"], report["instrument"]]
-    rows: list[list[Any]] = [[*base, "overall", *[None] * 10, num(report["overall"]), None,
-                              None]]
+    lo, hi = report["overall_ci95"] or (None, None)
+    rows: list[list[Any]] = [[
+        *base, "overall", None, None, *[None] * 8, _num(report["overall"]), _num(lo),
+        _num(hi), report["responses"], _flag(report["low_sample"]), _flag(report["complete"]),
+        " ".join(report["missing"]), *_target_cells(report["target"]),
+        *_change_cells(report["change"])]]
     for d in report["dimensions"]:
-        rows.append([*base, "dimension", d["code"], d["name"], *[None] * 8, num(d["index"]),
-                     None, None])
+        lo, hi = d["ci95"] or (None, None)
+        rows.append([*base, "dimension", d["code"], d["name"], *[None] * 8, _num(d["index"]),
+                     _num(lo), _num(hi), d["respondents"], _flag(d["low_sample"]),
+                     _flag(d["complete"]), " ".join(d["missing"]), *_target_cells(d["target"]),
+                     *_change_cells(d["change"])])
     for c in report["criteria"]:
         lo, hi = c["ci95"] or (None, None)
         rows.append([*base, "criterion", c["code"], c["text"], c["answered"], c["satisfied"],
-                     c["no_answer"], *[c["counts"][k] for k in "12345"], num(c["index"]),
-                     num(lo), num(hi)])
+                     c["no_answer"], *[c["counts"][k] for k in "12345"], _num(c["index"]),
+                     _num(lo), _num(hi), c["answered"], _flag(c["low_sample"]),
+                     _flag(c["index"] is not None), "", *_target_cells(c["target"]),
+                     *_change_cells(c["change"])])
     return csv_string(header, rows)

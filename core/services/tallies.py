@@ -1,4 +1,10 @@
-"""Monthly tallies: kept in the same transaction as every insert, rebuildable from raw rows."""
+"""Monthly tallies: kept in the same transaction as every insert, rebuildable from raw rows.
+
+Three tables, all sums over an office-month's counted answers, written together:
+``monthly_tally`` (answer counts per criterion), ``monthly_channel_count`` (responses per
+channel) and ``monthly_cross_tally`` (pairs of criteria answered by the same respondents, for
+respondent-level intervals: :class:`core.scoring.CrossLayout`).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +16,25 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core.models import MonthlyChannelCount, MonthlyTally, Response
+from core import scoring
+from core.models import MonthlyChannelCount, MonthlyCrossTally, MonthlyTally, Response
 from core.services.common import registry, upsert
 
 COUNT_COLUMNS = ("n1", "n2", "n3", "n4", "n5", "n_none")
+#: distinct answer strings waiting in memory for the cross-tally before they are counted
+#: (bounded memory: about 80 bytes each; counting costs per office-month and batch, so a batch
+#: should hold many answers of each)
+_CROSS_BUFFER = 500_000
+_LAYOUTS: dict[str, scoring.CrossLayout] = {}
+
+
+def cross_layout(instrument_id: str) -> scoring.CrossLayout:
+    """The cross-tally layout of an instrument (built once)."""
+    layout = _LAYOUTS.get(instrument_id)
+    if layout is None:
+        layout = _LAYOUTS[instrument_id] = scoring.CrossLayout(
+            registry().get(instrument_id).structure())
+    return layout
 
 
 @dataclass(frozen=True)
@@ -41,6 +62,10 @@ class TallyAccumulator:
         self.cells: dict[tuple[int, str, str], list[int]] = {}
         self.channels: dict[tuple[int, str, str, str], int] = defaultdict(int)
         self._codes: dict[str, tuple[str, ...]] = {}
+        #: cross-tally counts per (office, month, instrument), and answers not counted yet
+        self.cross: dict[tuple[int, str, str], list[int]] = {}
+        self._waiting: dict[tuple[int, str, str], dict[str, int]] = defaultdict(dict)
+        self._n_waiting = 0
 
     def add(self, row: TallyRow, weight: int = 1) -> None:
         key = (row.office_id, row.month, row.instrument_id)
@@ -56,6 +81,27 @@ class TallyAccumulator:
         for pos, ch in enumerate(row.answers):
             cells[pos * 6 + slot[ch]] += weight
         self.channels[(row.office_id, row.month, row.instrument_id, row.channel)] += weight
+        waiting = self._waiting[key]
+        seen = waiting.get(row.answers)
+        if seen is None:
+            waiting[row.answers] = weight
+            self._n_waiting += 1
+        else:
+            waiting[row.answers] = seen + weight
+        if self._n_waiting >= _CROSS_BUFFER:
+            self.count_cross()
+
+    def count_cross(self) -> dict[tuple[int, str, str], list[int]]:
+        """The cross-tally counts so far, (office, month, instrument) -> counts (the waiting
+        answers are counted first: bit sets, a batch at a time)."""
+        for key, answers in self._waiting.items():
+            counts = cross_layout(key[2]).count_weighted(answers.items())
+            have = self.cross.get(key)
+            self.cross[key] = counts if have is None else [
+                a + b for a, b in zip(have, counts, strict=True)]
+        self._waiting.clear()
+        self._n_waiting = 0
+        return self.cross
 
     @property
     def criteria(self) -> dict[tuple[int, str, str, str], list[int]]:
@@ -84,8 +130,11 @@ class TallyAccumulator:
         ]
         if chan_rows:
             session.connection().execute(_upsert_statement(session, "channel"), chan_rows)
+        self.count_cross()
+        add_cross_tallies(session, self.cross)
         self.cells.clear()
         self.channels.clear()
+        self.cross.clear()
 
 
 _UPSERTS: dict[tuple[str, str], Any] = {}
@@ -112,10 +161,43 @@ def _upsert_statement(session: Session, kind: str) -> Any:
     return stmt
 
 
+_CROSS = MonthlyCrossTally.__table__
+
+
+def add_cross_tallies(session: Session, sums: dict[tuple[int, str, str], list[int]]) -> None:
+    """Add cross-tally counts ((office, month, instrument) -> counts) to the stored ones.
+
+    The counts are packed, so adding is read, add, write: a key that is new is inserted
+    (``ON CONFLICT DO NOTHING``); otherwise its row is read ``FOR UPDATE`` (PostgreSQL; SQLite
+    writers hold the database's write lock) and rewritten. Keys are taken in sorted order,
+    after the tally upserts, the same order in every writer, so concurrent writers do not
+    deadlock."""
+    conn = session.connection()
+    for key in sorted(sums):
+        layout = cross_layout(key[2])
+        where = sa.and_(_CROSS.c.office_id == key[0], _CROSS.c.month == key[1],
+                        _CROSS.c.instrument_id == key[2])
+        inserted = conn.execute(
+            upsert(session, _CROSS)
+            .values(office_id=key[0], month=key[1], instrument_id=key[2],
+                    counts=layout.pack(sums[key]))
+            .on_conflict_do_nothing(index_elements=["office_id", "month", "instrument_id"])
+            .returning(_CROSS.c.office_id)).first()
+        if inserted is not None:
+            continue
+        stored = conn.execute(sa.select(_CROSS.c.counts).where(where).with_for_update()
+                              ).scalar_one()
+        total = [a + b for a, b in zip(layout.unpack(stored), sums[key], strict=True)]
+        conn.execute(sa.update(_CROSS).where(where).values(counts=layout.pack(total)))
+
+
 def add_to_tallies(session: Session, rows: Iterable[TallyRow]) -> None:
     rows = list(rows)
     if len(rows) == 1:  # one response (every live submission): no accumulator needed
         _add_one(session, rows[0])
+        row = rows[0]
+        add_cross_tallies(session, {(row.office_id, row.month, row.instrument_id):
+                                    cross_layout(row.instrument_id).count([row.answers])})
         return
     acc = TallyAccumulator()
     for row in rows:
@@ -186,7 +268,11 @@ def _snapshot(session: Session) -> set[tuple]:
         MonthlyChannelCount.office_id, MonthlyChannelCount.month,
         MonthlyChannelCount.instrument_id, MonthlyChannelCount.channel,
         MonthlyChannelCount.responses)).all()
-    return {("c", *r) for r in crit} | {("ch", *r) for r in chan}
+    cross = session.execute(sa.select(
+        MonthlyCrossTally.office_id, MonthlyCrossTally.month, MonthlyCrossTally.instrument_id,
+        MonthlyCrossTally.counts)).all()
+    return ({("c", *r) for r in crit} | {("ch", *r) for r in chan}
+            | {("x", *r[:3], bytes(r[3])) for r in cross})
 
 
 def rebuild_tallies(session: Session) -> int:
@@ -202,6 +288,7 @@ def rebuild_tallies(session: Session) -> int:
     before = _snapshot(session)
     session.execute(sa.delete(MonthlyTally))
     session.execute(sa.delete(MonthlyChannelCount))
+    session.execute(sa.delete(MonthlyCrossTally))
     acc = TallyAccumulator()
     query = (sa.select(Response.office_id, Response.month, Response.instrument_id,
                        Response.channel, Response.answers)

@@ -1,4 +1,10 @@
-"""Yearly targets per office, inherited from the nearest ancestor that sets one."""
+"""Yearly targets per office, inherited from the nearest ancestor that sets one.
+
+A target is a value with an operator, as the plan writes it: the overall and dimension
+targets of plan 192/KH-UBND are strict ("> 88,00": 88,00 itself misses it), its criterion
+targets plain values (read as "at least"). Whether a figure meets its target is decided on the
+figure as displayed (:func:`core.scoring.target_verdict`).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ from flask_babel import gettext as _
 from core.errors import Invalid
 from core.extensions import db
 from core.instrument import Instrument
-from core.models import OVERALL, Office, OfficeClosure, Target
+from core.models import OVERALL, TARGET_OPERATORS, Office, OfficeClosure, Target
 from core.services.audit import record
 from core.services.offices import ImportFailed, LineError
 from core.services.tx import transaction
@@ -23,12 +29,23 @@ from core.services.tx import transaction
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "instruments" / "targets-hanoi-2022.csv"
 
 
+#: how an operator may be written in a targets file ("" = at least)
+OPERATOR_SPELLINGS = {">": ">", ">=": ">=", "≥": ">=", "": ">="}
+
+
 @dataclass(frozen=True)
 class EffectiveTarget:
     value: float
     office_code: str  # where the target is set (the office itself or an ancestor)
     inherited: bool
     year: int  # the year the target was set for (an earlier year carries over)
+    operator: str = ">="  # ">" strictly above, ">=" at least
+
+    def as_json(self, met: bool | None, gap: float | None) -> dict:
+        """The target as a report shows it, with the verdict on a figure."""
+        return {"value": self.value, "operator": self.operator, "year": self.year,
+                "inherited_from": self.office_code if self.inherited else None,
+                "met": met, "gap": gap}
 
 
 def valid_codes(instrument: Instrument) -> set[str]:
@@ -47,14 +64,14 @@ def targets_for(office: Office, year: int) -> dict[str, EffectiveTarget]:
     if effective_year is None:
         return {}
     rows = db.session.execute(
-        sa.select(Target.code, Target.value, OfficeClosure.depth, Office.code)
+        sa.select(Target.code, Target.value, OfficeClosure.depth, Office.code, Target.operator)
         .join(OfficeClosure, OfficeClosure.ancestor_id == Target.office_id)
         .join(Office, Office.id == Target.office_id)
         .where(OfficeClosure.descendant_id == office.id, Target.year == effective_year)
         .order_by(OfficeClosure.depth.desc()))
     out: dict[str, EffectiveTarget] = {}
-    for code, value, depth, where in rows:  # farthest ancestor first, the nearest wins
-        out[code] = EffectiveTarget(float(value), where, depth > 0, effective_year)
+    for code, value, depth, where, operator in rows:  # farthest ancestor first, nearest wins
+        out[code] = EffectiveTarget(float(value), where, depth > 0, effective_year, operator)
     return out
 
 
@@ -64,9 +81,23 @@ def own_targets(office: Office, year: int) -> dict[str, float]:
                                                    Target.year == year))}
 
 
+def own_operators(office: Office, year: int) -> dict[str, str]:
+    """code -> operator of the office's own targets for ``year``."""
+    return dict(db.session.execute(
+        sa.select(Target.code, Target.operator).where(Target.office_id == office.id,
+                                                      Target.year == year)).all())
+
+
+def default_operator(code: str) -> str:
+    """The plan's reading: criterion codes (with a dot) "at least", the overall and
+    dimensions strictly above."""
+    return ">=" if "." in code else ">"
+
+
 def set_target(office: Office, year: int, code: str, value: float | None, *,
-               actor: str) -> None:
-    """Set (or, with None, remove) the office's own target; audited, not committed."""
+               actor: str, operator: str = ">=") -> None:
+    """Set (or, with None, remove) the office's own target; audited, not committed.
+    Raises Invalid for a value outside 0-100 or an unknown operator."""
     existing = db.session.scalar(sa.select(Target).where(
         Target.office_id == office.id, Target.year == year, Target.code == code))
     if value is None:
@@ -77,30 +108,37 @@ def set_target(office: Office, year: int, code: str, value: float | None, *,
     if not 0 <= value <= 100:
         raise Invalid("invalid", _("A target must be between 0 and 100."),
                        {code: _("A target must be between 0 and 100.")})
+    if operator not in TARGET_OPERATORS:
+        raise Invalid("invalid", _("A target is either 'above' (>) or 'at least' (≥)."),
+                      {code: _("A target is either 'above' (>) or 'at least' (≥).")})
     if existing is None:
         db.session.add(Target(office_id=office.id, year=year, code=code, value=round(value, 2),
-                              updated_by=actor))
-    elif float(existing.value) != round(value, 2):
+                              operator=operator, updated_by=actor))
+    elif float(existing.value) != round(value, 2) or existing.operator != operator:
         existing.value = round(value, 2)
+        existing.operator = operator
         existing.updated_by = actor
     else:
         return
     record("target.set", actor=actor, office_id=office.id, target=f"{year}:{code}",
-           value=round(value, 2))
+           value=round(value, 2), operator=operator)
 
 
 def save_targets(office: Office, year: int, entries: Mapping[str, str], instrument: Instrument,
-                 *, actor: str) -> None:
+                 *, actor: str, operators: Mapping[str, str] | None = None) -> None:
     """Set the office's own targets for ``year`` from text entries (code -> "92,5" or "92.5";
-    empty removes the target), audited and committed. All or nothing: raises Invalid(400)
-    naming every entry that is not a number from 0 to 100, and stores nothing then. Codes
-    that are not the instrument's are ignored."""
+    empty removes the target) and their operators (code -> ">" or ">="; absent: the plan's
+    reading, :func:`default_operator`), audited and committed. All or nothing: raises
+    Invalid(400) naming every entry that is not a number from 0 to 100 or whose operator is
+    unknown, and stores nothing then. Codes that are not the instrument's are ignored."""
     with transaction():
         errors: dict[str, str] = {}
         for code in sorted(valid_codes(instrument)):
             raw = (entries.get(code) or "").strip().replace(",", ".")
+            operator = (operators or {}).get(code) or default_operator(code)
             try:
-                set_target(office, year, code, float(raw) if raw else None, actor=actor)
+                set_target(office, year, code, float(raw) if raw else None, actor=actor,
+                           operator=operator)
             except ValueError:
                 errors[code] = _("Enter a number between 0 and 100.")
             except Invalid as exc:
@@ -111,28 +149,30 @@ def save_targets(office: Office, year: int, entries: Mapping[str, str], instrume
 
 def import_targets(stream: TextIO, office: Office, instrument: Instrument, *,
                    actor: str) -> int:
-    """Load ``year,code,target`` rows (optional ``office_code`` column) as the targets of
-    ``office`` (or of the office named on each row). All or nothing: raises ImportFailed.
-    Returns the number of rows read."""
+    """Load ``year,code,target`` rows (optional columns ``operator``: ``>``, ``>=``/``≥`` or
+    empty for "at least"; ``office_code``) as the targets of ``office`` (or of the office
+    named on each row). All or nothing: raises ImportFailed. Returns the number of rows
+    read."""
     with transaction():
         rows = _read_targets(stream, office, instrument)
-        for target_office, year, code, value in rows:
-            set_target(target_office, year, code, value, actor=actor)
+        for target_office, year, code, value, operator in rows:
+            set_target(target_office, year, code, value, actor=actor, operator=operator)
     return len(rows)
 
 
 def _read_targets(stream: TextIO, office: Office, instrument: Instrument
-                  ) -> list[tuple[Office, int, str, float]]:
-    """The rows of a targets file as (office, year, code, value). Raises ImportFailed."""
+                  ) -> list[tuple[Office, int, str, float, str]]:
+    """The rows of a targets file as (office, year, code, value, operator).
+    Raises ImportFailed."""
     reader = csv.DictReader(stream)
     header = [h.strip() for h in reader.fieldnames or []]
     if not {"year", "code", "target"} <= set(header):
         raise ImportFailed([LineError(1, _("the header must be year,code,target "
-                                           "(optional: office_code)"))])
+                                           "(optional: operator, office_code)"))])
     reader.fieldnames = header
     codes = valid_codes(instrument)
     errors: list[LineError] = []
-    rows: list[tuple[Office, int, str, float]] = []
+    rows: list[tuple[Office, int, str, float, str]] = []
     offices: dict[str, Office] = {}
     for row in reader:
         line = reader.line_num
@@ -149,6 +189,10 @@ def _read_targets(stream: TextIO, office: Office, instrument: Instrument
         if not 2000 <= year <= 2100 or not 0 <= value <= 100:
             errors.append(LineError(line, _("year or target out of range")))
             continue
+        operator = OPERATOR_SPELLINGS.get((row.get("operator") or "").strip())
+        if operator is None:
+            errors.append(LineError(line, _("the operator must be >, >= or empty")))
+            continue
         target_office = office
         ocode = (row.get("office_code") or "").strip()
         if ocode:
@@ -160,7 +204,7 @@ def _read_targets(stream: TextIO, office: Office, instrument: Instrument
                     continue
                 offices[ocode] = found
             target_office = offices[ocode]
-        rows.append((target_office, year, code, value))
+        rows.append((target_office, year, code, value, operator))
     if errors:
         raise ImportFailed(errors)
     return rows

@@ -126,3 +126,37 @@ def report_json(runner, code: str, month: str) -> dict:
     result = runner.invoke(args=["report", code, month])
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
+
+
+def load_seed_2021(runner, tmp_path, *, with_v: bool, day: str = "2022-07-15",
+                   office: str = "BD-KM") -> None:
+    """The seed's 2021 shares as a paper import into ``office`` (V blank unless ``with_v``),
+    and the plan's 2022 targets (``flask targets import``, onto the city)."""
+    from tests.helpers import seed_2021_csv
+
+    path = seed_2021_csv(tmp_path / f"seed-{day}.csv", office, day, with_v=with_v)
+    result = runner.invoke(args=["responses", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["targets", "import"])
+    assert result.exit_code == 0, result.output
+
+
+def make_answers(instrument, office, month: str, n: int, satisfied, *, blank=(),
+                 day: int = 3) -> None:
+    """Store ``n`` responses answering every criterion (except ``blank`` codes): response i
+    is 'very satisfied' (5) on criterion c when i < satisfied(c), else 'dissatisfied' (2).
+    ``satisfied`` is a number for every criterion or a dict code -> number (default n)."""
+    from core.services.intake import clean_response
+    from core.services.mixing import hold, vn_day
+    from tests.helpers import release_all
+
+    start, _end = month_bounds_utc(month)
+    for i in range(n):
+        answers = {}
+        for c in instrument.criteria:
+            k = satisfied.get(c.code, n) if isinstance(satisfied, dict) else satisfied
+            answers[c.code] = None if c.code in blank else (5 if i < k else 2)
+        hold(clean_response(instrument, answers), office.id, "kiosk",
+             vn_day(start + timedelta(days=day, hours=3)))
+    db.session.commit()
+    release_all()

@@ -50,3 +50,31 @@ def test_api_report_matches_cli_and_openapi(app, client, runner, world):
         assert resp.status_code == status
         assert str(status) in op["responses"]
         jsonschema.validate(resp.get_json(), err_schema)
+
+
+def test_api_report_of_an_incomplete_month_matches_cli_and_openapi(app, client, runner, world,
+                                                                  tmp_path):
+    """The new report shape (target object, complete/missing, change) through the API: the
+    seed's 2021 shares with V blank, then with V, validated against the OpenAPI document."""
+    import jsonschema
+
+    from core.services.accounts import create_token
+    from tests.admin.fixtures import load_seed_2021
+
+    load_seed_2021(runner, tmp_path, with_v=False)
+    load_seed_2021(runner, tmp_path, with_v=True, day="2022-08-15")
+    token = create_token(world["users"]["city"], "city system", actor="test").secret
+    doc = client.get("/api/v1/openapi.json").get_json()
+    schemas = doc["components"]["schemas"]
+    ok = _openapi_to_jsonschema(schemas["MonthlyReport"], schemas)
+    for month in ("2022-07", "2022-08"):
+        r = client.get(f"/api/v1/offices/HN/reports/{month}",
+                       headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200
+        data = r.get_json()
+        assert data == report_json(runner, "HN", month)
+        jsonschema.validate(data, ok)
+    assert data["complete"] is True and data["target"]["met"] is False
+    july = report_json(runner, "HN", "2022-07")
+    assert july["complete"] is False and july["missing"] == ["V"]
+    assert july["target"]["met"] is None and july["target"]["operator"] == ">"

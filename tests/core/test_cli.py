@@ -22,6 +22,8 @@ def test_unknown_office_and_bad_month_are_errors_not_empty_reports(app, runner, 
 def test_empty_month_reports_nulls_with_the_full_structure(app, runner, offices):
     data = json.loads(runner.invoke(args=["report", "HN", "2022-07"]).output)
     assert data["responses"] == 0 and data["overall"] is None
+    assert data["complete"] is False and data["missing"] == ["I", "II", "III", "IV", "V"]
+    assert data["target"] is None and data["change"] == {"previous": None, "year_ago": None}
     assert len(data["criteria"]) == 24 and len(data["dimensions"]) == 5
     assert data["criteria"][0] == {
         "code": "I.1", "dimension": "I",
@@ -29,7 +31,13 @@ def test_empty_month_reports_nulls_with_the_full_structure(app, runner, offices)
                 "dễ thấy",
         "answered": 0, "satisfied": 0, "no_answer": 0,
         "counts": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0},
-        "index": None, "ci95": None, "low_sample": True}
+        "index": None, "ci95": None, "low_sample": True, "target": None,
+        "change": {"previous": None, "year_ago": None}}
+    assert data["dimensions"][0] == {
+        "code": "I", "name": "Tiếp cận dịch vụ", "index": None, "ci95": None,
+        "respondents": None, "low_sample": True, "complete": False,
+        "missing": ["I.1", "I.2", "I.3", "I.4"], "target": None,
+        "change": {"previous": None, "year_ago": None}}
 
 
 def test_demo_data_then_reports_in_every_format(app, runner, tmp_path):
@@ -104,3 +112,52 @@ def test_a_rejected_targets_file_lists_its_problems_and_stores_nothing(app, runn
 def test_a_pdf_report_needs_an_output_file(app, runner, offices):
     result = runner.invoke(args=["report", "HN", "2022-07", "--format", "pdf"])
     assert result.exit_code == 1 and "-o FILE" in result.output
+
+
+def test_the_seeds_2021_shares_with_v_blank_are_reported_incomplete_without_verdict(
+        app, runner, offices, tmp_path):
+    """Attack (issue 13 §1, §2): with dimension V unanswered the city showed
+    'Chỉ số chung 88,95 %' and a green '+0,95' against the 88,00 target; with V the figure is
+    87,11 % and misses it. Now the JSON says the overall is incomplete (V missing) and gives
+    no verdict; the dimensions I-IV are complete and judged against the plan's strict
+    targets; criteria against their plain ("at least") ones."""
+    from tests.admin.fixtures import load_seed_2021
+
+    load_seed_2021(runner, tmp_path, with_v=False)
+    data = json.loads(runner.invoke(args=["report", "HN", "2022-07"]).output)
+    assert data["responses"] == 10_000 and round(data["overall"], 2) == 88.95
+    assert data["complete"] is False and data["missing"] == ["V"]
+    assert data["target"] == {"value": 88.0, "operator": ">", "year": 2022,
+                              "inherited_from": None, "met": None, "gap": None}
+    assert data["change"] == {"previous": None, "year_ago": None}
+    dims = {d["code"]: d for d in data["dimensions"]}
+    assert dims["I"]["complete"] and dims["I"]["respondents"] == 10_000
+    assert dims["I"]["target"] == {"value": 91.0, "operator": ">", "year": 2022,
+                                   "inherited_from": None, "met": False, "gap": -1.72}
+    assert dims["V"]["index"] is None and dims["V"]["respondents"] == 0
+    assert dims["V"]["missing"] == ["V.1", "V.2", "V.3", "V.4"]
+    assert dims["V"]["target"]["met"] is None and dims["V"]["target"]["gap"] is None
+    i1 = data["criteria"][0]
+    assert i1["target"] == {"value": 91.0, "operator": ">=", "year": 2022,
+                            "inherited_from": None, "met": False, "gap": -1.77}
+    lo, hi = data["overall_ci95"]
+    assert lo < data["overall"] < hi
+    # a district below the city inherits the city's targets, and says so
+    bd = json.loads(runner.invoke(args=["report", "BD", "2022-07"]).output)
+    assert bd["target"]["inherited_from"] == "HN" and bd["target"]["met"] is None
+    # the same shares with V answered: 87,11 %, complete, judged: misses "> 88,00" by 0,89
+    from tests.admin.fixtures import load_seed_2021 as load
+
+    load(runner, tmp_path, with_v=True, day="2022-08-15")
+    full = json.loads(runner.invoke(args=["report", "HN", "2022-08"]).output)
+    assert round(full["overall"], 2) == 87.11 and full["complete"] and full["missing"] == []
+    assert full["target"]["met"] is False and full["target"]["gap"] == -0.89
+    # July was incomplete: August's overall is not compared with it; dimension I is
+    assert full["change"]["previous"] is None
+    dim_i = full["dimensions"][0]["change"]["previous"]
+    assert dim_i["delta"] == 0 and dim_i["comparable"] and not dim_i["significant"]
+    csv_rows = list(csv.DictReader(io.StringIO(
+        runner.invoke(args=["report", "HN", "2022-07", "--format", "csv"]).output)))
+    overall = csv_rows[0]
+    assert (overall["level"], overall["complete"], overall["missing"]) == ("overall", "no", "V")
+    assert overall["target_operator"] == ">" and overall["target_met"] == ""

@@ -2,6 +2,7 @@
 PostgreSQL, go down and up again, run in the order of their date-named files, and a merged
 migration is never edited (migrations/merged.sha256)."""
 
+import json
 import os
 import re
 import shutil
@@ -215,3 +216,44 @@ def test_the_mixing_stage_migration_scrubs_what_could_trace_an_answer(migrated_a
     assert not {"burst_digest", "burst_count", "burst_started_at"} & columns
     assert "started_at" not in {c["name"] for c in inspector.get_columns("response")}
     assert db.session.execute(sa.text("SELECT last_seen_at FROM kiosk")).scalar() is None
+
+
+def test_stored_json_nulls_become_sql_null(migrated_app):
+    """Attack (issue 13 §4): ``None`` was stored as the JSON text 'null' (58,329 of 83k rows
+    in a test), so ``expectations IS NULL`` found nothing and the "has expectations" filter
+    filtered nothing. The migration turns every stored JSON null into SQL NULL, in every
+    JSON column, and keeps real values."""
+    upgrade(revision="d41b7e2c9a55")
+    stamp = datetime(2026, 11, 1)
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO office (id, code, name, level, active, created_at) "
+                             "VALUES (1, 'X', 'X', 'department', true, :t)"), {"t": stamp})
+        for i, (exp, demo) in enumerate((("null", "null"), ('{"digital": 3}', "null"))):
+            conn.execute(sa.text(
+                "INSERT INTO response (uuid, office_id, instrument_id, channel, answers, month, "
+                "submitted_at, received_at, expectations, demographics, counted) VALUES "
+                "(:u, 1, 'hanoi-2022', 'paper', :a, '2026-11', :t, :t, :e, :d, true)"),
+                {"u": str(uuid.UUID(int=i)), "a": "5" * 24, "t": stamp, "e": exp, "d": demo})
+            conn.execute(sa.text(
+                "INSERT INTO pending_answer (office_id, day, instrument_id, channel, answers, "
+                "expectations, demographics, counted) VALUES "
+                "(1, :day, 'hanoi-2022', 'kiosk', :a, :e, :d, true)"),
+                {"day": stamp.date(), "a": "5" * 24, "e": exp, "d": demo})
+        conn.execute(sa.text("INSERT INTO audit_event (at, actor, action, details) "
+                             "VALUES (:t, 'cli', 'x', 'null')"), {"t": stamp})
+
+    def nulls(table: str, column: str) -> int:
+        return db.session.scalar(sa.text(
+            f"SELECT count(*) FROM {table} WHERE {column} IS NULL"))  # noqa: S608
+
+    assert nulls("response", "expectations") == 0  # what the filter saw before
+    db.session.remove()
+    db.engine.dispose()
+    upgrade()
+    db.session.remove()
+    for table in ("response", "pending_answer"):
+        assert nulls(table, "expectations") == 1 and nulls(table, "demographics") == 2
+    assert nulls("audit_event", "details") == 1
+    kept = db.session.scalar(sa.text(
+        "SELECT expectations FROM response WHERE expectations IS NOT NULL"))
+    assert (json.loads(kept) if isinstance(kept, str) else kept) == {"digital": 3}

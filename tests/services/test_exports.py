@@ -13,12 +13,15 @@ from core.services.exports import criteria_rows, criteria_table, response_rows
 def test_criterion_rows_follow_the_dashboard(world, offices):
     data = build_dashboard(offices["BD-KM"], world["month"])
     header, rows = criteria_rows(data)
-    assert len(header) == len(rows[0]) == 19
+    assert len(header) == len(rows[0]) == 35
     assert [r[3] for r in rows] == ["Chung"] + ["Lĩnh vực"] * 5 + ["Tiêu chí"] * 24
     assert rows[0][6] == round(data["report"]["overall"], 2)
+    # the overall and dimension V are incomplete (V.4 never answered), and say so
+    assert rows[0][17:19] == ["không", "V"] and rows[5][17:19] == ["không", "V.4"]
+    assert rows[0][-1].startswith("chưa đầy đủ")
     i1 = rows[6]
-    assert i1[4] == "I.1" and i1[6] == round(31 / 36 * 100, 2) and i1[9:11] == [36, 0]
-    assert i1[11:16] == [0, 5, 0, 1, 30]
+    assert i1[4] == "I.1" and i1[6] == round(31 / 36 * 100, 2) and i1[10:12] == [36, 0]
+    assert i1[12:17] == [0, 5, 0, 1, 30]
     table = list(csv.reader(io.StringIO(criteria_table(data, "csv").decode("utf-8-sig"))))
     assert len(table) == 1 + len(rows) and table[7][4] == "I.1"
 

@@ -197,3 +197,34 @@ def test_concurrent_mixers_release_every_answer_exactly_once(app, backend, offic
     assert count(Response) == 48 and count(PendingAnswer) == 0
     assert db.session.scalar(sa.select(sa.func.sum(MonthlyChannelCount.responses))) == 48
     assert rebuild_tallies(db.session) == 0
+
+
+def test_absent_json_values_are_sql_null_pending_and_released(app, offices, instrument):
+    """Attack (issue 13 §4): Python ``None`` was stored as the JSON text 'null', so
+    ``expectations IS NULL`` matched nothing (58,329 of 83k rows in a test) and the dashboard's
+    "has expectations" filter filtered nothing. Every JSON column now stores SQL NULL."""
+    from core.models import AuditEvent
+    from core.services.audit import record
+
+    for exp in (None, {"digital": 3}, None):
+        hold(clean_response(instrument, {"I.1": 5}, expectations=exp), offices["BD-KM"].id,
+             "kiosk", vn_day(utcnow()))
+    record("test.event", actor="test")
+    db.session.commit()
+
+    def is_null(table, column) -> int:
+        return db.session.scalar(sa.select(sa.func.count()).select_from(table)
+                                 .where(column.is_(None)))
+
+    assert is_null(PendingAnswer, PendingAnswer.expectations) == 2
+    assert is_null(PendingAnswer, PendingAnswer.demographics) == 3
+    assert is_null(AuditEvent, AuditEvent.details) == 1
+    release_all()
+    assert is_null(Response, Response.expectations) == 2
+    assert is_null(Response, Response.demographics) == 3
+    raw = db.session.execute(sa.text("SELECT count(*) FROM response WHERE expectations IS NULL"))
+    assert raw.scalar() == 2  # in SQL, not only through the ORM's reading
+    from core.services.dashboard import expectations_summary
+
+    month = month_of(utcnow())
+    assert expectations_summary(offices["BD"], month, instrument)["respondents"] == 1

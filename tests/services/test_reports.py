@@ -56,3 +56,95 @@ def test_report_csv_lists_overall_dimensions_and_criteria(world, offices):
     assert [r[3] for r in rows[1:]] == ["overall"] + ["dimension"] * 5 + ["criterion"] * 24
     i1 = next(r for r in rows if r[4] == "I.1")
     assert i1[6:9] == ["36", "31", "0"] and i1[14] == f"{31 / 36 * 100:.4f}"
+
+
+def test_criterion_changes_use_newcombe_and_benjamini_hochberg(app, offices, instrument):
+    """Attack (issue 13 §3): a month-on-month change was a bare difference, as if every
+    change were real. Now: I.1 (40/60 -> 55/60) is significant; I.2 (40/60 -> 50/60) has a
+    95 % interval that excludes 0 on its own but does not survive Benjamini-Hochberg across
+    the 24 criteria; unchanged criteria are not; none is compared with a year without data."""
+    from tests.admin.fixtures import make_answers
+
+    km = offices["BD-KM"]
+    make_answers(instrument, km, "2022-06", 60, 40)
+    make_answers(instrument, km, "2022-07", 60, {**{c: 40 for c in instrument.criterion_codes},
+                                                 "I.1": 55, "I.2": 50})
+    report = monthly_report(km, "2022-07")
+    crit = {c["code"]: c["change"] for c in report["criteria"]}
+    i1, i2, i3 = crit["I.1"]["previous"], crit["I.2"]["previous"], crit["I.3"]["previous"]
+    assert i1["delta"] == pytest.approx(25.0) and i1["significant"] and i1["comparable"]
+    assert 0 < i1["low"] < i1["delta"] < i1["high"]
+    assert i2["low"] > 0 and i2["significant"] is False
+    assert i3["delta"] == 0 and i3["significant"] is False
+    assert crit["I.1"]["year_ago"] is None
+    # the overall and dimensions are complete both months: compared with intervals
+    assert report["complete"] and report["change"]["previous"]["comparable"]
+    dim_i = report["dimensions"][0]["change"]["previous"]
+    assert dim_i["low"] < dim_i["delta"] < dim_i["high"]
+
+
+def test_a_month_under_the_minimum_sample_is_not_comparable(app, offices, instrument):
+    """Attack (§3): a previous month of 5 responses made a -30 (here +100) point 'change'.
+    Both periods must meet the minimum sample to be comparable, and only then significant."""
+    from tests.admin.fixtures import make_answers
+
+    db_office = offices["BD-DB"]
+    make_answers(instrument, db_office, "2022-06", 5, 0)
+    make_answers(instrument, db_office, "2022-07", 60, 60)
+    report = monthly_report(db_office, "2022-07")
+    change = report["change"]["previous"]
+    assert change["delta"] == pytest.approx(100.0)
+    assert change["comparable"] is False and change["significant"] is False
+    i1 = report["criteria"][0]["change"]["previous"]
+    assert i1["comparable"] is False and i1["significant"] is False
+
+
+def test_an_incomplete_figure_is_never_compared_nor_judged(app, offices, instrument):
+    """Attack (§1): the month-on-month change compared a 4-dimension mean with a
+    5-dimension one; the same inside a dimension."""
+    from core.services.targets import set_target
+    from tests.admin.fixtures import make_answers
+
+    km = offices["BD-KM"]
+    make_answers(instrument, km, "2022-06", 60, 50)
+    make_answers(instrument, km, "2022-07", 60, 55, blank=("V.1", "V.2", "V.3", "V.4", "II.3"))
+    set_target(offices["HN"], 2022, "overall", 50.0, actor="test", operator=">")
+    set_target(offices["HN"], 2022, "II", 50.0, actor="test", operator=">")
+    set_target(offices["HN"], 2022, "I", 50.0, actor="test", operator=">")
+    report = monthly_report(km, "2022-07")
+    assert report["complete"] is False and report["missing"] == ["II", "V"]
+    assert report["change"] == {"previous": None, "year_ago": None}
+    assert report["target"]["met"] is None and report["target"]["gap"] is None
+    dims = {d["code"]: d for d in report["dimensions"]}
+    assert dims["II"]["missing"] == ["II.3"] and dims["II"]["index"] is not None
+    assert dims["II"]["change"]["previous"] is None and dims["II"]["target"]["met"] is None
+    assert dims["I"]["change"]["previous"] is not None and dims["I"]["target"]["met"] is True
+
+
+def test_targets_are_judged_on_the_displayed_value(app, offices, instrument):
+    """Attack (§2): a dimension exactly at its strict target showed as met, and 87.99975 was
+    '88,00 %' against '88,00 %' with a red '-0,00'. 44 of 50 = 88,00 % on every criterion
+    of I: the criterion meets '≥ 88,00', the dimension misses '> 88,00' by 0,00."""
+    from core.services.reports import add_targets, figures_from_tallies
+    from core.services.targets import EffectiveTarget, set_target
+    from tests.admin.fixtures import make_answers
+
+    make_answers(instrument, offices["BD-KM"], "2022-07", 50, 44)
+    set_target(offices["HN"], 2022, "I", 88.0, actor="test", operator=">")
+    set_target(offices["HN"], 2022, "I.1", 88.0, actor="test", operator=">=")
+    report = monthly_report(offices["BD-KM"], "2022-07")
+    assert report["dimensions"][0]["target"]["met"] is False
+    assert report["dimensions"][0]["target"]["gap"] == 0.0
+    assert report["criteria"][0]["target"]["met"] is True
+    # a figure whose displayed value is 88,00 although it is below 88 (87.999925)
+    from core.scoring import Tally
+
+    tallies = {c: Tally((120_001, 0, 0, 879_999, 0)) for c in ("I.1", "I.2", "I.3")}
+    tallies["I.4"] = Tally((120_000, 0, 0, 880_000, 0))
+    figures = figures_from_tallies({"code": "X", "name": "X"}, "2022-07", instrument,
+                                   {"paper": 1_000_000}, tallies)
+    add_targets(figures.report, {"I": EffectiveTarget(88.0, "HN", True, 2022, ">")})
+    dim_i = figures.report["dimensions"][0]
+    assert dim_i["index"] == pytest.approx(87.999925, abs=1e-9)
+    assert dim_i["target"]["met"] is False
+    assert dim_i["target"]["gap"] == 0.0 and str(dim_i["target"]["gap"]) == "0.0"

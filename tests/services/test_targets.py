@@ -73,3 +73,41 @@ def test_saving_the_targets_page_is_all_or_nothing_and_audited(offices, instrume
     assert own_targets(bd, 2023) == {"I.1": 92.5}
     actions = db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert actions == ["target.set", "target.set", "target.delete"]
+
+
+def test_the_plans_operators_are_loaded_and_kept(offices, instrument):
+    """Attack (issue 13 §2): the app stored plain numbers, so the plan's "> 88,00" and
+    "> 91,00" were read as "at least". The plan's file carries its operators: strict for the
+    overall and the dimensions, "at least" for the criteria."""
+    from core.services.targets import own_operators
+
+    with DEFAULT_FILE.open(encoding="utf-8-sig", newline="") as stream:
+        import_targets(stream, offices["HN"], instrument, actor="test")
+    operators = own_operators(offices["HN"], 2022)
+    assert operators["overall"] == ">" and operators["I"] == ">" and operators["V"] == ">"
+    assert operators["I.1"] == ">=" and operators["V.4"] == ">="
+    km = targets_for(offices["BD-KM"], 2022)
+    assert (km["overall"].operator, km["overall"].office_code, km["overall"].inherited) == (
+        ">", "HN", True)
+    assert km["I.1"].as_json(None, None) == {"value": 91.0, "operator": ">=", "year": 2022,
+                                             "inherited_from": "HN", "met": None, "gap": None}
+    # an operator is part of the target: changing it alone is a change (audited)
+    set_target(offices["HN"], 2022, "I.1", 91.0, actor="test", operator=">")
+    assert own_operators(offices["HN"], 2022)["I.1"] == ">"
+    assert db.session.scalar(sa.select(AuditEvent.details).where(
+        AuditEvent.target == "2022:I.1").order_by(AuditEvent.id.desc()).limit(1)) == {
+        "value": 91.0, "operator": ">"}
+
+
+def test_a_bad_operator_is_a_line_error(offices, instrument):
+    text = ("year,code,operator,target\n2022,overall,>,88\n2022,I,≥,91\n2022,I.1,,91\n"
+            "2022,I.2,=>,91\n")
+    with pytest.raises(ImportFailed) as exc:
+        import_targets(io.StringIO(text), offices["HN"], instrument, actor="test")
+    assert [e.line for e in exc.value.errors] == [5]
+    assert _count(Target) == 0
+    assert import_targets(io.StringIO(text.rsplit("\n", 2)[0] + "\n"), offices["HN"],
+                          instrument, actor="test") == 3
+    from core.services.targets import own_operators
+
+    assert own_operators(offices["HN"], 2022) == {"overall": ">", "I": ">=", "I.1": ">="}
