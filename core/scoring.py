@@ -159,11 +159,15 @@ class CrossLayout:
         for row, times in answers:
             if len(row) != len(self.codes):
                 raise ValueError(f"answers of length {len(row)} do not fit the layout")
-            answered.extend([row.translate(_ANSWERED)] * times)
-            satisfied.extend([row.translate(_SATISFIED)] * times)
-            while len(answered) >= _CHUNK:
-                self._add_chunk(total, answered[:_CHUNK], satisfied[:_CHUNK])
-                del answered[:_CHUNK], satisfied[:_CHUNK]
+            a, y = row.translate(_ANSWERED), row.translate(_SATISFIED)
+            while times > 0:
+                take = min(times, _CHUNK - len(answered))
+                answered.extend([a] * take)
+                satisfied.extend([y] * take)
+                times -= take
+                if len(answered) == _CHUNK:
+                    self._add_chunk(total, answered, satisfied)
+                    answered, satisfied = [], []
         if answered:
             self._add_chunk(total, answered, satisfied)
         return total

@@ -11,6 +11,7 @@ incomplete figure is never compared with another period.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -268,32 +269,30 @@ def add_changes(now: MonthFigures, others: Mapping[str, MonthFigures]) -> None:
                                       strict=True):
             c["change"][key] = _change_json(change, ok, sig)
         # the overall and the dimensions: another family
-        heads = [(report, scores.estimate, before, before_scores.estimate)]
-        heads += [(d, ds.estimate, bd, bds.estimate) for d, ds, bd, bds in zip(
-            report["dimensions"], scores.dimensions, before["dimensions"],
-            before_scores.dimensions, strict=True)]
+        heads = [(report, report["overall"], scores.estimate,
+                  before, before["overall"], before_scores.estimate)]
+        heads += [(d, d["index"], ds.estimate, bd, bd["index"], bds.estimate)
+                  for d, ds, bd, bds in zip(report["dimensions"], scores.dimensions,
+                                            before["dimensions"], before_scores.dimensions,
+                                            strict=True)]
         head_changes: list[scoring.Change | None] = []
         head_ok: list[bool] = []
-        for r_now, est_now, r_then, est_then in heads:
-            index_now = r_now.get("overall", r_now.get("index"))
-            index_then = r_then.get("overall", r_then.get("index"))
+        for r_now, index_now, est_now, r_then, index_then, est_then in heads:
             change = None
             if (r_now["complete"] and r_then["complete"] and index_now is not None
                     and index_then is not None):
                 if est_now is not None and est_then is not None:
                     change = scoring.compare(est_now, est_then)
-                else:  # no cross-tally: the change without an interval
-                    change = scoring.Change(index_now - index_then, float("nan"),
-                                            float("nan"), 1.0)
+                else:  # no cross-tally yet: the change, without an interval, never significant
+                    change = scoring.Change(index_now - index_then, math.nan, math.nan, 1.0)
             head_changes.append(change)
             head_ok.append(not r_now["low_sample"] and not r_then["low_sample"])
         found = scoring.significant_changes(head_changes, head_ok)
-        for (r_now, *_rest), change, ok, sig in zip(heads, head_changes, head_ok, found,
-                                                    strict=True):
+        for head, change, ok, sig in zip(heads, head_changes, head_ok, found, strict=True):
             out = _change_json(change, ok, sig)
-            if out is not None and out["low"] != out["low"]:  # NaN: no interval
+            if out is not None and math.isnan(out["low"]):
                 out["low"] = out["high"] = None
-            r_now["change"][key] = out
+            head[0]["change"][key] = out
 
 
 # --- CSV -------------------------------------------------------------------------------------

@@ -175,6 +175,15 @@ def test_cross_tally_sums_its_parts_and_ignores_the_order_of_answers():
         layout.pack([1] * (layout.width - 1))
 
 
+def test_repeated_answers_count_as_many_respondents():
+    layout = CrossLayout(STRUCTURE)
+    rows = _random_answers(random.Random(8), 2, layout)
+    weighted = layout.count_weighted([(rows[0], 100_000), (rows[1], 3)])
+    assert weighted == [100_000 * a + 3 * b for a, b in zip(layout.count(rows[:1]),
+                                                            layout.count(rows[1:]), strict=True)]
+    assert layout.count(rows * 5) == [5 * x for x in layout.count(rows)]
+
+
 def test_packed_cross_tallies_use_narrow_lanes_and_add_up_across_widths():
     layout = CrossLayout({"I": ["I.1", "I.2"]})
     small = [3, 3, 2, 1, 1, 1]  # respondents, of dimension I, then the pair's four counts
