@@ -135,20 +135,28 @@ def handle_comment(user: User, response_id: int, status: str, internal_note: str
         if handling is None:
             handling = CommentHandling(response_id=response_id, status="new", created_at=now)
             db.session.add(handling)
-        previous = handling.status
-        handling.status = status
+        previous = _move(handling, status, user.username, now)
         handling.internal_note = note
         handling.public_reply = reply
-        handling.updated_at = now
-        handling.updated_by = user.username
-        if status in CLOSED and handling.closed_at is None:
-            handling.closed_at = now
-        elif status not in CLOSED:
-            handling.closed_at = None
         record("comment.handle", actor=user.username, office_id=resp.office_id,
                target=f"response:{response_id}", status=status, previous=previous,
                has_note=bool(note), has_reply=bool(reply))
     return handling
+
+
+def _move(row: CommentHandling | ContactRequest, status: str, username: str, now: datetime
+          ) -> str:
+    """Give a comment's handling or a contact request its new status (who and when; closed
+    from the first time it is closed, open again when reopened). Returns the previous status."""
+    previous = row.status
+    row.status = status
+    row.updated_at = now
+    row.updated_by = username
+    if status in CLOSED and row.closed_at is None:
+        row.closed_at = now
+    elif status not in CLOSED:
+        row.closed_at = None
+    return previous
 
 
 # --- contact requests ---------------------------------------------------------------------
@@ -238,16 +246,8 @@ def handle_request(user: User, request_id: int, status: str,
     req = _request_for(user, request_id)
     note = _checked(status, {"internal_note": internal_note})["internal_note"]
     with transaction():
-        previous = req.status
-        now = utcnow()
-        req.status = status
+        previous = _move(req, status, user.username, utcnow())
         req.internal_note = note
-        req.updated_at = now
-        req.updated_by = user.username
-        if status in CLOSED and req.closed_at is None:
-            req.closed_at = now
-        elif status not in CLOSED:
-            req.closed_at = None
         record("contact_request.handle", actor=user.username, office_id=req.office_id,
                target=f"contact_request:{req.id}", status=status, previous=previous,
                has_note=bool(note))
