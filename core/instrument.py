@@ -81,6 +81,8 @@ class Instrument:
     expectation_levels: tuple[tuple[int, Text], ...]
     expectation_areas: tuple[Option, ...]
     demographics: tuple[Question, ...]
+    #: the fixed themes comment handlers tag comments with (never free-text analysis)
+    comment_themes: tuple[Option, ...] = ()
     criteria: tuple[Criterion, ...] = field(init=False)
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
 
@@ -133,6 +135,9 @@ class Instrument:
 
     def expectation_area_codes(self) -> tuple[str, ...]:
         return tuple(a.code for a in self.expectation_areas)
+
+    def comment_theme_codes(self) -> tuple[str, ...]:
+        return tuple(t.code for t in self.comment_themes)
 
     def demographic(self, code: str) -> Question | None:
         return next((q for q in self.demographics if q.code == code), None)
@@ -232,6 +237,9 @@ def parse_instrument(data: object, source: str = "<data>") -> Instrument:
         demographics.append(Question(qcode, _text(raw_q.get("label"), f"{where} {qcode}"),
                                      _options(raw_q.get("options"), f"{where} {qcode}")))
 
+    themes = (_options(data["comment_themes"], f"{where} comment_themes")
+              if data.get("comment_themes") is not None else ())
+
     return Instrument(
         id=iid,
         title=_text(data.get("title"), f"{where} title"),
@@ -242,6 +250,7 @@ def parse_instrument(data: object, source: str = "<data>") -> Instrument:
         expectation_levels=tuple(sorted(levels, reverse=True)),
         expectation_areas=tuple(areas),
         demographics=tuple(demographics),
+        comment_themes=themes,
     )
 
 

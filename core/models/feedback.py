@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -25,6 +26,9 @@ class CommentHandling(Base):
     status: Mapped[str] = mapped_column(sa.String(16), default="new")
     internal_note: Mapped[str | None] = mapped_column(sa.Text)
     public_reply: Mapped[str | None] = mapped_column(sa.Text)
+    #: the themes a handler tagged the comment with: codes of the instrument's fixed list
+    #: ``comment_themes`` (sorted; SQL NULL when untagged)
+    themes: Mapped[list[Any] | None] = mapped_column(sa.JSON(none_as_null=True))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: when the status first became answered or not_actionable (the end of the wait)

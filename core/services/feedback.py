@@ -19,6 +19,8 @@ withdrawn at the citizen's request (audited without the text or the contact), an
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -38,6 +40,7 @@ from core.models import (
 )
 from core.personal_data import normalize_contact
 from core.services.audit import record
+from core.services.common import get_instrument
 from core.services.pooling import within
 from core.services.scope import may_read_comments, may_see
 from core.services.tx import transaction
@@ -59,6 +62,7 @@ class CommentView:
     public_reply: str | None
     waiting_days: int
     closed: bool
+    themes: tuple[str, ...] = ()
 
 
 def _day(moment: datetime) -> date:
@@ -87,7 +91,8 @@ def month_comments(office: Office, month: str, status: str | None = None
         out.append(CommentView(rid, code, name, day, text, st,
                                handling.internal_note if handling else None,
                                handling.public_reply if handling else None,
-                               max(0, (end - day).days), st in CLOSED))
+                               max(0, (end - day).days), st in CLOSED,
+                               tuple(handling.themes or ()) if handling else ()))
     out.sort(key=lambda c: (-c.day.toordinal(), c.office_code, c.text))
     return out
 
@@ -118,16 +123,31 @@ def _checked(status: str, texts: dict[str, str | None]) -> dict[str, str | None]
     return clean
 
 
+def checked_themes(instrument_id: str, themes: Sequence[str]) -> list[str]:
+    """``themes`` as sorted, distinct codes of the instrument's ``comment_themes``.
+    Raises Invalid naming the codes that are not on the list."""
+    allowed = get_instrument(instrument_id).comment_theme_codes()
+    unknown = sorted({t for t in themes if t not in allowed})
+    if unknown:
+        raise Invalid("invalid", _("The comment was not updated."),
+                      {"themes": _("Unknown theme: %(codes)s.", codes=", ".join(unknown))})
+    return sorted(set(themes))
+
+
 def handle_comment(user: User, response_id: int, status: str, internal_note: str | None,
-                   public_reply: str | None) -> CommentHandling:
-    """Record how a comment is handled (committed, audited without the texts).
+                   public_reply: str | None, themes: Sequence[str] | None = None
+                   ) -> CommentHandling:
+    """Record how a comment is handled (committed, audited without the texts). ``themes``
+    replaces the comment's theme tags (codes of the instrument's ``comment_themes``); None
+    leaves them as they are.
 
     Raises NotFound for a response without comment or outside the user's scope, Invalid
-    for an unknown status or texts that are too long."""
+    for an unknown status or theme, or texts that are too long."""
     resp = db.session.get(Response, response_id)
     if resp is None or resp.comment is None or not may_see(user, resp.office_id):
         raise _no_comment()
     texts = _checked(status, {"internal_note": internal_note, "public_reply": public_reply})
+    tags = checked_themes(resp.instrument_id, themes) if themes is not None else None
     note, reply = texts["internal_note"], texts["public_reply"]
     with transaction():
         handling = db.session.get(CommentHandling, response_id)
@@ -138,10 +158,34 @@ def handle_comment(user: User, response_id: int, status: str, internal_note: str
         previous = _move(handling, status, user.username, now)
         handling.internal_note = note
         handling.public_reply = reply
+        if tags is not None:
+            handling.themes = tags or None
         record("comment.handle", actor=user.username, office_id=resp.office_id,
                target=f"response:{response_id}", status=status, previous=previous,
-               has_note=bool(note), has_reply=bool(reply))
+               has_note=bool(note), has_reply=bool(reply),
+               themes=list(handling.themes or []))
     return handling
+
+
+def theme_summary(office: Office, months: Collection[str]) -> dict[str, Any]:
+    """The comments of ``months`` for ``office`` and its subtree (counted responses): how
+    many, how many handled (answered or not actionable), how many tagged, and the count per
+    theme code (a comment may carry several themes), most frequent first."""
+    query = (within(sa.select(CommentHandling.status, CommentHandling.themes)
+                    .select_from(Response), Response.office_id, office.id)
+             .outerjoin(CommentHandling, CommentHandling.response_id == Response.id)
+             .where(Response.month.in_(list(months)), Response.counted.is_(True),
+                    Response.comment.is_not(None)))
+    total = handled = tagged = 0
+    per_theme: Counter[str] = Counter()
+    for status, themes in db.session.execute(query):
+        total += 1
+        handled += status in CLOSED
+        if themes:
+            tagged += 1
+            per_theme.update(themes)
+    return {"comments": total, "handled": handled, "tagged": tagged,
+            "themes": dict(sorted(per_theme.items(), key=lambda kv: (-kv[1], kv[0])))}
 
 
 def _move(row: CommentHandling | ContactRequest, status: str, username: str, now: datetime
@@ -183,6 +227,7 @@ class RequestView:
     internal_note: str | None
     waiting_days: int
     closed: bool
+    themes: tuple[str, ...] = ()
 
 
 def _month_days(month: str) -> tuple[date, date]:

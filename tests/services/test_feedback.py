@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from core.errors import Invalid, NotFound
 from core.extensions import db
 from core.models import AuditEvent, CommentHandling
-from core.services.feedback import handle_comment, month_comments, status_counts
+from core.services.feedback import handle_comment, month_comments, status_counts, theme_summary
 
 
 def test_month_comments_cover_the_subtree_and_show_the_day_only(world, offices):
@@ -62,3 +62,25 @@ def test_refused_handling_stores_nothing(world):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CommentHandling)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "comment.handle")) == 0
+
+
+def test_themes_are_tags_from_the_instruments_fixed_list(world, offices):
+    m, city = world["month"], world["users"]["city"]
+    rid, stp = world["km_comment"], world["stp_comment"]
+    before = theme_summary(offices["HN"], [m])
+    assert before == {"comments": 13, "handled": 0, "tagged": 0, "themes": {}}
+    handle_comment(city, rid, "answered", None, None, ["premises", "premises", "attitude"])
+    handle_comment(city, stp, "in_progress", None, None, ["attitude"])
+    assert db.session.get(CommentHandling, rid).themes == ["attitude", "premises"]
+    assert theme_summary(offices["HN"], [m]) == {
+        "comments": 13, "handled": 1, "tagged": 2, "themes": {"attitude": 2, "premises": 1}}
+    assert theme_summary(offices["BD"], [m])["themes"] == {"attitude": 1, "premises": 1}
+    [view] = month_comments(offices["BD"], m)
+    assert view.themes == ("attitude", "premises")
+    handle_comment(city, rid, "answered", None, None)  # None leaves the tags as they are
+    assert db.session.get(CommentHandling, rid).themes == ["attitude", "premises"]
+    handle_comment(city, rid, "answered", None, None, [])
+    assert db.session.get(CommentHandling, rid).themes is None
+    with pytest.raises(Invalid) as exc:
+        handle_comment(city, rid, "answered", None, None, ["weather"])
+    assert "weather" in exc.value.fields["themes"]
