@@ -18,7 +18,7 @@ from core.models.feedback import (
     ContactRequest,
 )
 from core.models.kiosk import Kiosk
-from core.models.office import OFFICE_LEVELS, Office, OfficeClosure
+from core.models.office import OFFICE_LEVELS, OFFICE_REPORT_FIELDS, Office, OfficeClosure
 from core.models.pending import PendingAnswer, SubmissionKey
 from core.models.receipt import GenericFormUse, OfficeApiKey, Receipt, ReceiptUse
 from core.models.response import (
@@ -35,7 +35,8 @@ __all__ = [
     "ROLES", "THROTTLE_KINDS", "ApiToken", "SignInThrottle", "User", "UserSession",
     "COMMENT_STATUSES", "CONTACT_KINDS", "CommentHandling", "ContactRequest", "OVERALL",
     "TARGET_OPERATORS", "Target",
-    "Base", "UTCDateTime", "utcnow", "OFFICE_LEVELS", "Office", "OfficeClosure",
+    "Base", "UTCDateTime", "utcnow", "OFFICE_LEVELS", "OFFICE_REPORT_FIELDS", "Office",
+    "OfficeClosure",
     "CHANNELS", "MonthlyChannelCount", "MonthlyCrossTally", "MonthlyTally", "Response",
     "GenericFormUse", "OfficeApiKey", "Receipt", "ReceiptUse",
     "Kiosk", "PendingAnswer", "SubmissionKey",

@@ -13,11 +13,15 @@ from flask_babel import gettext as _
 
 from core.errors import NotAllowed, NotFound
 from core.extensions import db
-from core.models import OFFICE_LEVELS, Office, OfficeClosure
+from core.models import OFFICE_LEVELS, OFFICE_REPORT_FIELDS, Office, OfficeClosure
 from core.services.tx import transaction
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 OFFICE_COLUMNS = ("code", "name", "parent_code", "level")
+#: the longest text each optional report column may hold
+REPORT_FIELD_LIMITS = {"superior_name": 255, "document_symbol": 32, "place_name": 64,
+                       "signer_capacity": 128, "signer_title": 128, "signer_name": 128,
+                       "report_recipients": 2000}
 
 
 @dataclass
@@ -118,12 +122,20 @@ def _check_rows(rows: Iterable[tuple[int, dict[str, str]]],
                               levels=", ".join(OFFICE_LEVELS)))
         if parent and parent == code:
             problems.append(_("an office cannot be its own parent"))
+        extras = {}
+        for key in OFFICE_REPORT_FIELDS:
+            if key in row:  # a column of the file: an empty cell clears the field
+                value = (row.get(key) or "").strip().replace("\\n", "\n") or None
+                if value and len(value) > REPORT_FIELD_LIMITS[key]:
+                    problems.append(_("%(field)s must be at most %(limit)s characters",
+                                      field=key, limit=REPORT_FIELD_LIMITS[key]))
+                extras[key] = value
         if problems:
             errors.extend(LineError(line, p) for p in problems)
             continue
         seen[code] = line
         good.append((line, {"code": code, "name": name, "parent_code": parent or None,
-                            "level": level}))
+                            "level": level, "extras": extras}))
     # parents must exist in the file or the database; the result must stay a tree
     known = set(seen) | set(existing)
     parent_of = {c: (o.parent.code if o.parent else None) for c, o in existing.items()}
@@ -145,7 +157,10 @@ def _check_rows(rows: Iterable[tuple[int, dict[str, str]]],
 
 
 def import_offices(stream: TextIO) -> OfficeImportResult:
-    """Create or update offices from CSV ``code,name,parent_code,level[,active]``.
+    """Create or update offices from CSV ``code,name,parent_code,level[,active]`` and the
+    optional report columns (:data:`~core.models.OFFICE_REPORT_FIELDS`; a column left out
+    keeps what is stored, an empty cell clears it; ``\\n`` in ``report_recipients`` is a
+    line break).
 
     All or nothing: raises ImportFailed listing every bad line, and stores nothing then.
     Re-importing the same file changes nothing.
@@ -153,11 +168,13 @@ def import_offices(stream: TextIO) -> OfficeImportResult:
     reader = csv.DictReader(stream)
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in OFFICE_COLUMNS if c not in header]
-    unknown = [c for c in header if c not in (*OFFICE_COLUMNS, "active")]
+    unknown = [c for c in header
+               if c not in (*OFFICE_COLUMNS, "active", *OFFICE_REPORT_FIELDS)]
     if missing or unknown:
         raise ImportFailed([LineError(1, _(
-            "the header must be code,name,parent_code,level (optional: active); "
-            "missing: %(missing)s; unknown: %(unknown)s",
+            "the header must be code,name,parent_code,level (optional: active, "
+            "%(optional)s); missing: %(missing)s; unknown: %(unknown)s",
+            optional=", ".join(OFFICE_REPORT_FIELDS),
             missing=", ".join(missing) or "-", unknown=", ".join(unknown) or "-"))])
     reader.fieldnames = header
     with transaction():
@@ -191,17 +208,21 @@ def _apply_rows(good: list[tuple[int, dict]], actives: dict[str, bool],
     by_code = dict(existing)
     for _line, row in good:
         office = by_code.get(row["code"])
+        extras = row["extras"]
         if office is None:
             office = Office(code=row["code"], name=row["name"], level=row["level"],
-                            active=actives[row["code"]])
+                            active=actives[row["code"]], **extras)
             db.session.add(office)
             by_code[row["code"]] = office
             result.created += 1
         elif (office.name, office.level, office.active) != (
                 row["name"], row["level"], actives[row["code"]]) or (
-                (office.parent.code if office.parent else None) != row["parent_code"]):
+                (office.parent.code if office.parent else None) != row["parent_code"]) or (
+                any(getattr(office, k) != v for k, v in extras.items())):
             office.name, office.level = row["name"], row["level"]
             office.active = actives[row["code"]]
+            for key, value in extras.items():
+                setattr(office, key, value)
             result.updated += 1
         else:
             result.unchanged += 1

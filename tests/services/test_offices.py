@@ -77,3 +77,29 @@ def test_bad_header_is_an_error(app, runner, tmp_path):
     result = runner.invoke(args=["offices", "import",
                                  _write(tmp_path, "code,ten,parent,level\nHN,x,,city\n")])
     assert result.exit_code == 1 and "code,name,parent_code,level" in result.output
+
+
+def test_report_fields_are_optional_columns_kept_when_left_out(app, runner, tmp_path):
+    with_fields = ("code,name,parent_code,level,superior_name,document_symbol,place_name,"
+                   "signer_capacity,signer_title,signer_name,report_recipients\n"
+                   "HN,Thành phố Hà Nội,,city,,UBND,Hà Nội,TM. ỦY BAN NHÂN DÂN,CHỦ TỊCH,,"
+                   "Bộ Nội vụ\\nVăn phòng Chính phủ\n"
+                   "BD,UBND quận Ba Đình,HN,district,ỦY BAN NHÂN DÂN THÀNH PHỐ HÀ NỘI,UBND,"
+                   "Hà Nội,KT. CHỦ TỊCH,PHÓ CHỦ TỊCH,Nguyễn Văn A,\n")
+    result = runner.invoke(args=["offices", "import", _write(tmp_path, with_fields)])
+    assert result.exit_code == 0, result.output
+    bd, hn = get_office("BD"), get_office("HN")
+    assert (bd.superior_name, bd.document_symbol, bd.place_name, bd.signer_capacity,
+            bd.signer_title, bd.signer_name, bd.report_recipients) == (
+        "ỦY BAN NHÂN DÂN THÀNH PHỐ HÀ NỘI", "UBND", "Hà Nội", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH",
+        "Nguyễn Văn A", None)
+    assert hn.report_recipients == "Bộ Nội vụ\nVăn phòng Chính phủ"
+    assert hn.superior_name is None
+    # the plain four columns leave the report fields as they are
+    again = runner.invoke(args=["offices", "import", _write(tmp_path, TREE)])
+    assert again.exit_code == 0, again.output
+    assert get_office("BD").signer_title == "PHÓ CHỦ TỊCH"
+    too_long = "code,name,parent_code,level,document_symbol\nHN,Hà Nội,,city," + "X" * 33 + "\n"
+    bad = runner.invoke(args=["offices", "import", _write(tmp_path, too_long)])
+    assert bad.exit_code != 0 and "document_symbol" in bad.output
+    assert get_office("HN").document_symbol == "UBND"
