@@ -636,9 +636,12 @@ def _run(rows: Iterator[tuple[int, list[str]]], outcome: BatchOutcome, instrumen
             flush()
     if not total_errors and outcome.rows == 0:
         bad(LineError(2, _("the file has no data rows")))
-    if not total_errors:
-        _check_stored(outcome, forms_seen, ids_seen, replace, bad)
+    stored_before: list[LineError] = []  # form numbers and ids stored already
+    _check_stored(forms_seen, ids_seen, replace, stored_before.append)
     if total_errors:
+        for error in stored_before:
+            bad(error)
+        errors.sort(key=lambda e: e.line)
         raise ImportFailed(errors, total_errors)
     flush()
     outcome.checksum = checksum.hexdigest()
@@ -656,6 +659,9 @@ def _run(rows: Iterator[tuple[int, list[str]]], outcome: BatchOutcome, instrumen
         outcome.stored = 0
         outcome.duplicate_of = same
         return
+    if stored_before:  # (an equal file is not an error: see above)
+        raise ImportFailed(sorted(stored_before, key=lambda e: e.line)[:MAX_LISTED_ERRORS],
+                           len(stored_before))
     outcome.overlaps = _overlaps(batch.id, {replace} if replace else set(), used_offices,
                                  outcome.first_month, outcome.last_month)
     if not outcome.form_numbers:
@@ -694,7 +700,7 @@ def _run(rows: Iterator[tuple[int, list[str]]], outcome: BatchOutcome, instrumen
     db.session.commit()
 
 
-def _check_stored(outcome: BatchOutcome, forms: dict[str, int], ids: dict[int, int],
+def _check_stored(forms: dict[str, int], ids: dict[int, int],
                   replace: int | None, bad: Callable[[LineError], None]) -> None:
     """Line errors for form numbers already imported (in an active batch other than the one
     being replaced) and ids already stored."""
