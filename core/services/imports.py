@@ -468,7 +468,7 @@ def batch_in_scope(batch: ImportBatch, office_ids: set[int] | None) -> bool:
 
 
 def state_label(state: str) -> str:
-    return {"active": _("active"), "undone": _("undone"), "replaced": _("replaced")}[state]
+    return {"active": _("in effect"), "undone": _("undone"), "replaced": _("replaced")}[state]
 
 
 def _run(rows: Iterator[tuple[int, list[str]]], outcome: BatchOutcome, instrument: Instrument,
@@ -617,14 +617,14 @@ def _run(rows: Iterator[tuple[int, list[str]]], outcome: BatchOutcome, instrumen
             for problem in problems:
                 bad(problem)
             continue
+        assert office is not None and clean is not None and day is not None
+        used_offices.add(office.id)
+        months.add(month)
         if total_errors:
             continue  # the file will be rejected: only keep looking for errors
-        assert office is not None and clean is not None and day is not None
         checksum.add((office.code, day.isoformat(), channel, clean.answers, clean.comment,
                       clean.procedure, clean.expectations, clean.demographics, form_no.upper(),
                       rid))
-        used_offices.add(office.id)
-        months.add(month)
         pending.append({
             "uuid": rid or str(uuidlib.uuid4()), "office_id": office.id,
             "instrument_id": instrument.id, "channel": channel, "answers": clean.answers,
@@ -638,6 +638,10 @@ def _run(rows: Iterator[tuple[int, list[str]]], outcome: BatchOutcome, instrumen
         bad(LineError(2, _("the file has no data rows")))
     stored_before: list[LineError] = []  # form numbers and ids stored already
     _check_stored(forms_seen, ids_seen, replace, stored_before.append)
+    by_id = {o.id: o.code for o in offices.values()}
+    outcome.offices = sorted(by_id[i] for i in used_offices)  # of the good rows
+    if months:
+        outcome.first_month, outcome.last_month = min(months), max(months)
     if total_errors:
         for error in stored_before:
             bad(error)
@@ -645,9 +649,6 @@ def _run(rows: Iterator[tuple[int, list[str]]], outcome: BatchOutcome, instrumen
         raise ImportFailed(errors, total_errors)
     flush()
     outcome.checksum = checksum.hexdigest()
-    by_id = {o.id: o.code for o in offices.values()}
-    outcome.offices = sorted(by_id[i] for i in used_offices)
-    outcome.first_month, outcome.last_month = min(months), max(months)
     same = db.session.scalar(
         sa.select(ImportBatch.id).where(ImportBatch.checksum == outcome.checksum,
                                         ImportBatch.state == "active",
@@ -662,6 +663,7 @@ def _run(rows: Iterator[tuple[int, list[str]]], outcome: BatchOutcome, instrumen
     if stored_before:  # (an equal file is not an error: see above)
         raise ImportFailed(sorted(stored_before, key=lambda e: e.line)[:MAX_LISTED_ERRORS],
                            len(stored_before))
+    assert outcome.first_month and outcome.last_month
     outcome.overlaps = _overlaps(batch.id, {replace} if replace else set(), used_offices,
                                  outcome.first_month, outcome.last_month)
     if not outcome.form_numbers:
