@@ -636,6 +636,7 @@ def _run(rows: Iterator[tuple[int, list[str]]], outcome: BatchOutcome, instrumen
             flush()
     if not total_errors and outcome.rows == 0:
         bad(LineError(2, _("the file has no data rows")))
+    _serialise()
     stored_before: list[LineError] = []  # form numbers and ids stored already
     _check_stored(forms_seen, ids_seen, replace, stored_before.append)
     by_id = {o.id: o.code for o in offices.values()}
@@ -700,6 +701,20 @@ def _run(rows: Iterator[tuple[int, list[str]]], outcome: BatchOutcome, instrumen
         outcome.batch_id = None
         return
     db.session.commit()
+
+
+#: the PostgreSQL advisory lock that serialises the end of concurrent imports: 'PAPR'
+_LOCK = 0x50415052
+
+
+def _serialise() -> None:
+    """Hold the paper-import lock until the transaction ends, so that the checks against
+    stored batches (equal file, form numbers, overlap) see every import committed before:
+    two runs of the same file at once store it once. SQLite: the import already holds the
+    database's write lock since its first insert."""
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK)))
 
 
 def _check_stored(forms: dict[str, int], ids: dict[int, int],

@@ -313,3 +313,40 @@ def test_imports_list_is_tab_separated_with_a_header(app, runner, offices, tmp_p
         imported(runner, write_csv(tmp_path / "x.csv", HEADER, rows_of(rows)))
     lines = run(runner, "imports", "list").output.splitlines()
     assert len(lines) == 1 + rows and all(len(x.split("\t")) == 8 for x in lines)
+
+
+@pytest.mark.postgres_only
+def test_the_same_file_imported_twice_at_once_is_stored_once(app, backend, offices, tmp_path):
+    """Two cron runs of one file at the same moment: the second waits for the first's
+    import lock, then finds its batch."""
+    import threading
+
+    from core.services.common import get_instrument
+    from core.services.imports import import_path
+
+    if backend != "postgresql":
+        pytest.skip("concurrent transactions are tested on PostgreSQL")
+    path = write_csv(tmp_path / "twice.csv", HEADER, rows_of(40))
+    db.session.remove()
+    barrier = threading.Barrier(2)
+    outcomes, errors = [], []
+
+    def run_import() -> None:
+        try:
+            with app.app_context():
+                barrier.wait(10)
+                outcomes.append(import_path(path, get_instrument("hanoi-2022"), actor="cli"))
+                db.session.remove()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run_import) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    stored = [o for o in outcomes if o.duplicate_of is None]
+    assert len(stored) == 1 and [o.duplicate_of for o in outcomes if o not in stored] == \
+        [stored[0].batch_id]
+    assert count() == 40 and count(ImportBatch) == 1
