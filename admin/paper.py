@@ -121,8 +121,15 @@ def paper_preview():
             offices=scope.offices_in_scope(u),
             columns=imports.template_header(_instrument())), 400
     file = form.file.data
-    token = paper_uploads.keep(u.id, file.filename or "upload.csv", file.read())
+    token = paper_uploads.keep(u.id, _base_name(file.filename), file.read())
     return _preview(paper_uploads.load(token, u.id))
+
+
+def _base_name(name: str | None) -> str:
+    """The file's own name as the browser gave it: no folders, no control characters."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if ch.isprintable()).strip()
+    return base[:255] or "upload.csv"
 
 
 @bp.post("/paper/import")

@@ -279,3 +279,13 @@ def test_an_xlsx_upload_and_a_cancel(app, world):
     # a file that is not CSV or XLSX is a form error
     resp = upload(client, b"%PDF-1.4", "form.pdf")
     assert resp.status_code == 400 and "CSV hoặc XLSX" in resp.get_data(as_text=True)
+
+
+def test_the_batch_keeps_the_file_name_without_folders(app, world):
+    client = app.test_client()
+    login(client, "bd")
+    page = upload(client, csv_bytes(rows_for("BD-KM", 2, world["month"])),
+                  "C:\\Users\\nhap\\giay\x07.csv").get_data(as_text=True)
+    assert "Xem trước tệp giay.csv" in page
+    client.post("/admin/paper/import", data={"token": token_of(page)})
+    assert db.session.scalar(sa.select(ImportBatch.file_name)) == "giay.csv"
