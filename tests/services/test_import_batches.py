@@ -350,3 +350,31 @@ def test_the_same_file_imported_twice_at_once_is_stored_once(app, backend, offic
     assert len(stored) == 1 and [o.duplicate_of for o in outcomes if o not in stored] == \
         [stored[0].batch_id]
     assert count() == 40 and count(ImportBatch) == 1
+
+
+def test_a_batch_keeps_no_file_order_and_no_form_number_beside_an_answer(
+        app, runner, offices, tmp_path, monkeypatch):
+    """What the batch adds to a paper answer is its batch id only: the rows are stored in
+    the order of the (injected) shuffle, not the file's, with random ids and the day."""
+    from core.services import imports
+
+    order: list[list[str]] = []
+
+    class Recording(random.Random):
+        def shuffle(self, group) -> None:  # reverse, and remember what was shuffled
+            order.extend(r["answers"] for r in group)
+            group.reverse()
+
+    monkeypatch.setattr(imports, "_SYSTEM_RANDOM", Recording())
+    rows = [[f"F-{i}", *paper_row("STP", f"2022-07-05T10:1{i % 10}:00",
+                                   [str(1 + (i + k) % 5) for k in range(len(CODES))])]
+            for i in range(30)]
+    imported(runner, write_csv(tmp_path / "o.csv", ["form_no", *HEADER], rows))
+    stored = db.session.execute(sa.select(Response.answers, Response.uuid,
+                                          Response.submitted_at, Response.batch_id)
+                                .order_by(Response.id)).all()
+    assert [r.answers for r in stored] == order[::-1] != order  # the shuffle's order
+    assert len({r.submitted_at for r in stored}) == 1  # the day only
+    assert len({r.batch_id for r in stored}) == 1
+    columns = set(Response.__table__.columns.keys())
+    assert not {"form_no", "form_digest", "line"} & columns
