@@ -19,6 +19,7 @@ from core.services.offices import ImportFailed, get_office, import_offices
 offices_cli = AppGroup("offices", help="Manage the office tree.")
 responses_cli = AppGroup("responses", help="Import and release responses.")
 tallies_cli = AppGroup("tallies", help="Monthly tallies.")
+imports_cli = AppGroup("imports", help="Paper import batches: list them, undo one.")
 retention_cli = AppGroup("retention", help="Retention of personal data (comments, contact "
                          "requests, the audit log).")
 
@@ -42,26 +43,50 @@ def offices_import(file: Path) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--instrument", "instrument_id", default=None,
               help="Instrument the answers belong to (default: the configured one).")
-def responses_import(file: Path, instrument_id: str | None) -> None:
-    """Import paper-survey responses from a CSV file, all or nothing.
+@click.option("--replace", "replace", type=int, default=None, metavar="BATCH_ID",
+              help="Replace this earlier batch by the file, in one transaction.")
+@click.option("--allow-overlap", is_flag=True,
+              help="Import even when most rows equal rows of an earlier batch.")
+def responses_import(file: Path, instrument_id: str | None, replace: int | None,
+                     allow_overlap: bool) -> None:
+    """Import a paper file (CSV or XLSX) as one batch, all or nothing; the batch id is
+    printed alone on the last line.
 
     Columns: office_code,submitted_at, then one per criterion (I.1 ... V.4) with 1-5 or
-    empty for no answer; optional channel, comment, id.
+    empty for no answer; optional form_no, procedure, expectations.<area>,
+    demographics.<question>, channel, comment, id.
     """
-    from core.services.imports import import_responses
+    from core.services.imports import ProbableReimport, import_path
 
     iid = instrument_id or current_app.config["DEFAULT_INSTRUMENT"]
     if iid not in registry():
         fail(_("unknown instrument %(id)s; known: %(known)s", id=iid,
                known=", ".join(registry().ids())))
     try:
-        result = import_responses(file, get_instrument(iid),
-                                  progress=lambda n: click.echo(_("... %(n)s rows", n=n),
-                                                                err=True))
+        result = import_path(file, get_instrument(iid), actor="cli", replace=replace,
+                             allow_overlap=allow_overlap,
+                             progress=lambda n: click.echo(_("... %(n)s rows", n=n), err=True))
     except ImportFailed as exc:
         fail_import(exc)
-    click.echo(_("%(rows)s rows read, %(stored)s responses stored, %(old)s already imported "
-                 "before.", rows=result.rows, stored=result.stored, old=result.already_imported))
+    except ProbableReimport as exc:
+        fail(exc.message)
+    except DomainError as exc:
+        fail(exc.message)
+    if result.duplicate_of is not None:
+        click.echo(_("The same %(rows)s rows are already stored as batch %(batch)s; nothing "
+                     "was stored.", rows=result.rows, batch=result.duplicate_of))
+        click.echo(str(result.duplicate_of))
+        return
+    for overlap in result.overlaps:
+        click.echo(_("Warning: %(n)s row(s) equal rows of batch %(batch)s (%(file)s).",
+                     n=overlap.rows, batch=overlap.batch_id, file=overlap.file_name), err=True)
+    if result.replaced is not None:
+        click.echo(_("Batch %(old)s was replaced.", old=result.replaced))
+    click.echo(_("%(rows)s rows read, %(stored)s responses stored for %(offices)s office(s), "
+                 "%(first)s to %(last)s, as batch %(batch)s.", rows=result.rows,
+                 stored=result.stored, offices=len(result.offices), first=result.first_month,
+                 last=result.last_month, batch=result.batch_id))
+    click.echo(str(result.batch_id))
 
 
 @responses_cli.command("mix")
@@ -82,6 +107,37 @@ def responses_mix(include_today: bool, min_batch: int | None) -> None:
     click.echo(_("%(released)s answer(s) released in %(batches)s office-day batch(es); "
                  "%(pending)s still pending.", released=result.released,
                  batches=result.batches, pending=result.pending))
+
+
+@imports_cli.command("list")
+def imports_list() -> None:
+    """Every paper import batch, newest first: tab-separated columns id, created (Vietnam
+    time), actor, file, rows, offices, months, state after a header line."""
+    from core.services.imports import list_batches, office_codes
+    from core.timeutil import VN_TZ
+
+    click.echo("id\tcreated\tactor\tfile\trows\toffices\tmonths\tstate")
+    for b in list_batches(limit=100_000):
+        months = b.first_month if b.first_month == b.last_month else \
+            f"{b.first_month}..{b.last_month}"
+        click.echo(f"{b.id}\t{b.created_at.astimezone(VN_TZ).strftime('%Y-%m-%d %H:%M')}\t"
+                   f"{b.actor}\t{b.file_name}\t{b.rows}\t{','.join(office_codes(b))}\t"
+                   f"{months}\t{b.state}")
+
+
+@imports_cli.command("undo")
+@click.argument("batch_id", type=int)
+def imports_undo(batch_id: int) -> None:
+    """Remove a batch's responses and their tallies in one transaction (audited)."""
+    from core.services.imports import undo_batch
+
+    try:
+        result = undo_batch(batch_id, actor="cli")
+    except DomainError as exc:
+        fail(exc.message)
+    click.echo(_("Batch %(batch)s undone: %(n)s response(s) removed (%(first)s to %(last)s).",
+                 batch=result.batch_id, n=result.removed, first=result.first_month,
+                 last=result.last_month))
 
 
 @tallies_cli.command("rebuild")
@@ -194,6 +250,6 @@ def demo_data(if_empty: bool, months: int, seed: int) -> None:
 def init_app(app: Flask) -> None:
     from core.backup import backup_command
 
-    for command in (offices_cli, responses_cli, tallies_cli, retention_cli, report, demo_data,
-                    backup_command):
+    for command in (offices_cli, responses_cli, imports_cli, tallies_cli, retention_cli, report,
+                    demo_data, backup_command):
         app.cli.add_command(command)

@@ -42,6 +42,9 @@ class Defaults:
     RETENTION_AUDIT_DAYS = 365  # audit log events (user names, client addresses), from their time
     # paper imports: answers dated before this day (Vietnam time) or in the future are refused
     IMPORT_EARLIEST = "2015-01-01"
+    # where browser uploads of paper files wait for their preview to be confirmed (default:
+    # the instance folder's paper-uploads; core/services/paper_uploads.py)
+    PAPER_UPLOAD_DIR = None
     # what citizens are told about their personal data (core/privacy.py, /quyen-rieng-tu;
     # Law on Personal Data Protection 91/2025/QH15)
     PRIVACY_CONTROLLER = None  # who is responsible for the data, e.g. "UBND thành phố Hà Nội";

@@ -155,7 +155,8 @@ def make_app(backend: str, tmp_path, request: pytest.FixtureRequest
         else:
             uri = f"sqlite:///{tmp_path / 'test.sqlite3'}"
         base = {"SQLALCHEMY_DATABASE_URI": uri, "WTF_CSRF_ENABLED": False,
-                "SECRET_KEY": "test-secret", "SERVER_NAME": "localhost"}
+                "SECRET_KEY": "test-secret", "SERVER_NAME": "localhost",
+                "PAPER_UPLOAD_DIR": str(tmp_path / "paper-uploads")}
         base.update(config)
         app = create_app(base)
         with app.app_context():

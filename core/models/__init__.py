@@ -19,6 +19,7 @@ from core.models.feedback import (
 )
 from core.models.kiosk import Kiosk
 from core.models.office import OFFICE_LEVELS, OFFICE_REPORT_FIELDS, Office, OfficeClosure
+from core.models.paper import BATCH_STATES, ImportBatch, PaperFormNumber
 from core.models.pending import PendingAnswer, SubmissionKey
 from core.models.receipt import GenericFormUse, OfficeApiKey, Receipt, ReceiptUse
 from core.models.response import (
@@ -40,4 +41,5 @@ __all__ = [
     "CHANNELS", "MonthlyChannelCount", "MonthlyCrossTally", "MonthlyTally", "Response",
     "GenericFormUse", "OfficeApiKey", "Receipt", "ReceiptUse",
     "Kiosk", "PendingAnswer", "SubmissionKey",
+    "BATCH_STATES", "ImportBatch", "PaperFormNumber",
 ]

@@ -50,6 +50,10 @@ class Response(Base):
     counted: Mapped[bool] = mapped_column(default=True)
     #: Comma-separated review flags, e.g. "clock" (client time out of window), "burst".
     flags: Mapped[str | None] = mapped_column(sa.String(64))
+    #: The paper import batch (stack of paper forms) a paper row came in; None for every
+    #: other channel (see :mod:`core.models.paper`).
+    batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("import_batch.id"),
+                                                 index=True)
 
 
 class _MonthlyKey:

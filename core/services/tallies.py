@@ -300,3 +300,42 @@ def rebuild_tallies(session: Session) -> int:
     after = _snapshot(session)
     session.commit()
     return len(before ^ after)
+
+
+def remove_from_tallies(session: Session, rows: Iterable[TallyRow]) -> None:
+    """Subtract stored responses (being deleted, e.g. an undone paper batch) from the three
+    tallies, in the caller's transaction, in the writers' lock order; rows left at zero are
+    deleted, so the tallies equal what ``flask tallies rebuild`` would make."""
+    acc = TallyAccumulator()
+    for row in rows:
+        acc.add(row)
+    crit, channels, cross = acc.criteria, dict(acc.channels), acc.count_cross()
+    conn = session.connection()
+    if crit:
+        conn.execute(_upsert_statement(session, "tally"), [
+            {"office_id": k[0], "month": k[1], "instrument_id": k[2], "criterion": k[3],
+             **{c: -n for c, n in zip(COUNT_COLUMNS, v, strict=True)}}
+            for k, v in sorted(crit.items())])
+    if channels:
+        conn.execute(_upsert_statement(session, "channel"), [
+            {"office_id": k[0], "month": k[1], "instrument_id": k[2], "channel": k[3],
+             "responses": -v} for k, v in sorted(channels.items())])
+    for key in sorted(cross):
+        layout = cross_layout(key[2])
+        where = sa.and_(_CROSS.c.office_id == key[0], _CROSS.c.month == key[1],
+                        _CROSS.c.instrument_id == key[2])
+        stored = conn.execute(sa.select(_CROSS.c.counts).where(where).with_for_update()
+                              ).scalar_one()
+        total = [a - b for a, b in zip(layout.unpack(stored), cross[key], strict=True)]
+        if total[0] <= 0:  # no respondent left
+            conn.execute(sa.delete(_CROSS).where(where))
+        else:
+            conn.execute(sa.update(_CROSS).where(where).values(counts=layout.pack(total)))
+    for office_id, month, iid in sorted({k[:3] for k in crit} | {k[:3] for k in channels}):
+        keys = (MonthlyTally.office_id == office_id, MonthlyTally.month == month,
+                MonthlyTally.instrument_id == iid)
+        session.execute(sa.delete(MonthlyTally).where(
+            *keys, *(getattr(MonthlyTally, c) == 0 for c in COUNT_COLUMNS)))
+        session.execute(sa.delete(MonthlyChannelCount).where(
+            MonthlyChannelCount.office_id == office_id, MonthlyChannelCount.month == month,
+            MonthlyChannelCount.instrument_id == iid, MonthlyChannelCount.responses == 0))

@@ -84,7 +84,9 @@ def _cases(w: dict) -> list[tuple[str, str, str, dict[str, int]]]:
 
 
 def test_every_admin_route_is_in_the_matrix(app, world):
-    covered = {c[0] for c in _cases(world)} | {"admin.static"}
+    from tests.admin.test_paper_pages import PAPER_ENDPOINTS
+
+    covered = {c[0] for c in _cases(world)} | {"admin.static"} | PAPER_ENDPOINTS
     endpoints = {r.endpoint for r in app.url_map.iter_rules()
                  if r.endpoint.startswith(("admin.", "admin_api."))}
     assert endpoints - covered == set(), "add the new route to the permission matrix"

@@ -106,7 +106,8 @@ def test_reimporting_the_same_file_stores_it_once(app, runner, offices, tmp_path
     first = runner.invoke(args=["responses", "import", str(path)])
     second = runner.invoke(args=["responses", "import", str(path)])
     assert first.exit_code == second.exit_code == 0
-    assert "lưu 0 phiếu, 3 phiếu đã được nhập từ trước" in second.output
+    assert "3 dòng này đã được lưu, là đợt nhập 1; không lưu gì thêm." in second.output
+    assert first.output.splitlines()[-1] == second.output.splitlines()[-1] == "1"
     assert count() == 3
     assert report(runner, "STP", "2022-07")["responses"] == 3
 

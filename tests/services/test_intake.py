@@ -23,7 +23,7 @@ from core.models import MonthlyTally, Response
 from core.questionnaire import field_name
 from core.services import intake
 from core.services import kiosks as kiosk_service
-from core.services.imports import import_responses
+from core.services.imports import import_path
 from core.services.intake import NothingAnswered, ValidationFailed, clean_response
 from core.services.offices import ImportFailed, get_office, import_offices
 from core.services.receipts import ReceiptDoor, mint_receipt
@@ -222,7 +222,7 @@ def via_paper(app, change, tmp_path) -> Outcome:
     from core.services.common import get_instrument
 
     with pytest.raises(ImportFailed) as err:
-        import_responses(path, get_instrument("hanoi-2022"))
+        import_path(path, get_instrument("hanoi-2022"), actor="test")
     codes = {e.code for e in err.value.errors}
     assert len(codes) == 1, err.value.errors
     return Outcome(codes.pop(), {e.field for e in err.value.errors})
