@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from admin import cli
+from admin import alerts_views, cli, comment_views, review_views  # noqa: F401 - routes on bp
 from admin.api import api_bp
 from admin.auth import init_login
 from admin.views import bp
