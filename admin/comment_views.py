@@ -7,7 +7,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from admin.auth import next_target, user
 from admin.forms import STATUS_LABELS, ActionForm, CommentForm, ContactRequestForm
@@ -132,6 +131,5 @@ def comments_bulk():
     assign = raw != ""  # "" leaves the assignee; "none" takes it away
     n = comment_search.update_many(u, ids, status=status, assign=assign,
                                    assignee_id=None if raw in ("", "none") else _person(raw))
-    flash(ngettext("%(num)s comment has been updated.", "%(num)s comments have been updated.",
-                   n), "info")
+    flash(_("Comments updated: %(n)s.", n=n), "info")
     return redirect(target)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from admin.auth import user
 from admin.forms import ActionForm
@@ -42,13 +41,10 @@ def held_action(op: str):
     keys = [one] if one else request.form.getlist("group")
     if op == "release":
         n = review.release(u, keys)
-        message = ngettext("%(num)s answer has been released into the figures.",
-                           "%(num)s answers have been released into the figures.", n)
+        message = _("Answers released into the figures: %(n)s.", n=n)
     else:
         n = review.discard(u, keys)
-        message = ngettext("%(num)s answer has been discarded; it stays out of the figures.",
-                           "%(num)s answers have been discarded; they stay out of the figures.",
-                           n)
+        message = _("Answers discarded (kept out of the figures): %(n)s.", n=n)
     flash(message if n else _("These answers had already been reviewed; nothing changed."),
           "info")
     return redirect(url_for("admin.held", office=office.code))
