@@ -66,7 +66,7 @@ def test_daily_pages_at_desktop_and_phone_size(live_app_factory, page):
     if size == "phone":
         _no_sideways_scroll(page)
     save_screenshot(page, f"admin-held-{size}")
-    page.get_by_role("button", name="Tính 3 câu trả lời").click()
+    page.get_by_role("button", name="Tính vào kết quả: 3 câu trả lời").click()
     assert "Số câu trả lời đã được tính vào kết quả: 3." in page.locator(".flash").inner_text()
 
     page.goto(server.url + "/admin/comments?office=BD&month=")
