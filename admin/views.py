@@ -35,6 +35,7 @@ from core.http_errors import status_of
 from core.models import User
 from core.services import (
     accounts,
+    comment_search,
     exports,
     feedback,
     kiosks,
@@ -149,15 +150,16 @@ def index():
     if sort not in CHILD_SORTS:
         sort = "rank"
     data = build_dashboard(office, month, locale=_locale(), child_sort=sort)
-    month_comments = feedback.month_comments(office, month)
     readable = scope.may_read_comments(user(), office.id)  # else counts only
     return render_template("admin/dashboard.html", d=data, sort=sort,
                            offices=scope.offices_in_scope(user()),
                            trend_chart=charts.trend_chart(data["trend"], data["instrument"]),
-                           comments=feedback.status_counts(month_comments),
+                           comments=comment_search.month_summary(user(), office, month),
                            requests=feedback.request_counts(office, month),
-                           open_comments=([c for c in month_comments if not c.closed][:5]
-                                          if readable else []),
+                           open_comments=(comment_search.search(
+                               user(), office, comment_search.Filters(month=month,
+                                                                      open_only=True),
+                               per_page=5).items if readable else []),
                            held=review.waiting_count(office),
                            may_review=scope.can(user(), "review_held"),
                            status_labels=STATUS_LABELS)

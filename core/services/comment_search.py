@@ -20,6 +20,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -54,6 +55,8 @@ class Filters:
     assigned: str = ASSIGNED_ANY
     q: str = ""
     page: int = 1
+    #: only comments not closed yet (new or being handled): the dashboard's preview
+    open_only: bool = False
 
 
 @dataclass
@@ -110,6 +113,9 @@ def _base(office: Office, f: Filters, reader: User) -> sa.Select:
             .where(Response.counted.is_(True), Response.comment.is_not(None)))
     if f.month:
         stmt = stmt.where(Response.month == f.month)
+    if f.open_only:
+        stmt = stmt.where(sa.or_(CommentHandling.status.is_(None),
+                                 CommentHandling.status.not_in(CLOSED)))
     if f.theme:
         stmt = stmt.where(sa.cast(CommentHandling.themes, sa.Text)
                           .like(_like(f'"{f.theme}"'), escape="\\"))
@@ -146,6 +152,18 @@ def status_counts(reader: User, office: Office, f: Filters) -> dict[str, int]:
             .group_by(_STATUS)):
         counts[status] = n
     return counts
+
+
+def month_summary(reader: User, office: Office, month: str) -> dict[str, Any]:
+    """The dashboard's line: the month's comments per status, how many are open and how many
+    days the oldest open one has waited (None when none is open), all counted in SQL."""
+    f = Filters(month=month, open_only=True)
+    counts = status_counts(reader, office, Filters(month=month))
+    oldest = db.session.scalar(_base(office, f, reader).with_only_columns(
+        sa.func.min(Response.submitted_at)))
+    return {"counts": counts, "open": counts["new"] + counts["in_progress"],
+            "longest_wait": (max(0, (_day(utcnow()) - _day(oldest)).days)
+                             if oldest is not None else None)}
 
 
 def search(reader: User, office: Office, f: Filters, per_page: int = PER_PAGE) -> CommentPage:

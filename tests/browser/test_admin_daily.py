@@ -76,6 +76,7 @@ def test_daily_pages_at_desktop_and_phone_size(live_app_factory, page):
         _no_sideways_scroll(page)
     save_screenshot(page, f"admin-comments-{size}")
     first = page.locator("ol.comments li.comment").first
+    first.get_by_text("Xử lý ý kiến này").click()
     first.get_by_label("Trạng thái", exact=True).select_option("in_progress")
     first.get_by_label("Phí, lệ phí").check()
     first.get_by_role("button", name="Lưu").click()
@@ -83,6 +84,9 @@ def test_daily_pages_at_desktop_and_phone_size(live_app_factory, page):
     assert saved.is_visible()
     box = saved.bounding_box()
     assert box is not None and 0 <= box["y"] < page.viewport_size["height"]  # in view
+    assert page.locator("details.handle[open]").count() == 1  # the saved one stays open
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 20 * 400  # 20 comments a page, each a short card until opened
 
     page.goto(server.url + "/admin/alerts?office=BD")
     page.get_by_label("Gửi đến địa chỉ thư điện tử này").fill("truong.bd@example.vn")

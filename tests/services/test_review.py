@@ -81,3 +81,44 @@ def test_a_group_outside_the_scope_changes_nothing(world, instrument):
         review.release(world["users"]["bd"], [mine, theirs])
     assert review.waiting_count(world["offices"]["BD"]) == 2  # all or nothing
     assert review.held_groups(world["offices"]["HN"]) != []
+
+
+@pytest.mark.postgres_only
+def test_concurrent_reviewers_release_a_group_exactly_once(app, backend, world, instrument):
+    """Four reviewers press "count" on the same group at once: the answers enter the
+    tallies once (PostgreSQL re-checks ``review IS NULL`` on rows another transaction just
+    updated)."""
+    import threading
+
+    if backend != "postgresql":
+        pytest.skip("concurrent transactions are tested on PostgreSQL")
+    km, m = world["offices"]["BD-KM"], world["month"]
+    before = _responses(km, m)
+    _held(instrument, km, m, 6, 3)
+    release_all()
+    key = review.held_groups(world["offices"]["BD"])[0].key
+    user_id = world["users"]["bd"].id
+    db.session.remove()
+    results, errors = [], []
+    barrier = threading.Barrier(4)
+
+    def run():
+        try:
+            with app.app_context():
+                from core.models import User
+
+                reviewer = db.session.get(User, user_id)
+                barrier.wait()
+                results.append(review.release(reviewer, [key]))
+                db.session.remove()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == [] and sorted(results) == [0, 0, 0, 6]
+    assert _responses(km, m) == before + 6
+    assert rebuild_tallies(db.session) == 0
