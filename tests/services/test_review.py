@@ -29,8 +29,9 @@ def _held(instrument, office, month, n, sat, day=5, flags="burst"):
 
 
 def _responses(office, month) -> int:
+    office_id = office if isinstance(office, int) else office.id
     return int(db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(
-        MonthlyChannelCount.responses), 0)).where(MonthlyChannelCount.office_id == office.id,
+        MonthlyChannelCount.responses), 0)).where(MonthlyChannelCount.office_id == office_id,
                                                   MonthlyChannelCount.month == month)))
 
 
@@ -97,7 +98,7 @@ def test_concurrent_reviewers_release_a_group_exactly_once(app, backend, world, 
     _held(instrument, km, m, 6, 3)
     release_all()
     key = review.held_groups(world["offices"]["BD"])[0].key
-    user_id = world["users"]["bd"].id
+    user_id, km_id = world["users"]["bd"].id, km.id
     db.session.remove()
     results, errors = [], []
     barrier = threading.Barrier(4)
@@ -120,5 +121,5 @@ def test_concurrent_reviewers_release_a_group_exactly_once(app, backend, world, 
     for t in threads:
         t.join(timeout=60)
     assert errors == [] and sorted(results) == [0, 0, 0, 6]
-    assert _responses(km, m) == before + 6
+    assert _responses(km_id, m) == before + 6
     assert rebuild_tallies(db.session) == 0
