@@ -5,7 +5,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from admin import cli, paper  # noqa: F401 - paper's pages are routes of bp
+from admin import alerts_views, cli, comment_views, paper, review_views  # noqa: F401 - routes on bp
+from admin.alerts_cli import alerts_cli
 from admin.api import api_bp
 from admin.auth import init_login
 from admin.views import bp
@@ -20,6 +21,6 @@ def init_app(app: Flask) -> None:
     init_login(app)
     app.register_blueprint(bp)
     app.register_blueprint(api_bp)
-    for command in cli.COMMANDS:
+    for command in (*cli.COMMANDS, alerts_cli):
         app.cli.add_command(command)
     register_openapi_fragment(app, Path(__file__).parent / "openapi.json")

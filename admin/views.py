@@ -23,7 +23,6 @@ from admin.forms import (
     ROLE_LABELS,
     STATUS_LABELS,
     ActionForm,
-    CommentForm,
     ContactRequestForm,
     LoginForm,
     PasswordForm,
@@ -33,8 +32,18 @@ from admin.forms import (
 from core.errors import Conflict, DomainError, Invalid, NotFound
 from core.extensions import db
 from core.http_errors import status_of
-from core.models import COMMENT_STATUSES, User
-from core.services import accounts, exports, feedback, kiosks, scope, signin_throttle, targets
+from core.models import User
+from core.services import (
+    accounts,
+    comment_search,
+    exports,
+    feedback,
+    kiosks,
+    review,
+    scope,
+    signin_throttle,
+    targets,
+)
 from core.services.auditlog import recent_events
 from core.services.common import get_instrument
 from core.services.dashboard import CHILD_SORTS, build_dashboard
@@ -141,15 +150,18 @@ def index():
     if sort not in CHILD_SORTS:
         sort = "rank"
     data = build_dashboard(office, month, locale=_locale(), child_sort=sort)
-    month_comments = feedback.month_comments(office, month)
     readable = scope.may_read_comments(user(), office.id)  # else counts only
     return render_template("admin/dashboard.html", d=data, sort=sort,
                            offices=scope.offices_in_scope(user()),
                            trend_chart=charts.trend_chart(data["trend"], data["instrument"]),
-                           comments=feedback.status_counts(month_comments),
+                           comments=comment_search.month_summary(user(), office, month),
                            requests=feedback.request_counts(office, month),
-                           open_comments=([c for c in month_comments if not c.closed][:5]
-                                          if readable else []),
+                           open_comments=(comment_search.search(
+                               user(), office, comment_search.Filters(month=month,
+                                                                      open_only=True),
+                               per_page=5).items if readable else []),
+                           held=review.waiting_count(office),
+                           may_review=scope.can(user(), "review_held"),
                            status_labels=STATUS_LABELS)
 
 
@@ -161,52 +173,7 @@ def _locale() -> str:
 
 # --- comments --------------------------------------------------------------------------
 
-@bp.get("/comments")
-def comments():
-    office, month = _office_and_month()
-    status = request.args.get("status") or None
-    if status not in (None, *COMMENT_STATUSES):
-        status = None
-    # comment texts and contact data: only for those who handle the office's comments;
-    # everyone else who reads the office sees the counts per status
-    readable = scope.may_read_comments(user(), office.id)
-    items = feedback.month_comments(office, month, status) if readable else []
-    requests = feedback.month_requests(office, month, status) if readable else []
-    forms, request_forms = {}, {}
-    for c in items:
-        form = CommentForm(prefix=f"c{c.response_id}", formdata=None)
-        form.status.data = c.status
-        form.internal_note.data = c.internal_note
-        form.public_reply.data = c.public_reply
-        forms[c.response_id] = form
-    for r in requests:
-        rform = ContactRequestForm(prefix=f"r{r.id}", formdata=None)
-        rform.status.data = r.status
-        rform.internal_note.data = r.internal_note
-        request_forms[r.id] = rform
-    return render_template("admin/comments.html", office=office, month=month, items=items,
-                           forms=forms, requests=requests, request_forms=request_forms,
-                           readable=readable, action=ActionForm(),
-                           status=status, status_labels=STATUS_LABELS,
-                           summary=feedback.status_counts(
-                               feedback.month_comments(office, month)),
-                           request_summary=feedback.request_counts(office, month),
-                           contact_days=current_app.config["RETENTION_CONTACT_DAYS"],
-                           offices=scope.offices_in_scope(user()))
-
-
-@bp.post("/comments/<int:response_id>")
-def handle_comment(response_id: int):
-    target = next_target(url_for("admin.comments"))
-    scope.require(user(), "handle_comments")
-    form = CommentForm(prefix=f"c{response_id}")
-    if not form.validate_on_submit():
-        raise Invalid("invalid", _("The comment was not updated."),
-                       {k: "; ".join(map(str, v)) for k, v in form.errors.items()})
-    feedback.handle_comment(user(), response_id, form.status.data, form.internal_note.data,
-                            form.public_reply.data)
-    flash(_("The comment has been updated."), "info")
-    return redirect(target)
+# the comments page and its handling form: admin/comment_views.py
 
 
 @bp.post("/comments/<int:response_id>/withdraw")

@@ -115,6 +115,15 @@ class Defaults:
     DB_CONNECT_TIMEOUT = 5
     DB_STATEMENT_TIMEOUT_MS = 30000
     DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60000
+    # e-mail alerts (core/services/alerts.py, `flask alerts send` from cron): nothing is sent
+    # while MAIL_URL is unset; smtp://user:password@host:587?starttls=1&from=... or smtps://
+    MAIL_URL = None
+    MAIL_FROM = "sipas@localhost"  # sender unless MAIL_URL has ?from=
+    ALERT_DIGEST_DAYS = 3  # a released office-day's digest is sent at most this many days late
+    ALERT_OFFLINE_MINUTES = 30  # a tablet silent this long during opening hours is reported
+    # opening hours (Vietnam time) until offices have their own (alerts.set_opening_hours)
+    ALERT_OPENING_HOURS = "07:30-11:30,13:30-17:00"
+    ALERT_OPENING_DAYS: tuple[int, ...] = (0, 1, 2, 3, 4)  # 0 = Monday
     # the mixing stage (core/services/mixing.py, `flask responses mix`)
     MIX_MIN_BATCH = 5  # an office-day is released with at least this many answers
     SUBMISSION_KEY_DAYS = 31  # a kiosk's re-sent copy is recognised this long (digest only)

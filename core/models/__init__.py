@@ -9,6 +9,7 @@ from core.models.account import (
     User,
     UserSession,
 )
+from core.models.alerts import ALERT_KINDS, AlertSent, AlertSubscription
 from core.models.audit import AuditEvent
 from core.models.base import Base, UTCDateTime, utcnow
 from core.models.feedback import (
@@ -32,7 +33,7 @@ from core.models.response import (
 from core.models.target import OVERALL, TARGET_OPERATORS, Target
 
 __all__ = [
-    "AuditEvent",
+    "AuditEvent", "ALERT_KINDS", "AlertSent", "AlertSubscription",
     "ROLES", "THROTTLE_KINDS", "ApiToken", "SignInThrottle", "User", "UserSession",
     "COMMENT_STATUSES", "CONTACT_KINDS", "CommentHandling", "ContactRequest", "OVERALL",
     "TARGET_OPERATORS", "Target",

@@ -34,6 +34,9 @@ class CommentHandling(Base):
     #: when the status first became answered or not_actionable (the end of the wait)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_by: Mapped[str | None] = mapped_column(sa.String(64))
+    #: the person the comment is assigned to (a user who handles comments of its office)
+    assigned_to: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="SET NULL"), index=True)
 
 
 #: how a citizen asked to be contacted

@@ -25,6 +25,11 @@ class Response(Base):
     __table_args__ = (
         sa.CheckConstraint(f"channel IN {CHANNELS!r}", name="channel"),
         sa.Index("ix_response_office_month", "office_id", "month"),
+        sa.CheckConstraint("review IN ('released', 'discarded')", name="review"),
+        # the held-back answers waiting for review (few): core.services.review
+        sa.Index("ix_response_held", "office_id",
+                 postgresql_where=sa.text("NOT counted AND review IS NULL"),
+                 sqlite_where=sa.text("NOT counted AND review IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,6 +59,10 @@ class Response(Base):
     #: other channel (see :mod:`core.models.paper`).
     batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("import_batch.id"),
                                                  index=True)
+    #: What a reviewer did with a held-back (uncounted) response: None while it waits,
+    #: "released" (now counted) or "discarded" (kept, never counted). See
+    #: :mod:`core.services.review`.
+    review: Mapped[str | None] = mapped_column(sa.String(16))
 
 
 class _MonthlyKey:

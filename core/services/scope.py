@@ -18,8 +18,9 @@ from core.services.offices import get_office
 #: the actions each role may take, besides reading its scope
 PERMISSIONS = {
     "admin": {"read", "handle_comments", "export", "manage_users", "manage_targets",
-              "view_audit", "manage_kiosks", "import_paper"},
-    "head": {"read", "handle_comments", "export", "manage_kiosks", "import_paper"},
+              "view_audit", "manage_kiosks", "import_paper", "review_held", "alerts"},
+    "head": {"read", "handle_comments", "export", "manage_kiosks", "import_paper", "review_held",
+             "alerts"},
     "viewer": {"read", "export"},
 }
 

@@ -121,13 +121,16 @@ def test_handling_a_comment_with_a_hostile_next_is_saved_once_and_redirected_hom
         resp = client.post(f"/admin/comments/{rid}", query_string={"next": payload},
                            data={f"c{rid}-status": status, f"c{rid}-internal_note": f"n{i}"})
         assert resp.status_code == 302, (payload, resp.status_code)
-        assert_stays_on_site(resp.headers["Location"], "/admin/comments")
+        # the comments page, with the confirmation shown in the saved comment
+        assert_stays_on_site(resp.headers["Location"],
+                             f"/admin/comments?saved={rid}#comment-{rid}")
         db.session.expire_all()
         handling = db.session.get(CommentHandling, rid)
         assert (handling.status, handling.internal_note) == (status, f"n{i}")
     resp = client.post(f"/admin/comments/{rid}", query_string={"next": SAFE_ADMIN[2]},
                        data={f"c{rid}-status": "answered"})
-    assert resp.headers["Location"] == SAFE_ADMIN[2]
+    assert resp.headers["Location"] == (f"/admin/comments?office=BD&month=2026-10&saved={rid}"
+                                        f"#comment-{rid}")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CommentHandling)) == 1
 
 
