@@ -21,6 +21,7 @@ from core.models.kiosk import Kiosk
 from core.models.office import OFFICE_LEVELS, OFFICE_REPORT_FIELDS, Office, OfficeClosure
 from core.models.pending import PendingAnswer, SubmissionKey
 from core.models.receipt import GenericFormUse, OfficeApiKey, Receipt, ReceiptUse
+from core.models.report_version import MonthlyPriorityTally, ReportText, ReportVersion
 from core.models.response import (
     CHANNELS,
     MonthlyChannelCount,
@@ -40,4 +41,5 @@ __all__ = [
     "CHANNELS", "MonthlyChannelCount", "MonthlyCrossTally", "MonthlyTally", "Response",
     "GenericFormUse", "OfficeApiKey", "Receipt", "ReceiptUse",
     "Kiosk", "PendingAnswer", "SubmissionKey",
+    "MonthlyPriorityTally", "ReportText", "ReportVersion",
 ]
