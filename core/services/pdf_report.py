@@ -350,9 +350,9 @@ def results_flowables(data: dict[str, Any], lang: str, st: dict[str, ParagraphSt
             f"{_channel_label(c['channel'])} {fmt_number(c['responses'], lang)} "
             f"({fmt_percent(c['share'], lang)})" for c in data["channels"]))), st["base"]))
 
-    for extra in data.get("extra_sections", []):
-        story += extra(st)
-    return story
+    from core.services.report_sections import standing_flowables
+
+    return story + standing_flowables(data, lang, st)
 
 
 def monthly_report_pdf(office: Office, report: dict[str, Any], lang: str = "vi") -> bytes:
