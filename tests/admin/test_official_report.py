@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from core.extensions import db
-from core.services.official_report import header_font_size, vn_date_line
 from core.services.offices import import_offices
+from core.services.official_report import header_font_size, vn_date_line
 from core.timeutil import VN_TZ, last_complete_month, utcnow
 from tests.admin.fixtures import make_responses
 from tests.services.test_priorities import _store, synthetic
@@ -135,9 +135,10 @@ def _check_common(rendered: tuple[list[str], str, str], *, issuer: str, superior
 
 
 def test_ward_report(runner, world):
-    pages = _check_common(_render(runner, "BD-KM", world, "ward"), issuer="UBND PHƯỜNG KIM MÃ", superior="UBND QUẬN BA ĐÌNH",
-                  signer=["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "Lê Thị C"],
-                  recipients=["UBND quận Ba Đình"])
+    pages = _check_common(_render(runner, "BD-KM", world, "ward"), issuer="UBND PHƯỜNG KIM MÃ",
+                          superior="UBND QUẬN BA ĐÌNH",
+                          signer=["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "Lê Thị C"],
+                          recipients=["UBND quận Ba Đình"])
     whole = "\n".join(pages)
     assert "Nội dung cần ưu tiên cải thiện" in whole and "III.2" in whole
     assert "Ba tiêu chí cần ưu tiên cải thiện" in whole
