@@ -257,3 +257,26 @@ def document_of(row: ReportVersion) -> dict[str, Any]:
     """The document part of a version (to render it again, e.g. for comparison)."""
     return {"letterhead": Letterhead.from_json(row.letterhead), "day": row.day,
             "texts": row.texts}
+
+
+def final_report_cli(office_code: str, period_label: str, number: int, fmt: str
+                     ) -> bytes | str:
+    """``flask report CODE PERIOD --final N``: the version's PDF bytes (pdf), its frozen
+    figures with who and when (json) or its figures as CSV. Audited. Raises DomainError."""
+    import json
+
+    from core.services.offices import get_office
+    from core.services.reports import report_csv
+
+    office = get_office(office_code)
+    row = get_version(office, check_period(period_label), number)
+    record_version_download("cli", row, office)
+    if fmt == "pdf":
+        return row.pdf
+    if fmt == "csv":
+        return report_csv(row.figures)
+    return json.dumps({"office": office.code, "period": row.period, "version": row.version,
+                       "sha256": row.sha256, "finalised_by": row.finalised_by,
+                       "finalised_at": row.finalised_at.isoformat(), "day": row.day.isoformat(),
+                       "texts": row.texts, "letterhead": row.letterhead,
+                       "figures": row.figures}, ensure_ascii=False, indent=2)
