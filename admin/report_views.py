@@ -33,6 +33,20 @@ def report_status(data: dict) -> dict:
     return report_versions.status(office, month_period(data["month"]), data["report"], user())
 
 
+@bp.app_template_global("audit_action")
+def audit_action(action: str) -> str:
+    from core.services.labels import audit_action_label
+
+    return audit_action_label(action)
+
+
+@bp.app_template_global("audit_details")
+def audit_details(details: dict | None) -> str:
+    from core.services.labels import audit_details_text
+
+    return audit_details_text(details)
+
+
 @bp.app_template_global("priority_geometry")
 def priority_geometry(pri: dict) -> dict:
     from core.services.priority_chart import geometry
