@@ -57,10 +57,14 @@ class PriorityLayout:
         Raises ValueError for a string that does not fit the layout."""
         total = [0] * self.width
         k = len(self.codes)
+        # offset of (criterion, answer) and the bin of a mean of the others (rest / others),
+        # looked up rather than computed: this runs for every released answer
+        start = [[1 + (i * LEVELS + v - 1) * BINS for v in range(6)] for i in range(k)]
+        bins = self._bins(k)
         for row, times in answers:
             if len(row) != k:
                 raise ValueError(f"answers of length {len(row)} do not fit the layout")
-            given = [(i, int(ch)) for i, ch in enumerate(row) if ch != "0"]
+            given = [(i, ord(ch) - 48) for i, ch in enumerate(row) if ch != "0"]
             if not given:
                 continue
             total[0] += times
@@ -68,11 +72,23 @@ class PriorityLayout:
             if not others:
                 continue
             s = sum(v for _i, v in given)
+            lookup = bins[others]
             for i, v in given:
-                rest = s - v  # mean of the others = rest / others; bin = round(4 (mean - 1))
-                b = (8 * (rest - others) + others) // (2 * others)
-                total[1 + (i * LEVELS + v - 1) * BINS + b] += times
+                total[start[i][v] + lookup[s - v]] += times
         return total
+
+    _BINS: dict[int, list[list[int]]] = {}
+
+    @classmethod
+    def _bins(cls, k: int) -> list[list[int]]:
+        """bins[others][rest]: round(4 (rest / others - 1)) half up, for sums of ``others``
+        answers 1-5."""
+        table = cls._BINS.get(k)
+        if table is None:
+            table = cls._BINS[k] = [
+                [(8 * (rest - others) + others) // (2 * others) if others else 0
+                 for rest in range(5 * max(others, 1) + 1)] for others in range(k)]
+        return table
 
     def pack(self, counts: list[int]) -> bytes:
         return struct.pack(f"<{self.width}I", *counts)
