@@ -25,6 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT
 from reportlab.lib.pagesizes import A4
@@ -299,16 +300,16 @@ def build_document(*, head: Letterhead, day: date, summary: str,
                             bottomMargin=MARGINS["bottom"], initialFontName=st["body"].fontName,
                             initialFontSize=13, **meta)
     story: list[Any] = [letterhead_table(head, day, st),
-                        Paragraph("BÁO CÁO", st["title"]),
+                        Paragraph(esc(_("REPORT")), st["title"]),
                         Paragraph(esc(summary), st["summary"]),
                         Rule(TEXT_WIDTH, 40 * mm), Spacer(1, 6)]
-    story.append(Paragraph("I. KẾT QUẢ KHẢO SÁT", st["part"]))
+    story.append(Paragraph(esc(_("I. SURVEY RESULTS")), st["part"]))
     story += results(st)
-    story.append(Paragraph("II. ĐÁNH GIÁ", st["part"]))
+    story.append(Paragraph(esc(_("II. ASSESSMENT")), st["part"]))
     story += [Paragraph(esc(p), st["body"]) for p in assessment]
-    story.append(Paragraph("III. ĐỀ XUẤT, KIẾN NGHỊ", st["part"]))
+    story.append(Paragraph(esc(_("III. PROPOSALS AND RECOMMENDATIONS")), st["part"]))
     paragraphs = [Paragraph(esc(p), st["body"]) for p in proposals] or [
-        Paragraph("Không có.", st["body"])]
+        Paragraph(esc(_("None.")), st["body"])]
     story += paragraphs[:-1]
     # the signature block never stands alone: it goes with the last paragraph
     story.append(KeepTogether([paragraphs[-1], Spacer(1, 6 * mm),
