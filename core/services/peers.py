@@ -50,7 +50,7 @@ def peer_standing(office: Office, months: Collection[str], instrument_id: str
                   ) -> dict[str, Any]:
     """{"level", "city", "city_enough", "peers_counted", "min_peers", "median", "rank",
     "of"}: aggregates only (see the module's description)."""
-    min_peers = int(current_app.config.get("PEER_MIN_OFFICES", 5))
+    min_peers = int(current_app.config["PEER_MIN_OFFICES"])
     root = db.session.scalar(sa.select(Office).where(Office.parent_id.is_(None))
                              .order_by(Office.id).limit(1))
     peer_ids = list(db.session.scalars(

@@ -230,8 +230,7 @@ def priorities(office_id: int, months: Collection[str], report: dict[str, Any]
     """The priorities of an office's subtree for ``months`` and its report's criteria."""
     counts = pooled_counts(office_id, months, report["instrument"])
     return place(counts, layout_for(report["instrument"]), report["criteria"],
-                 min_respondents=int(current_app.config.get("PRIORITY_MIN_RESPONDENTS",
-                                                            100)),
+                 min_respondents=int(current_app.config["PRIORITY_MIN_RESPONDENTS"]),
                  min_sample=int(report["min_sample"]))
 
 
