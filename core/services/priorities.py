@@ -236,3 +236,26 @@ def priorities(office_id: int, months: Collection[str], report: dict[str, Any]
 
 def counter_of(answers: Iterable[str]) -> list[tuple[str, int]]:
     return list(Counter(answers).items())
+
+
+def subtract_priority_tallies(session: Session, sums: dict[tuple[int, str, str], list[int]]
+                              ) -> None:
+    """Subtract counts of stored responses being deleted (e.g. an undone paper batch) from
+    the stored ones, in sorted key order; a row left without respondents is deleted, so the
+    table equals what ``flask tallies rebuild`` makes. For
+    :func:`core.services.tallies.remove_from_tallies` (main, paper branch): call it with the
+    accumulator's ``priority`` after ``count_cross()``."""
+    conn = session.connection()
+    for key in sorted(sums):
+        layout = layout_for(key[2])
+        where = sa.and_(_TABLE.c.office_id == key[0], _TABLE.c.month == key[1],
+                        _TABLE.c.instrument_id == key[2])
+        stored = conn.execute(sa.select(_TABLE.c.counts).where(where).with_for_update()
+                              ).scalar_one_or_none()
+        if stored is None:  # not rebuilt since the upgrade: nothing to subtract from
+            continue
+        total = [a - b for a, b in zip(layout.unpack(stored), sums[key], strict=True)]
+        if total[0] <= 0 or min(total) < 0:
+            conn.execute(sa.delete(_TABLE).where(where))
+        else:
+            conn.execute(sa.update(_TABLE).where(where).values(counts=layout.pack(total)))

@@ -122,3 +122,26 @@ def test_suppressed_below_the_minimum_respondents(app, offices, instrument):
     result = priorities.priorities(offices["BD"].id, [month], report)
     assert result["respondents"] == 99
     assert not result["shown"] and result["criteria"] == [] and result["top"] == []
+
+
+def test_subtracting_what_was_added_leaves_what_a_rebuild_makes(app, offices, instrument):
+    from core.services.tallies import TallyAccumulator, TallyRow
+
+    month = last_complete_month()
+    rows = synthetic(instrument.criterion_codes, 120)
+    key = (offices["BD-KM"].id, month, instrument.id)
+
+    def acc_of(answers):
+        acc = TallyAccumulator()
+        for a in answers:
+            acc.add(TallyRow(key[0], month, instrument.id, "paper", a))
+        acc.count_cross()
+        return acc.priority
+
+    priorities.add_priority_tallies(db.session, acc_of(rows))
+    priorities.subtract_priority_tallies(db.session, acc_of(rows[100:]))
+    stored = db.session.scalar(sa.select(MonthlyPriorityTally.counts))
+    layout = priorities.layout_for(instrument.id)
+    assert layout.unpack(stored) == acc_of(rows[:100])[key]
+    priorities.subtract_priority_tallies(db.session, acc_of(rows[:100]))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MonthlyPriorityTally)) == 0
