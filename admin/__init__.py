@@ -5,7 +5,14 @@ from pathlib import Path
 
 from flask import Flask
 
-from admin import alerts_views, cli, comment_views, paper, review_views  # noqa: F401 - routes on bp
+from admin import (  # noqa: F401 - routes on the admin blueprint
+    alerts_views,
+    cli,
+    comment_views,
+    paper,
+    report_views,
+    review_views,
+)
 from admin.alerts_cli import alerts_cli
 from admin.api import api_bp
 from admin.auth import init_login

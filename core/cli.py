@@ -193,14 +193,33 @@ def retention_status() -> None:
               help="Write to this file instead of standard output.")
 @click.option("--instrument", "instrument_id", default=None)
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--final", "final", type=click.IntRange(1), default=None,
+              help="A finalised version of the report of MONTH (or quarter 2026-Q3, year "
+                   "2026): its frozen PDF bytes, figures (json, csv) as finalised.")
 def report(office_code: str, month: str, fmt: str, output: Path | None,
-           instrument_id: str | None, lang: str) -> None:
+           instrument_id: str | None, lang: str, final: int | None) -> None:
     """Monthly SIPAS figures for OFFICE_CODE and everything below it, month YYYY-MM."""
     from core.services.pdf_report import monthly_report_pdf
     from core.services.reports import monthly_report, report_csv
 
     if fmt == "pdf" and output is None:
         fail("--format pdf needs -o FILE.")
+    if final is not None:
+        from core.services.report_versions import final_report_cli
+
+        with force_locale(lang):
+            try:
+                payload = final_report_cli(office_code, month, final, fmt)
+            except DomainError as exc:
+                fail(exc.message)
+        if isinstance(payload, bytes):
+            assert output is not None
+            output.write_bytes(payload)
+        elif output:
+            output.write_text(payload, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+        else:
+            click.echo(payload)
+        return
     with force_locale(lang):
         try:
             office = get_office(office_code)

@@ -56,6 +56,8 @@ class Defaults:
     PRIVACY_NOTICE_FILE = None
     # reporting
     MIN_SAMPLE = 30  # fewer answers than this: the figure is marked as resting on too few
+    PRIORITY_MIN_RESPONDENTS = 100  # "what to fix first" needs at least this many respondents
+    PEER_MIN_OFFICES = 5  # peers' median and rank need this many peers with enough answers
     # sign-in to the results area (admin/)
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - werkzeug scrypt (n=2**15, r=8, p=1)
     # failed sign-ins (core/services/signin_throttle.py): per client address whatever the

@@ -28,3 +28,28 @@ def register_fonts() -> tuple[str, str]:
         addMapping(REGULAR, 0, 1, REGULAR)
         addMapping(REGULAR, 1, 1, BOLD)
     return REGULAR, BOLD
+
+
+#: Liberation Serif 2 (metric-compatible with Times New Roman, full Vietnamese; SIL Open Font
+#: Licence 1.1, see static/fonts/LICENSE-LiberationSerif.txt): the official report's font.
+SERIF_TTF = {"LiberationSerif": FONT_DIR / "LiberationSerif-Regular.ttf",
+             "LiberationSerif-Bold": FONT_DIR / "LiberationSerif-Bold.ttf",
+             "LiberationSerif-Italic": FONT_DIR / "LiberationSerif-Italic.ttf"}
+SERIF, SERIF_BOLD, SERIF_ITALIC = SERIF_TTF
+
+
+def register_serif() -> tuple[str, str, str]:
+    """Register Liberation Serif (regular, bold, italic) with reportlab once; returns their
+    names. Bold italic maps to bold (the decree's layout has no bold italic text)."""
+    from reportlab.lib.fonts import addMapping
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if SERIF not in pdfmetrics.getRegisteredFontNames():
+        for name, path in SERIF_TTF.items():
+            pdfmetrics.registerFont(TTFont(name, str(path)))
+        addMapping(SERIF, 0, 0, SERIF)
+        addMapping(SERIF, 1, 0, SERIF_BOLD)
+        addMapping(SERIF, 0, 1, SERIF_ITALIC)
+        addMapping(SERIF, 1, 1, SERIF_BOLD)
+    return SERIF, SERIF_BOLD, SERIF_ITALIC

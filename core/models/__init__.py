@@ -23,6 +23,7 @@ from core.models.office import OFFICE_LEVELS, OFFICE_REPORT_FIELDS, Office, Offi
 from core.models.paper import BATCH_STATES, ImportBatch, PaperFormNumber
 from core.models.pending import PendingAnswer, SubmissionKey
 from core.models.receipt import GenericFormUse, OfficeApiKey, Receipt, ReceiptUse
+from core.models.report_version import MonthlyPriorityTally, ReportText, ReportVersion
 from core.models.response import (
     CHANNELS,
     MonthlyChannelCount,
@@ -43,4 +44,5 @@ __all__ = [
     "GenericFormUse", "OfficeApiKey", "Receipt", "ReceiptUse",
     "Kiosk", "PendingAnswer", "SubmissionKey",
     "BATCH_STATES", "ImportBatch", "PaperFormNumber",
+    "MonthlyPriorityTally", "ReportText", "ReportVersion",
 ]

@@ -289,4 +289,16 @@ def build_dashboard(office: Office, month: str, *, instrument_id: str | None = N
         "targets_year": targets_year,
         # answers acknowledged in the subtree, not in any figure until released (mixing)
         "pending": sum(pending_counts(descendant_ids(office.id)).values()),
+        **standing(office, report),
     }
+
+
+def standing(office: Office, report: dict[str, Any]) -> dict[str, Any]:
+    """What to fix first and where the office stands (:mod:`core.services.priorities`,
+    :mod:`core.services.peers`) for the report's period."""
+    from core.services.peers import peer_standing
+    from core.services.priorities import priorities
+
+    months = report.get("months") or [report["month"]]
+    return {"priorities": priorities(office.id, months, report),
+            "peers": peer_standing(office, months, report["instrument"])}

@@ -27,6 +27,7 @@ from core.models import Office, Response
 from core.scoring import displayed
 from core.services.audit import record
 from core.services.common import get_instrument, registry
+from core.services.labels import channel_label
 from core.services.pooling import pooled_responses, within
 from core.services.sheets import csv_string, neutralise
 from core.services.tx import transaction
@@ -84,7 +85,8 @@ def criteria_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
               _("Change vs %(month)s (points)", month=previous), _("Low"), _("High"),
               _("Significant"),
               _("Change vs %(month)s (points)", month=year_ago), _("Low"), _("High"),
-              _("Significant"), _("Note")]
+              _("Significant"), _("Note"), _("Responses (total)")]
+    total = report["responses"]
     base = [report["office"]["code"], report["office"]["name"], report["month"]]
     rows: list[list[Any]] = []
     for h in data["headline"]:
@@ -94,17 +96,17 @@ def criteria_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
         rows.append([*base, level, "" if h["code"] == "overall" else h["code"], name,
                      _round(h["index"]), _round(lo), _round(hi), h["n"], None, None,
                      None, None, None, None, None, _yes_no(h["complete"]),
-                     " ".join(h["missing"]), _yes_no(h["low_sample"]) if h["low_sample"] else "",
+                     " ".join(h["missing"]), _yes_no(h["low_sample"]),
                      *_target_cells(h["target"]), *_change_cells(h["change"]),
-                     "; ".join(h["notes"])])
+                     "; ".join(h["notes"]), total])
     for c in data["criteria"]:
         lo, hi = c["ci95"] or (None, None)
         rows.append([*base, _("Criterion"), c["code"], c["text"], _round(c["index"]),
                      _round(lo), _round(hi), None, c["answered"], c["no_answer"],
                      *[c["counts"][k] for k in "12345"], _yes_no(c["index"] is not None),
-                     "", _yes_no(c["low_sample"]) if c["low_sample"] else "",
+                     "", _yes_no(c["low_sample"]),
                      *_target_cells(c["target"]), *_change_cells(c["change"]),
-                     "; ".join(c["notes"])])
+                     "; ".join(c["notes"]), total])
     return header, rows
 
 
@@ -166,10 +168,16 @@ def response_rows(office: Office, month: str, lang: str = "vi", *, with_comments
     codes = list(main.criterion_codes)
     areas = list(main.expectation_area_codes())
     questions = [q.code for q in main.demographics]
+    # words, not codes: areas, questions, channels, levels and options by their labels
+    levels = {v: t.get(lang) for v, t in main.expectation_levels}
+    options = {q.code: {o.code: o.label.get(lang) for o in q.options}
+               for q in main.demographics}
     header = [_("Office code"), _("Office"), _("Month"), _("Date"), _("Channel"),
               _("Questionnaire"), *codes, _("Procedure"),
-              *[_("Expectation: %(area)s", area=a) for a in areas],
-              *[_("Respondent: %(question)s", question=q) for q in questions]]
+              *[_("Expectation: %(area)s", area=a.label.get(lang))
+                for a in main.expectation_areas],
+              *[_("Respondent: %(question)s", question=q.label.get(lang))
+                for q in main.demographics]]
     if with_comments:
         header.append(_("Comment"))
 
@@ -194,8 +202,9 @@ def response_rows(office: Office, month: str, lang: str = "vi", *, with_comments
                 values = [None] * len(codes)
             exp = exp or {}
             demo = demo or {}
-            row = [code, name, m, day.isoformat(), channel, iid, *values, procedure,
-                   *[exp.get(a) for a in areas], *[demo.get(q) for q in questions]]
+            row = [code, name, m, day.isoformat(), channel_label(channel), iid, *values,
+                   procedure, *[levels.get(exp.get(a), exp.get(a)) for a in areas],
+                   *[options[q].get(demo.get(q), demo.get(q)) for q in questions]]
             if with_comments:
                 row.append(comment)
             key = (code, day)

@@ -1,6 +1,6 @@
-"""The monthly report as a PDF in the style of a Vietnamese administrative document
-(Decree 30/2020/NĐ-CP layout: issuing body left, national motto right, place and date,
-title, body, recipients and signature), with embedded DejaVu fonts.
+"""The monthly report as a PDF: an administrative document (Decree 30/2020/NĐ-CP, framed by
+:mod:`core.services.official_report`) whose part I is the figures built here, with the
+embedded Liberation Serif.
 
 Renders the data of :func:`core.services.dashboard.build_dashboard`, so its figures are the
 dashboard's. Labels follow the active locale; the national header stays in Vietnamese.
@@ -8,30 +8,21 @@ dashboard's. Labels follow the active locale; the national header stays in Vietn
 
 from __future__ import annotations
 
-import io
-from datetime import date
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_LEFT
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import (
     Flowable,
     KeepTogether,
     Paragraph,
-    SimpleDocTemplate,
-    Spacer,
     Table,
-    TableStyle,
 )
 
-from core.i18n import fmt_date, fmt_month, fmt_number, fmt_percent, fmt_points, fmt_target
+from core.i18n import fmt_month, fmt_number, fmt_percent, fmt_points, fmt_target
 from core.models import Office
-from core.pdf_fonts import REGULAR, register_fonts
 from core.services.labels import level_label
 from core.services.reports import COMPARISONS
 from core.timeutil import VN_TZ, utcnow
@@ -40,74 +31,16 @@ LINE_COLOURS = [colors.HexColor(c) for c in
                 ("#0b5394", "#b45f06", "#38761d", "#741b47", "#134f5c", "#7f6000")]
 
 
-def _styles(regular: str, bold: str) -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("base", fontName=regular, fontSize=9.5, leading=12)
-    return {
-        "base": base,
-        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10),
-        "centre": ParagraphStyle("centre", parent=base, alignment=TA_CENTER),
-        "centre_bold": ParagraphStyle("centre_bold", parent=base, fontName=bold,
-                                      alignment=TA_CENTER),
-        "title": ParagraphStyle("title", parent=base, fontName=bold, fontSize=14, leading=18,
-                                alignment=TA_CENTER, spaceBefore=8),
-        "subtitle": ParagraphStyle("subtitle", parent=base, fontName=bold, fontSize=11,
-                                   leading=14, alignment=TA_CENTER, spaceAfter=6),
-        "h2": ParagraphStyle("h2", parent=base, fontName=bold, fontSize=11, leading=14,
-                             spaceBefore=10, spaceAfter=4, alignment=TA_LEFT),
-        "cell": ParagraphStyle("cell", parent=base, fontSize=8, leading=9.5),
-        "cell_bold": ParagraphStyle("cell_bold", parent=base, fontName=bold, fontSize=8,
-                                    leading=9.5),
-    }
-
-
 def _esc(text: Any) -> str:
     return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
 
 
-def _date_line(place: str, today: date) -> str:
-    return f"{place}, ngày {today.day:02d} tháng {today.month:02d} năm {today.year}"
-
-
-def _header(data: dict[str, Any], st: dict[str, ParagraphStyle], today: date) -> Table:
-    office, parent = data["office"], data["parent"]
-    left = []
-    if parent is not None:
-        left.append(Paragraph(_esc(parent["name"].upper()), st["centre"]))
-    left.append(Paragraph(_esc(office["name"].upper()), st["centre_bold"]))
-    left.append(Paragraph("———", st["centre"]))
-    left.append(Paragraph(f"Số: ....../BC-{_esc(office['code'])}", st["centre"]))
-    right = [Paragraph("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", st["centre_bold"]),
-             Paragraph("Độc lập – Tự do – Hạnh phúc", st["centre_bold"]),
-             Paragraph("———————————", st["centre"]),
-             Paragraph(_esc(_date_line(current_app.config["REPORT_PLACE"], today)),
-                       st["centre"])]
-    table = Table([[left, right]], colWidths=[70 * mm, 95 * mm])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
-                               ("FONTNAME", (0, 0), (-1, -1), REGULAR),
-                               ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                               ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
-    return table
-
-
 def _grid(rows: list[list[Any]], widths: list[float], bold: str, header_rows: int = 1,
           align_right_from: int = 2, extra: list[tuple] | None = None) -> Table:
-    head = ParagraphStyle("head", fontName=bold, fontSize=7.5, leading=9)
-    rows = [[Paragraph(_esc(c), head) if isinstance(c, str) else c for c in row]
-            for row in rows[:header_rows]] + rows[header_rows:]
-    table = Table(rows, colWidths=widths, repeatRows=header_rows)
-    table.setStyle(TableStyle([
-        ("FONTNAME", (0, 0), (-1, -1), REGULAR),
-        ("FONTNAME", (0, 0), (-1, header_rows - 1), bold),
-        ("FONTSIZE", (0, 0), (-1, -1), 8),
-        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#888888")),
-        ("BACKGROUND", (0, 0), (-1, header_rows - 1), colors.HexColor("#e8eef6")),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("ALIGN", (align_right_from, header_rows), (-1, -1), "RIGHT"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-        *(extra or []),
-    ]))
-    return table
+    from core.services.official_report import grid
+
+    return grid(rows, widths, header_rows=header_rows, align_right_from=align_right_from,
+                extra=extra)
 
 
 def _short_month(month: str) -> str:
@@ -292,26 +225,41 @@ def comparable(month: dict[str, Any]) -> bool:
     return month["complete"] and not month["low_sample"]
 
 
-def render_pdf(data: dict[str, Any], lang: str = "vi") -> bytes:
-    """The monthly report PDF for a dashboard's data (A4, embedded fonts)."""
-    regular, bold = register_fonts()
-    st = _styles(regular, bold)
-    today = utcnow().astimezone(VN_TZ).date()
+def render_pdf(data: dict[str, Any], lang: str = "vi",
+               document: dict[str, Any] | None = None) -> bytes:
+    """The report PDF for a dashboard's data (A4, embedded Liberation Serif), as an
+    administrative document (:mod:`core.services.official_report`). ``document`` (a
+    finalised or edited report's: letterhead, day, assessment, proposals) overrides what
+    is drafted from the office's data and the figures."""
+    from core.services import assessment as drafting
+    from core.services.official_report import build_document, letterhead_for, office_by_code
+
+    document = document or {}
     office, month = data["office"], data["month"]
+    head = document.get("letterhead") or letterhead_for(office_by_code(office["code"]))
+    day = document.get("day") or utcnow().astimezone(VN_TZ).date()
+    texts = document.get("texts") or drafting.draft(data, lang)
+    summary = _("Citizens' satisfaction with the service of %(office)s, %(month)s",
+                office=office["name"], month=fmt_month(month, lang))
+    meta = {"title": _("SIPAS monthly report %(office)s %(month)s", office=office["code"],
+                       month=month),
+            "author": office["name"], "subject": "SIPAS"}
+    return build_document(head=head, day=day, summary=summary,
+                          results=lambda st: results_flowables(data, lang, st),
+                          assessment=texts["assessment"], proposals=texts["proposals"],
+                          meta=meta)
+
+
+def results_flowables(data: dict[str, Any], lang: str, st: dict[str, ParagraphStyle]
+                      ) -> list[Any]:
+    """Part I of the report: the figures' tables and charts."""
+    from core.services.official_report import register_serif
+
+    regular, bold, _italic = register_serif()
+    st = {**st, "base": st["plain"]}
     report = data["report"]
     ms = data["min_sample"]
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=30 * mm, rightMargin=15 * mm,
-                            topMargin=20 * mm, bottomMargin=20 * mm,
-                            initialFontName=regular, initialFontSize=9.5,
-                            title=_("SIPAS monthly report %(office)s %(month)s",
-                                    office=office["code"], month=month),
-                            author=office["name"], subject="SIPAS")
-    story: list[Any] = [_header(data, st, today),
-                        Paragraph(_("REPORT"), st["title"]),
-                        Paragraph(_esc(_("Citizens' satisfaction with the service of %(office)s, "
-                                         "%(month)s", office=office["name"],
-                                         month=fmt_month(month, lang))), st["subtitle"])]
+    story: list[Any] = []
     story.append(Paragraph(_esc(_(
         "%(n)s responses were counted this month. Indices are the share of answers "
         "'satisfied' or 'very satisfied' among the answers given. Citizens chose to answer "
@@ -402,20 +350,9 @@ def render_pdf(data: dict[str, Any], lang: str = "vi") -> bytes:
             f"{_channel_label(c['channel'])} {fmt_number(c['responses'], lang)} "
             f"({fmt_percent(c['share'], lang)})" for c in data["channels"]))), st["base"]))
 
-    recipients = [Paragraph(_esc(_("Recipients:")), st["cell_bold"]),
-                  Paragraph("- " + _esc(_("Department of Home Affairs;")), st["cell"]),
-                  Paragraph("- " + _esc(_("Archived.")), st["cell"])]
-    signature = [Paragraph(_esc(_("HEAD OF THE OFFICE")), st["centre_bold"]),
-                 Paragraph(_esc(_("(Signature, full name and seal)")), st["centre"]),
-                 Spacer(1, 22 * mm)]
-    sig = Table([[recipients, signature]], colWidths=[75 * mm, 90 * mm])
-    sig.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
-                             ("FONTNAME", (0, 0), (-1, -1), regular)]))
-    story += [Spacer(1, 8 * mm), KeepTogether([sig]),
-              Paragraph(_esc(_("Generated by SIPAS on %(date)s.", date=fmt_date(today, lang))),
-                        st["small"])]
-    doc.build(story)
-    return buf.getvalue()
+    from core.services.report_sections import standing_flowables
+
+    return story + standing_flowables(data, lang, st)
 
 
 def monthly_report_pdf(office: Office, report: dict[str, Any], lang: str = "vi") -> bytes:

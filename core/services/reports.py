@@ -356,3 +356,17 @@ def report_csv(report: dict[str, Any]) -> str:
                      _flag(c["index"] is not None), "", *_target_cells(c["target"]),
                      *_change_cells(c["change"])])
     return csv_string(header, rows)
+
+
+# --- periods (minimal: REPLACED BY THE PERIODS BRANCH AT MERGE) --------------------------------
+
+def period_report(office: Office, period: Any, instrument_id: str | None = None,
+                  locale: str = "vi") -> dict[str, Any]:
+    """The report of a :class:`core.periods.Period`. Minimal stand-in of the official branch,
+    replaced by the periods branch at merge: one-month periods only (the monthly report, with
+    ``period`` and ``months``); raises Invalid(400) for longer ones."""
+    if not period.is_month:
+        raise Invalid("period_not_supported", _("Reports for %(period)s are not available yet.",
+                                                 period=period.label))
+    report = monthly_report(office, period.label, instrument_id, locale)
+    return {**report, "period": period.label, "months": list(period.months)}

@@ -18,9 +18,10 @@ from core.services.offices import get_office
 #: the actions each role may take, besides reading its scope
 PERMISSIONS = {
     "admin": {"read", "handle_comments", "export", "manage_users", "manage_targets",
-              "view_audit", "manage_kiosks", "import_paper", "review_held", "alerts"},
+              "view_audit", "manage_kiosks", "import_paper", "review_held", "alerts",
+              "finalise_reports"},
     "head": {"read", "handle_comments", "export", "manage_kiosks", "import_paper", "review_held",
-             "alerts"},
+             "alerts", "finalise_reports"},
     "viewer": {"read", "export"},
 }
 

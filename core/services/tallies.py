@@ -3,7 +3,9 @@
 Three tables, all sums over an office-month's counted answers, written together:
 ``monthly_tally`` (answer counts per criterion), ``monthly_channel_count`` (responses per
 channel) and ``monthly_cross_tally`` (pairs of criteria answered by the same respondents, for
-respondent-level intervals: :class:`core.scoring.CrossLayout`).
+respondent-level intervals: :class:`core.scoring.CrossLayout`); with them
+``monthly_priority_tally`` (each criterion's answer against the mean of the respondent's other
+answers, for "what to fix first": :mod:`core.services.priorities`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from core import scoring
-from core.models import MonthlyChannelCount, MonthlyCrossTally, MonthlyTally, Response
+from core.models import (
+    MonthlyChannelCount,
+    MonthlyCrossTally,
+    MonthlyPriorityTally,
+    MonthlyTally,
+    Response,
+)
+from core.services import priorities
 from core.services.common import registry, upsert
 
 COUNT_COLUMNS = ("n1", "n2", "n3", "n4", "n5", "n_none")
@@ -64,6 +73,7 @@ class TallyAccumulator:
         self._codes: dict[str, tuple[str, ...]] = {}
         #: cross-tally counts per (office, month, instrument), and answers not counted yet
         self.cross: dict[tuple[int, str, str], list[int]] = {}
+        self.priority: dict[tuple[int, str, str], list[int]] = {}
         self._waiting: dict[tuple[int, str, str], dict[str, int]] = defaultdict(dict)
         self._n_waiting = 0
 
@@ -99,6 +109,10 @@ class TallyAccumulator:
             have = self.cross.get(key)
             self.cross[key] = counts if have is None else [
                 a + b for a, b in zip(have, counts, strict=True)]
+            counts = priorities.count(key[2], answers.items())
+            have = self.priority.get(key)
+            self.priority[key] = counts if have is None else [
+                a + b for a, b in zip(have, counts, strict=True)]
         self._waiting.clear()
         self._n_waiting = 0
         return self.cross
@@ -132,9 +146,11 @@ class TallyAccumulator:
             session.connection().execute(_upsert_statement(session, "channel"), chan_rows)
         self.count_cross()
         add_cross_tallies(session, self.cross)
+        priorities.add_priority_tallies(session, self.priority)
         self.cells.clear()
         self.channels.clear()
         self.cross.clear()
+        self.priority.clear()
 
 
 _UPSERTS: dict[tuple[str, str], Any] = {}
@@ -196,8 +212,10 @@ def add_to_tallies(session: Session, rows: Iterable[TallyRow]) -> None:
     if len(rows) == 1:  # one response (every live submission): no accumulator needed
         _add_one(session, rows[0])
         row = rows[0]
-        add_cross_tallies(session, {(row.office_id, row.month, row.instrument_id):
-                                    cross_layout(row.instrument_id).count([row.answers])})
+        key = (row.office_id, row.month, row.instrument_id)
+        add_cross_tallies(session, {key: cross_layout(row.instrument_id).count([row.answers])})
+        priorities.add_priority_tallies(
+            session, {key: priorities.count(row.instrument_id, [(row.answers, 1)])})
         return
     acc = TallyAccumulator()
     for row in rows:
@@ -271,8 +289,12 @@ def _snapshot(session: Session) -> set[tuple]:
     cross = session.execute(sa.select(
         MonthlyCrossTally.office_id, MonthlyCrossTally.month, MonthlyCrossTally.instrument_id,
         MonthlyCrossTally.counts)).all()
+    pri = session.execute(sa.select(
+        MonthlyPriorityTally.office_id, MonthlyPriorityTally.month,
+        MonthlyPriorityTally.instrument_id, MonthlyPriorityTally.counts)).all()
     return ({("c", *r) for r in crit} | {("ch", *r) for r in chan}
-            | {("x", *r[:3], bytes(r[3])) for r in cross})
+            | {("x", *r[:3], bytes(r[3])) for r in cross}
+            | {("p", *r[:3], bytes(r[3])) for r in pri})
 
 
 def rebuild_tallies(session: Session) -> int:
@@ -289,6 +311,7 @@ def rebuild_tallies(session: Session) -> int:
     session.execute(sa.delete(MonthlyTally))
     session.execute(sa.delete(MonthlyChannelCount))
     session.execute(sa.delete(MonthlyCrossTally))
+    session.execute(sa.delete(MonthlyPriorityTally))
     acc = TallyAccumulator()
     query = (sa.select(Response.office_id, Response.month, Response.instrument_id,
                        Response.channel, Response.answers)
@@ -303,9 +326,9 @@ def rebuild_tallies(session: Session) -> int:
 
 
 def remove_from_tallies(session: Session, rows: Iterable[TallyRow]) -> None:
-    """Subtract stored responses (being deleted, e.g. an undone paper batch) from the three
-    tallies, in the caller's transaction, in the writers' lock order; rows left at zero are
-    deleted, so the tallies equal what ``flask tallies rebuild`` would make."""
+    """Subtract stored responses (being deleted, e.g. an undone paper batch) from the
+    tallies (criteria, channels, cross-tally, priority tally), in the caller's transaction,
+    in the writers' lock order; rows left at zero are deleted, so the tallies equal what ``flask tallies rebuild`` would make."""
     acc = TallyAccumulator()
     for row in rows:
         acc.add(row)
@@ -331,6 +354,7 @@ def remove_from_tallies(session: Session, rows: Iterable[TallyRow]) -> None:
             conn.execute(sa.delete(_CROSS).where(where))
         else:
             conn.execute(sa.update(_CROSS).where(where).values(counts=layout.pack(total)))
+    priorities.subtract_priority_tallies(session, acc.priority)
     for office_id, month, iid in sorted({k[:3] for k in crit} | {k[:3] for k in channels}):
         keys = (MonthlyTally.office_id == office_id, MonthlyTally.month == month,
                 MonthlyTally.instrument_id == iid)

@@ -73,6 +73,13 @@ def _cases(w: dict) -> list[tuple[str, str, str, dict[str, int]]]:
     add("admin.targets_page", "GET", "/admin/targets?office=BD&year=2022", 200, 403, 403, 403)
     add("admin.targets_page", "POST", "/admin/targets?office=BD&year=2022", 302, 403, 403, 403)
     add("admin.audit", "GET", "/admin/audit", 200, 403, 403, 403)
+    add("admin.report_edit", "GET", f"/admin/report/BD-KM/{m}/edit", 200, 200, 404, 403)
+    add("admin.report_edit", "GET", f"/admin/report/STP/{m}/edit", 200, 404, 200, 404)
+    add("admin.report_edit", "POST", f"/admin/report/BD-KM/{m}/edit", 302, 302, 404, 403)
+    add("admin.report_version_pdf", "GET", f"/admin/report/BD-KM/{m}/v1.pdf", 200, 200, 404,
+        200)
+    add("admin.report_version_pdf", "GET", f"/admin/report/STP/{m}/v1.pdf", 404, 404, 404,
+        404)
     add("admin.password", "GET", "/admin/password", 200, 200, 200, 200)
     add("admin.login", "GET", "/admin/login", 200, 200, 200, 200, 200)
     # withdrawing deletes: after every other use of the comments
@@ -154,6 +161,10 @@ def test_permission_matrix(app, world, who):
             data = {"t_I.1": "92"}
         if endpoint == "admin.tokens" and method == "POST":
             data = {"label": "x"}
+        if endpoint == "admin.report_edit" and method == "POST":
+            data = {"assessment": "Đánh giá.", "proposals": "Đề xuất.", "action": "save"}
+        if endpoint == "admin.report_version_pdf" and "BD-KM" in url:
+            _ensure_version(world)
         resp = client.open(url, method=method, data=data, headers=headers)
         if resp.status_code != expected[who]:
             failures.append(f"{method} {url}: {resp.status_code} != {expected[who]}")
@@ -163,6 +174,16 @@ def test_permission_matrix(app, world, who):
             if bare.status_code != 401:
                 failures.append(f"API without token: {bare.status_code}")
     assert failures == []
+
+
+def _ensure_version(world) -> None:
+    """Version 1 of BD-KM's report exists (finalised by the city administrator)."""
+    from core.periods import month_period
+    from core.services import report_versions
+
+    office, period = world["offices"]["BD-KM"], month_period(world["month"])
+    if not report_versions.versions(office, period):
+        report_versions.finalise(world["users"]["city"], office, period)
 
 
 def test_other_offices_never_leak_into_pages(client, world):

@@ -1,0 +1,261 @@
+"""What to fix first: each criterion placed by performance (its index) and importance.
+
+Importance is the Spearman rank correlation, over respondents, between the answer to the
+criterion and the mean of the same respondent's OTHER criteria (the instrument has no
+separate overall question, and including the criterion itself in the mean would inflate the
+correlation). A criterion that moves with everything else a respondent feels is one whose
+improvement is likely to lift overall satisfaction.
+
+It is computed from a per office-month cross-tally (``monthly_priority_tally``, kept with the
+other tallies at release time, by paper imports and by ``flask tallies rebuild``): for each
+criterion, respondents by their answer (1-5) and by the mean of their other answers rounded
+to a quarter point (17 bins, 1.00-5.00). Tallies of offices and months add up, so a quarter
+or a year is a sum of monthly rows, never a rescan of answers. Ties are given mid-ranks, so
+the coefficient is exact for the binned means.
+
+Shown only when the period has at least ``PRIORITY_MIN_RESPONDENTS`` (100) respondents; a
+criterion is placed only when at least ``MIN_SAMPLE`` respondents answered it and another
+criterion. The three criteria to improve first are those with the largest gap between
+importance and performance in standard units (z(importance) - z(index)), ties by code.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from collections import Counter
+from collections.abc import Collection, Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from core.extensions import db
+from core.models import MonthlyPriorityTally
+from core.services.common import registry, upsert
+
+LEVELS = 5
+#: the mean of the other answers, rounded to a quarter point: 1.00, 1.25, ... 5.00
+BINS = 17
+_TABLE = MonthlyPriorityTally.__table__
+
+
+class PriorityLayout:
+    """Counts, in order: respondents (at least one answer); then for each criterion, for
+    each answer 1-5, for each bin of the mean of the other answers, the respondents."""
+
+    def __init__(self, codes: Iterable[str]) -> None:
+        self.codes = tuple(codes)
+        self.width = 1 + len(self.codes) * LEVELS * BINS
+
+    def offset(self, criterion: int, level: int, b: int) -> int:
+        return 1 + (criterion * LEVELS + level - 1) * BINS + b
+
+    def count_weighted(self, answers: Iterable[tuple[str, int]]) -> list[int]:
+        """The counts of (packed answer string, how many times it was given) pairs.
+        Raises ValueError for a string that does not fit the layout."""
+        total = [0] * self.width
+        k = len(self.codes)
+        # offset of (criterion, answer) and the bin of a mean of the others (rest / others),
+        # looked up rather than computed: this runs for every released answer
+        start = [[1 + (i * LEVELS + v - 1) * BINS for v in range(6)] for i in range(k)]
+        bins = self._bins(k)
+        for row, times in answers:
+            if len(row) != k:
+                raise ValueError(f"answers of length {len(row)} do not fit the layout")
+            given = [(i, ord(ch) - 48) for i, ch in enumerate(row) if ch != "0"]
+            if not given:
+                continue
+            total[0] += times
+            others = len(given) - 1
+            if not others:
+                continue
+            s = sum(v for _i, v in given)
+            lookup = bins[others]
+            for i, v in given:
+                total[start[i][v] + lookup[s - v]] += times
+        return total
+
+    _BINS: dict[int, list[list[int]]] = {}
+
+    @classmethod
+    def _bins(cls, k: int) -> list[list[int]]:
+        """bins[others][rest]: round(4 (rest / others - 1)) half up, for sums of ``others``
+        answers 1-5."""
+        table = cls._BINS.get(k)
+        if table is None:
+            table = cls._BINS[k] = [
+                [(8 * (rest - others) + others) // (2 * others) if others else 0
+                 for rest in range(5 * max(others, 1) + 1)] for others in range(k)]
+        return table
+
+    def pack(self, counts: list[int]) -> bytes:
+        return struct.pack(f"<{self.width}I", *counts)
+
+    def unpack(self, blob: bytes) -> list[int]:
+        return list(struct.unpack(f"<{self.width}I", blob))
+
+    def table(self, counts: list[int], criterion: int) -> list[list[int]]:
+        """The 5 x 17 table of one criterion (answer level -> bin -> respondents)."""
+        start = self.offset(criterion, 1, 0)
+        return [counts[start + r * BINS:start + (r + 1) * BINS] for r in range(LEVELS)]
+
+
+_LAYOUTS: dict[str, PriorityLayout] = {}
+
+
+def layout_for(instrument_id: str) -> PriorityLayout:
+    found = _LAYOUTS.get(instrument_id)
+    if found is None:
+        found = _LAYOUTS[instrument_id] = PriorityLayout(
+            registry().get(instrument_id).criterion_codes)
+    return found
+
+
+def count(instrument_id: str, answers: Iterable[tuple[str, int]]) -> list[int]:
+    return layout_for(instrument_id).count_weighted(answers)
+
+
+def add_priority_tallies(session: Session, sums: dict[tuple[int, str, str], list[int]]
+                         ) -> None:
+    """Add counts ((office, month, instrument) -> counts) to the stored ones, like
+    :func:`core.services.tallies.add_cross_tallies` (insert, else read FOR UPDATE and
+    rewrite; keys in sorted order)."""
+    conn = session.connection()
+    for key in sorted(sums):
+        layout = layout_for(key[2])
+        inserted = conn.execute(
+            upsert(session, _TABLE)
+            .values(office_id=key[0], month=key[1], instrument_id=key[2],
+                    counts=layout.pack(sums[key]))
+            .on_conflict_do_nothing(index_elements=["office_id", "month", "instrument_id"])
+            .returning(_TABLE.c.office_id)).first()
+        if inserted is not None:
+            continue
+        where = sa.and_(_TABLE.c.office_id == key[0], _TABLE.c.month == key[1],
+                        _TABLE.c.instrument_id == key[2])
+        stored = conn.execute(sa.select(_TABLE.c.counts).where(where).with_for_update()
+                              ).scalar_one()
+        total = [a + b for a, b in zip(layout.unpack(stored), sums[key], strict=True)]
+        conn.execute(sa.update(_TABLE).where(where).values(counts=layout.pack(total)))
+
+
+def pooled_counts(office_id: int, months: Collection[str], instrument_id: str
+                  ) -> list[int] | None:
+    """The priority tally of an office's subtree over ``months`` (None when there is none)."""
+    from core.services.pooling import within
+
+    layout = layout_for(instrument_id)
+    query = within(sa.select(_TABLE.c.counts), _TABLE.c.office_id, office_id).where(
+        _TABLE.c.month.in_(sorted(months)), _TABLE.c.instrument_id == instrument_id)
+    total: list[int] | None = None
+    for (blob,) in db.session.execute(query):
+        counts = layout.unpack(bytes(blob))
+        total = counts if total is None else [a + b for a, b in zip(total, counts,
+                                                                      strict=True)]
+    return total
+
+
+# --- statistics (pure) -----------------------------------------------------------------------
+
+def _midranks(marginal: list[int]) -> list[float]:
+    out, before = [], 0
+    for m in marginal:
+        out.append(before + (m + 1) / 2)
+        before += m
+    return out
+
+
+def spearman(table: list[list[int]]) -> tuple[float | None, int]:
+    """Spearman's rho of a contingency table (rows and columns ordered), mid-ranks for
+    ties: (rho, respondents). None when either variable is constant or the table empty."""
+    n = sum(map(sum, table))
+    if n < 2:
+        return None, n
+    rows = [sum(r) for r in table]
+    cols = [sum(c) for c in zip(*table, strict=True)]
+    rx, ry = _midranks(rows), _midranks(cols)
+    mean = (n + 1) / 2
+    vx = sum(m * (r - mean) ** 2 for m, r in zip(rows, rx, strict=True))
+    vy = sum(m * (r - mean) ** 2 for m, r in zip(cols, ry, strict=True))
+    if vx == 0 or vy == 0:
+        return None, n
+    cov = sum(table[a][b] * (rx[a] - mean) * (ry[b] - mean)
+              for a in range(len(rows)) for b in range(len(cols)) if table[a][b])
+    return cov / math.sqrt(vx * vy), n
+
+
+def _z(values: list[float]) -> list[float]:
+    mean = sum(values) / len(values)
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+    return [0.0 if sd == 0 else (v - mean) / sd for v in values]
+
+
+def place(counts: list[int] | None, layout: PriorityLayout, criteria: list[dict[str, Any]],
+          *, min_respondents: int, min_sample: int) -> dict[str, Any]:
+    """The priorities (pure): {"shown", "respondents", "min_respondents", "criteria":
+    [{code, text, index, importance, n, quadrant}], "top": [three criteria]}.
+    ``criteria`` are the report's (code, text, index)."""
+    respondents = counts[0] if counts else 0
+    out: dict[str, Any] = {"shown": False, "respondents": respondents,
+                           "min_respondents": min_respondents, "criteria": [], "top": []}
+    if counts is None or respondents < min_respondents:
+        return out
+    placed = []
+    for i, c in enumerate(criteria):
+        rho, n = spearman(layout.table(counts, i))
+        if rho is None or n < min_sample or c["index"] is None:
+            continue
+        placed.append({"code": c["code"], "text": c["text"], "index": c["index"],
+                       "importance": rho, "n": n})
+    if len(placed) < 3:
+        return out
+    imp = [p["importance"] for p in placed]
+    perf = [p["index"] for p in placed]
+    mid_imp, mid_perf = sorted(imp)[len(imp) // 2], sorted(perf)[len(perf) // 2]
+    for p, zi, zp in zip(placed, _z(imp), _z(perf), strict=True):
+        p["gap"] = zi - zp
+        p["quadrant"] = ("fix" if p["importance"] >= mid_imp and p["index"] < mid_perf
+                         else "keep" if p["importance"] >= mid_imp
+                         else "watch" if p["index"] < mid_perf else "secondary")
+    out["criteria"] = placed
+    out["top"] = sorted(placed, key=lambda p: (-p["gap"], p["code"]))[:3]
+    out["shown"] = True
+    return out
+
+
+def priorities(office_id: int, months: Collection[str], report: dict[str, Any]
+               ) -> dict[str, Any]:
+    """The priorities of an office's subtree for ``months`` and its report's criteria."""
+    counts = pooled_counts(office_id, months, report["instrument"])
+    return place(counts, layout_for(report["instrument"]), report["criteria"],
+                 min_respondents=int(current_app.config["PRIORITY_MIN_RESPONDENTS"]),
+                 min_sample=int(report["min_sample"]))
+
+
+def counter_of(answers: Iterable[str]) -> list[tuple[str, int]]:
+    return list(Counter(answers).items())
+
+
+def subtract_priority_tallies(session: Session, sums: dict[tuple[int, str, str], list[int]]
+                              ) -> None:
+    """Subtract counts of stored responses being deleted (e.g. an undone paper batch) from
+    the stored ones, in sorted key order; a row left without respondents is deleted, so the
+    table equals what ``flask tallies rebuild`` makes. Called by
+    :func:`core.services.tallies.remove_from_tallies` with the accumulator's ``priority``
+    after ``count_cross()``."""
+    conn = session.connection()
+    for key in sorted(sums):
+        layout = layout_for(key[2])
+        where = sa.and_(_TABLE.c.office_id == key[0], _TABLE.c.month == key[1],
+                        _TABLE.c.instrument_id == key[2])
+        stored = conn.execute(sa.select(_TABLE.c.counts).where(where).with_for_update()
+                              ).scalar_one_or_none()
+        if stored is None:  # not rebuilt since the upgrade: nothing to subtract from
+            continue
+        total = [a - b for a, b in zip(layout.unpack(stored), sums[key], strict=True)]
+        if total[0] <= 0 or min(total) < 0:
+            conn.execute(sa.delete(_TABLE).where(where))
+        else:
+            conn.execute(sa.update(_TABLE).where(where).values(counts=layout.pack(total)))
