@@ -20,7 +20,6 @@ the rows of its file; a mismatch stops the benchmark. Nothing here asserts a tim
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import json
 import os
