@@ -179,7 +179,7 @@ def report_db(args) -> str:
                                  "hướng dẫn rõ ràng.' || id WHERE id % 10 = 3"))
         rebuild_tallies(db.session)
         db.session.commit()
-        create_user("bench", "admin", None, "bench-password-123", actor="bench",
+        create_user("bench", "admin", None, "Xq7-vanilla-Tolkien-92", actor="bench",
                     must_change=False)
         with db.engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")
@@ -290,7 +290,7 @@ def bench_dashboard(args) -> None:
         db.session.remove()
     client = app.test_client()
     r = client.post("/admin/login", data={"username": "bench",
-                                          "password": "bench-password-123"})
+                                          "password": "Xq7-vanilla-Tolkien-92"})
     assert r.status_code in (302, 303), r.status_code
 
     def page(code: str) -> Callable[[], object]:
