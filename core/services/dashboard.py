@@ -211,7 +211,7 @@ def month_reports(office: Office, months: Collection[str], instrument_id: str | 
 
 def build_dashboard(office: Office, month: str, *, instrument_id: str | None = None,
                     locale: str = "vi", report: dict[str, Any] | None = None,
-                    child_sort: str = "rank") -> dict[str, Any]:
+                    child_sort: str = "rank", expectations: bool = True) -> dict[str, Any]:
     """All figures for ``office`` (and its subtree) in ``month``, as plain data (dicts,
     lists, numbers, strings and the :class:`core.instrument.Instrument`; no database rows).
 
@@ -220,7 +220,8 @@ def build_dashboard(office: Office, month: str, *, instrument_id: str | None = N
     report is :func:`core.services.reports.monthly_report`'s.
     ``report`` may be a :func:`monthly_report` already computed for the same office and month
     (the CLI passes it), so the PDF and the dashboard share one code path; its instrument is
-    then the one used.
+    then the one used. ``expectations=False`` leaves out the expectations summary (None),
+    which the PDF does not print and which reads every answer of the month.
     Raises Invalid(400) for a bad month or instrument.
     """
     check_month(month)
@@ -284,7 +285,8 @@ def build_dashboard(office: Office, month: str, *, instrument_id: str | None = N
         "children": children,
         "child_groups": child_groups(children),
         "channels": channels,
-        "expectations": expectations_summary(office, month, instrument),
+        "expectations": (expectations_summary(office, month, instrument) if expectations
+                         else None),
         "targets_set": bool(effective),
         "targets_year": targets_year,
         # answers acknowledged in the subtree, not in any figure until released (mixing)
