@@ -46,6 +46,16 @@ class _LazyDbGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         return self._real().get_command(ctx, name)
 
+    # the real group's options (-d/--directory, -x) and its callback, which sets them up
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return self._real().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        return self._real().invoke(ctx)
+
+    def get_help(self, ctx: click.Context) -> str:
+        return self._real().get_help(ctx)
+
 
 db = SQLAlchemy(model_class=Base)
 migrate = LazyMigrate()
