@@ -24,6 +24,7 @@ import io
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -48,23 +49,36 @@ def load() -> str:
 
 def interleave(sides: dict[str, Callable[[], object]], rounds: int, warm: int = 1
                ) -> dict[str, float]:
-    """Median milliseconds of each side, the sides alternating call by call."""
+    """Median CPU milliseconds (this process and its children: insensitive to other load
+    on the machine) of each side, the sides alternating call by call; the median wall
+    times are under "<side> wall"."""
     for fn in sides.values():
         for _ in range(warm):
             fn()
     samples: dict[str, list[float]] = {k: [] for k in sides}
+    walls: dict[str, list[float]] = {k: [] for k in sides}
     for _ in range(rounds):
         for name, fn in sides.items():
-            t0 = time.perf_counter()
+            c0, w0 = cpu_seconds(), time.perf_counter()
             fn()
-            samples[name].append((time.perf_counter() - t0) * 1000)
-    return {k: statistics.median(v) for k, v in samples.items()}
+            samples[name].append((cpu_seconds() - c0) * 1000)
+            walls[name].append((time.perf_counter() - w0) * 1000)
+    out = {k: statistics.median(v) for k, v in samples.items()}
+    out.update({f"{k} wall": statistics.median(v) for k, v in walls.items()})
+    return out
+
+
+def cpu_seconds() -> float:
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # updated when a child is reaped
+    return time.process_time() + kids.ru_utime + kids.ru_stime
 
 
 def show(title: str, med: dict[str, float], app: str, base: str, rounds: int) -> None:
     ratio = med[app] / med[base]
-    print(f"{title}: {app} {med[app]:.3f} ms, {base} {med[base]:.3f} ms "
-          f"(medians of {rounds}), ratio {ratio:.2f}; {load()}", flush=True)
+    wall = med[f"{app} wall"] / med[f"{base} wall"]
+    print(f"{title}: CPU {app} {med[app]:.3f} ms, {base} {med[base]:.3f} ms, ratio "
+          f"{ratio:.2f} (wall {med[f'{app} wall']:.3f} / {med[f'{base} wall']:.3f} ms = "
+          f"{wall:.2f}); medians of {rounds}; {load()}", flush=True)
 
 
 # --- QR -------------------------------------------------------------------------------------
@@ -375,7 +389,8 @@ def bench_cli(args) -> None:
                       "flask --help": help_}, rounds)
     show("whole command, report PDF of the city", med, "flask report --format pdf",
          "minimal reportlab script", rounds)
-    print(f"  flask --help: {med['flask --help']:.0f} ms")
+    print(f"  flask --help: {med['flask --help']:.0f} ms CPU, "
+          f"{med['flask --help wall']:.0f} ms wall")
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
     print(f"  the PDF has {len(text):,} characters of text (pdftotext)")
 
