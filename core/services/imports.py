@@ -86,10 +86,15 @@ def _insert_raw(rows: list[dict]) -> None:
     sql = (f"INSERT INTO response ({', '.join(_COLUMNS)}) "  # noqa: S608 - constants
            f"VALUES ({', '.join([mark] * len(_COLUMNS))})")
 
+    stamps: dict[datetime, str] = {}  # a file has few distinct times: format each once
+
     def stamp(value: datetime) -> object:
-        if sqlite:
-            return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-        return value
+        if not sqlite:
+            return value
+        text = stamps.get(value)
+        if text is None:
+            text = stamps[value] = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return text
 
     conn.exec_driver_sql(sql, [
         (r["uuid"], r["office_id"], r["instrument_id"], r["channel"], r["answers"],
