@@ -121,6 +121,8 @@ def post_fork(server, worker) -> None:
 def _drop_database_pool(app, close: bool) -> None:
     from core.extensions import db
 
+    if "sqlalchemy" not in getattr(app, "extensions", {}):  # another app (a benchmark's)
+        return
     with app.app_context():
         for engine in db.engines.values():
             engine.dispose(close=close)
