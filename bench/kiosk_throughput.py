@@ -73,6 +73,8 @@ def baseline_app():
 
     meta = sa.MetaData()
     response = sa.Table("response", meta, autoload_with=engine)
+    # forked from a preloading master (gunicorn.conf.py): no connection of the master's
+    os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
     app = Flask(__name__)
     # the same Redis round trip as the app's rate limit (issue 20: the baseline pays it too)
     from limits import parse, storage, strategies
