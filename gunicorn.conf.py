@@ -8,6 +8,11 @@ GUNICORN_THREADS     threads per worker (default 1 = sync workers; >1 = gthread)
 GUNICORN_TIMEOUT     seconds a worker may stay silent before it is killed (default 30)
 GUNICORN_CONTROL_SOCKET  path of gunicorn's control socket (default: none)
 GUNICORN_MAX_REQUESTS  recycle a worker after this many requests (default 2000, 0 = never)
+GUNICORN_PRELOAD     1 (default): the master builds the app once and workers are forked from
+                     it (a new or recycled worker then starts in milliseconds of CPU instead
+                     of half a second); 0: each worker imports and builds the app itself.
+                     Preloaded, a HUP re-reads these settings but not the code: deploy new
+                     code with a restart (docs/deploy.md)
 FORWARDED_ALLOW_IPS  proxies gunicorn itself trusts for X-Forwarded-Proto (default none:
                      the app's PROXY_FIX setting is the one place that trusts a proxy)
 PROMETHEUS_MULTIPROC_DIR  folder for the workers' metric files (default: a fresh temporary
@@ -32,8 +37,11 @@ workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() *
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 worker_class = "gthread" if threads > 1 else "sync"
 # Sync workers are safe behind nginx, which buffers slow clients (slowloris) before a request
-# reaches a worker. preload_app stays off: each worker opens its own database pool.
+# reaches a worker. gunicorn's preload_app stays off because it loads the app before
+# on_starting has told it the worker count; on_starting below preloads it instead
+# (GUNICORN_PRELOAD), and post_fork gives each worker a database pool of its own.
 preload_app = False
+PRELOAD = os.environ.get("GUNICORN_PRELOAD", "1") != "0"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5
@@ -97,6 +105,27 @@ def on_starting(server) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for item in folder.glob("*.db"):
         item.unlink()
+    if PRELOAD:
+        # what preload_app does, after the worker count is known: workers fork with the app
+        # built (gunicorn's wsgi() keeps the loaded app); a start-up refusal stops the master
+        _drop_database_pool(server.app.wsgi(), close=True)
+
+
+def post_fork(server, worker) -> None:
+    """A worker never uses a database connection of the master (none is left open by
+    on_starting; this also covers one opened meanwhile)."""
+    if PRELOAD:
+        _drop_database_pool(server.app.wsgi(), close=False)
+
+
+def _drop_database_pool(app, close: bool) -> None:
+    from core.extensions import db
+
+    if "sqlalchemy" not in getattr(app, "extensions", {}):  # another app (a benchmark's)
+        return
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=close)
 
 
 def child_exit(server, worker) -> None:

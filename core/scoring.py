@@ -469,6 +469,31 @@ def _square_and_add(now: Estimate, before: Estimate, z: float) -> tuple[float, f
             d + math.sqrt((u1 - now.value) ** 2 + (before.value - l2) ** 2))
 
 
+def _excludes_zero_at(now: Estimate, before: Estimate):
+    """``z -> whether _square_and_add(now, before, z) excludes 0``, with the same arithmetic
+    inlined (the p-value's bisection calls it 60 times per change)."""
+    p1, n1, p2, n2 = now.value, now.n_eff, before.value, before.n_eff
+    a1, a2 = p1 * (1 - p1) / n1, p2 * (1 - p2) / n2
+    h1, h2, q1, q2 = 2 * n1, 2 * n2, 4 * n1 * n1, 4 * n2 * n2
+    d = p1 - p2
+    sqrt = math.sqrt
+
+    def excludes(z: float) -> bool:
+        z2 = z * z
+        den = 1 + z2 / n1
+        centre = (p1 + z2 / h1) / den
+        half = z * sqrt(max(0.0, a1 + z2 / q1)) / den
+        l1, u1 = max(0.0, centre - half), min(1.0, centre + half)
+        den = 1 + z2 / n2
+        centre = (p2 + z2 / h2) / den
+        half = z * sqrt(max(0.0, a2 + z2 / q2)) / den
+        l2, u2 = max(0.0, centre - half), min(1.0, centre + half)
+        return (d - sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2) > 0
+                or d + sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2) < 0)
+
+    return excludes
+
+
 def _normal_two_sided(z: float) -> float:
     return math.erfc(z / math.sqrt(2))
 
@@ -487,9 +512,7 @@ def compare(now: Estimate, before: Estimate, *, p_value: bool = True) -> Change:
     elif d == 0:
         p = 1.0
     else:
-        def excludes(z: float) -> bool:
-            a, b = _square_and_add(now, before, z)
-            return a > 0 or b < 0
+        excludes = _excludes_zero_at(now, before)
 
         low_z, high_z = 0.0, 40.0
         if excludes(high_z):

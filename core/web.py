@@ -24,6 +24,13 @@ def index():
     return render_template("index.html")
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """The icon browsers ask for on every page (nginx serves it from disk in production;
+    without it each page view logged a 404)."""
+    return current_app.send_static_file("favicon.ico")
+
+
 @bp.get("/quyen-rieng-tu")
 def privacy_notice():
     """The full notice on personal data (Law 91/2025/QH15), linked from every survey page."""

@@ -28,6 +28,7 @@ from core.models.response import (
     CHANNELS,
     MonthlyChannelCount,
     MonthlyCrossTally,
+    MonthlyExpectationTally,
     MonthlyTally,
     Response,
 )
@@ -40,7 +41,8 @@ __all__ = [
     "TARGET_OPERATORS", "Target",
     "Base", "UTCDateTime", "utcnow", "OFFICE_LEVELS", "OFFICE_REPORT_FIELDS", "Office",
     "OfficeClosure",
-    "CHANNELS", "MonthlyChannelCount", "MonthlyCrossTally", "MonthlyTally", "Response",
+    "CHANNELS", "MonthlyChannelCount", "MonthlyCrossTally", "MonthlyExpectationTally",
+    "MonthlyTally", "Response",
     "GenericFormUse", "OfficeApiKey", "Receipt", "ReceiptUse",
     "Kiosk", "PendingAnswer", "SubmissionKey",
     "BATCH_STATES", "ImportBatch", "PaperFormNumber",

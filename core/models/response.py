@@ -118,3 +118,19 @@ class MonthlyCrossTally(_MonthlyKey, Base):
     __tablename__ = "monthly_cross_tally"
 
     counts: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+
+class MonthlyExpectationTally(_MonthlyKey, Base):
+    """What citizens want improved most, summed per office x Vietnam month x instrument: how
+    many counted responses answered ``level`` for expectation ``area``. The row with area ``""``
+    and level 0 counts the responses that answered any expectation (the respondents).
+
+    Like the other tallies: written in the same transaction as the answers it sums,
+    rebuildable by ``flask tallies rebuild``; the dashboard reads only this table.
+    """
+
+    __tablename__ = "monthly_expectation_tally"
+
+    area: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    level: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    responses: Mapped[int] = mapped_column(default=0)

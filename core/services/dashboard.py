@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from core import scoring
 from core.extensions import db
 from core.instrument import Instrument
-from core.models import OFFICE_LEVELS, OVERALL, Office, Response
+from core.models import OFFICE_LEVELS, OVERALL, MonthlyExpectationTally, Office
 from core.services.common import get_instrument
 from core.services.labels import level_label
 from core.services.mixing import pending_counts
@@ -172,23 +172,23 @@ def child_groups(children: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def expectations_summary(office: Office, month: str, instrument: Instrument
                          ) -> dict[str, Any]:
     """What citizens want improved most: per area, how many answered and at which level,
-    ranked by the share answering the highest level ("very much")."""
-    rows = db.session.scalars(
-        within(sa.select(Response.expectations), Response.office_id, office.id)
-        .where(Response.month == month, Response.instrument_id == instrument.id,
-               Response.counted.is_(True), Response.expectations.is_not(None)))
+    ranked by the share answering the highest level ("very much"). Read from the expectation
+    tallies (:class:`core.models.MonthlyExpectationTally`), summed over the subtree."""
+    t = MonthlyExpectationTally
+    sums = db.session.execute(
+        within(sa.select(t.area, t.level, sa.func.sum(t.responses)), t.office_id, office.id)
+        .where(t.month == month, t.instrument_id == instrument.id)
+        .group_by(t.area, t.level)).all()
     levels = [v for v, _t in instrument.expectation_levels]
     top = max(levels)
     counts: dict[str, dict[int, int]] = {a: dict.fromkeys(levels, 0)
                                          for a in instrument.expectation_area_codes()}
     respondents = 0
-    for exp in rows:
-        if not exp:
-            continue
-        respondents += 1
-        for area, level in exp.items():
-            if area in counts and level in counts[area]:
-                counts[area][level] += 1
+    for area, level, n in sums:
+        if area == "" and level == 0:
+            respondents = int(n)
+        elif area in counts and level in counts[area]:
+            counts[area][level] += int(n)
     areas = []
     for area in instrument.expectation_areas:
         c = counts[area.code]
@@ -211,7 +211,7 @@ def month_reports(office: Office, months: Collection[str], instrument_id: str | 
 
 def build_dashboard(office: Office, month: str, *, instrument_id: str | None = None,
                     locale: str = "vi", report: dict[str, Any] | None = None,
-                    child_sort: str = "rank") -> dict[str, Any]:
+                    child_sort: str = "rank", expectations: bool = True) -> dict[str, Any]:
     """All figures for ``office`` (and its subtree) in ``month``, as plain data (dicts,
     lists, numbers, strings and the :class:`core.instrument.Instrument`; no database rows).
 
@@ -220,7 +220,8 @@ def build_dashboard(office: Office, month: str, *, instrument_id: str | None = N
     report is :func:`core.services.reports.monthly_report`'s.
     ``report`` may be a :func:`monthly_report` already computed for the same office and month
     (the CLI passes it), so the PDF and the dashboard share one code path; its instrument is
-    then the one used.
+    then the one used. ``expectations=False`` leaves out the expectations summary (None),
+    which the PDF does not print and which reads every answer of the month.
     Raises Invalid(400) for a bad month or instrument.
     """
     check_month(month)
@@ -284,7 +285,8 @@ def build_dashboard(office: Office, month: str, *, instrument_id: str | None = N
         "children": children,
         "child_groups": child_groups(children),
         "channels": channels,
-        "expectations": expectations_summary(office, month, instrument),
+        "expectations": (expectations_summary(office, month, instrument) if expectations
+                         else None),
         "targets_set": bool(effective),
         "targets_year": targets_year,
         # answers acknowledged in the subtree, not in any figure until released (mixing)

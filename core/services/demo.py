@@ -114,7 +114,7 @@ def load_demo(instrument: Instrument, months: int = 12, seed: int = 2022) -> int
     for row in generate_responses(instrument, office_ids, month_list, rng):
         batch.append(row)
         acc.add(TallyRow(row["office_id"], row["month"], row["instrument_id"], row["channel"],
-                         row["answers"]))
+                         row["answers"], row.get("expectations")))
         if len(batch) >= 5000:
             db.session.connection().execute(Response.__table__.insert(), batch)
             stored += len(batch)

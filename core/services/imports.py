@@ -285,10 +285,15 @@ def _insert_raw(rows: list[dict]) -> None:
     sql = (f"INSERT INTO response ({', '.join(_COLUMNS)}) "  # noqa: S608 - constants
            f"VALUES ({', '.join([mark] * len(_COLUMNS))})")
 
+    stamps: dict[datetime, str] = {}  # a file has few distinct times: format each once
+
     def stamp(value: datetime) -> object:
-        if sqlite:
-            return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-        return value
+        if not sqlite:
+            return value
+        text = stamps.get(value)
+        if text is None:
+            text = stamps[value] = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return text
 
     def js(value: dict | None) -> str | None:
         return None if value is None else json.dumps(value, ensure_ascii=False)
@@ -525,7 +530,7 @@ def _run(rows: Iterator[tuple[int, list[str]]], outcome: BatchOutcome, instrumen
         _insert_raw(pending)
         for r in pending:
             acc.add(TallyRow(r["office_id"], r["month"], instrument.id, r["channel"],
-                             r["answers"]))
+                             r["answers"], r["expectations"]))
         outcome.stored += len(pending)
         pending.clear()
 
@@ -820,7 +825,8 @@ def _remove(batch: ImportBatch, actor: str, *, state: str, replaced_by: int | No
     mark it ``state`` (in the caller's transaction). Returns the answers removed."""
     r = Response.__table__
     rows = [TallyRow(*row) for row in db.session.execute(
-        sa.select(r.c.office_id, r.c.month, r.c.instrument_id, r.c.channel, r.c.answers)
+        sa.select(r.c.office_id, r.c.month, r.c.instrument_id, r.c.channel, r.c.answers,
+                  r.c.expectations)
         .where(r.c.batch_id == batch.id, r.c.counted.is_(True)))]
     removed = db.session.execute(sa.delete(Response).where(Response.batch_id == batch.id)
                                  .execution_options(synchronize_session=False)).rowcount

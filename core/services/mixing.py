@@ -242,7 +242,7 @@ def _release(office_ids: list[int], last_closed: date, minimum: int, shuffle: Sh
                     released_ids.append(r.id)
                     if r.counted:
                         tallies.add(TallyRow(r.office_id, month, r.instrument_id, r.channel,
-                                             r.answers))
+                                             r.answers, r.expectations))
         for start in range(0, len(released_ids), 500):
             conn.execute(sa.delete(_PENDING).where(
                 _PENDING.c.id.in_(released_ids[start:start + 500])))

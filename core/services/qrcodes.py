@@ -5,6 +5,11 @@ thermal paper that fades, smudges and creases. The quiet zone of 4 modules that 
 requires is always kept. PNG modules are whole pixels (default 6, i.e. 0.75 mm on a 203 dpi
 thermal printer; a receipt link's version-6/7 code then fits the 384 dots of a 58 mm roll),
 so a printer never has to resample them. Pure functions: no Flask, no database.
+
+The mask pattern is fixed (:data:`MASK`) instead of chosen by scoring all eight: every mask
+decodes (the choice only spreads dark and light modules more evenly), and scoring them is
+most of the work of making a code. PNGs are 1-bit (all a thermal printer has) and saved
+without a compression search; the caption is rendered once per text and width.
 """
 
 from __future__ import annotations
@@ -21,13 +26,16 @@ from core.pdf_fonts import REGULAR_TTF
 
 LEVELS = {"L": ERROR_CORRECT_L, "M": ERROR_CORRECT_M, "Q": ERROR_CORRECT_Q, "H": ERROR_CORRECT_H}
 QUIET_ZONE = 4  # modules, as ISO/IEC 18004 requires
+#: the data mask of every code (ISO/IEC 18004 mask 2: every third column): any mask decodes
+MASK = 2
 
 
 @lru_cache(maxsize=512)
 def qr_matrix(data: str, level: str = "Q") -> tuple[tuple[bool, ...], ...]:
     """The module matrix of ``data``, quiet zone included (cached: the PNG and the SVG of a
     receipt, or a reprint, reuse it). Raises KeyError for a bad level."""
-    qr = qrcode.QRCode(error_correction=LEVELS[level.upper()], border=QUIET_ZONE, box_size=1)
+    qr = qrcode.QRCode(error_correction=LEVELS[level.upper()], border=QUIET_ZONE, box_size=1,
+                       mask_pattern=MASK)
     qr.add_data(data)
     qr.make(fit=True)
     return tuple(tuple(row) for row in qr.get_matrix())
@@ -40,34 +48,43 @@ def _font(size: int):
     return ImageFont.truetype(str(REGULAR_TTF), size)
 
 
-def qr_png(data: str, caption: str | None = None, level: str = "Q", box_size: int = 6) -> bytes:
-    """A black-on-white PNG of the QR code, ``box_size`` pixels per module, with ``caption``
-    centred under it (shrunk to fit the width)."""
+@lru_cache(maxsize=32)
+def _caption(caption: str, side: int, box_size: int):
+    """The 1-bit image of ``caption`` centred in ``side`` pixels (shrunk to fit the width
+    less a module each side); the same for every receipt, so rendered once."""
     from PIL import Image, ImageDraw
+
+    size = max(10, box_size * 2)
+    font = _font(size)
+    while size > 8 and font.getlength(caption) > side - 2 * box_size:
+        size -= 1
+        font = _font(size)
+    line_h = int(size * 1.6)
+    img = Image.new("L", (side, line_h), 255)
+    draw = ImageDraw.Draw(img)
+    draw.text(((side - font.getlength(caption)) / 2, 0), caption, fill=0, font=font)
+    return img.point(lambda v: 255 if v >= 160 else 0, mode="1")
+
+
+def qr_png(data: str, caption: str | None = None, level: str = "Q", box_size: int = 6) -> bytes:
+    """A black-on-white 1-bit PNG of the QR code, ``box_size`` pixels per module, with
+    ``caption`` centred under it (shrunk to fit the width)."""
+    from PIL import Image
 
     matrix = qr_matrix(data, level)
     n = len(matrix)
-    code = Image.new("1", (n, n), 1)
-    code.putdata([0 if cell else 1 for row in matrix for cell in row])
+    code = Image.frombytes("L", (n, n), bytes(0 if cell else 255
+                                              for row in matrix for cell in row))
     side = n * box_size
-    code = code.resize((side, side), Image.Resampling.NEAREST)
-    if not caption:
-        img = code.convert("L")
-    else:
-        size = max(10, box_size * 2)
-        font = _font(size)
-        while size > 8 and font.getlength(caption) > side - 2 * box_size:
-            size -= 1
-            font = _font(size)
-        line_h = int(size * 1.6)
-        img = Image.new("L", (side, side + line_h), 255)
+    code = code.resize((side, side), Image.Resampling.NEAREST).convert("1", dither=None)
+    if caption:
+        text = _caption(caption, side, box_size)
+        img = Image.new("1", (side, side + text.height), 1)
         img.paste(code, (0, 0))
-        draw = ImageDraw.Draw(img)
-        width = font.getlength(caption)
-        top = side  # below the whole quiet zone, which stays blank
-        draw.text(((side - width) / 2, top), caption, fill=0, font=font)
+        img.paste(text, (0, side))  # below the whole quiet zone, which stays blank
+        code = img
     out = io.BytesIO()
-    img.save(out, format="PNG", optimize=True)
+    code.save(out, format="PNG")
     return out.getvalue()
 
 

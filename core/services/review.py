@@ -152,7 +152,7 @@ def release(user: User, keys: Sequence[str]) -> int:
             rows = db.session.execute(
                 _R.update().where(g.where()).values(counted=True, review="released")
                 .returning(_R.c.office_id, _R.c.month, _R.c.instrument_id, _R.c.channel,
-                           _R.c.answers)).all()
+                           _R.c.answers, _R.c.expectations)).all()
             for row in rows:
                 tallies.add(TallyRow(*row))
             if rows:

@@ -1,17 +1,18 @@
 """Monthly tallies: kept in the same transaction as every insert, rebuildable from raw rows.
 
-Three tables, all sums over an office-month's counted answers, written together:
+Four tables, all sums over an office-month's counted answers, written together:
 ``monthly_tally`` (answer counts per criterion), ``monthly_channel_count`` (responses per
-channel) and ``monthly_cross_tally`` (pairs of criteria answered by the same respondents, for
-respondent-level intervals: :class:`core.scoring.CrossLayout`); with them
-``monthly_priority_tally`` (each criterion's answer against the mean of the respondent's other
-answers, for "what to fix first": :mod:`core.services.priorities`).
+channel), ``monthly_cross_tally`` (pairs of criteria answered by the same respondents, for
+respondent-level intervals: :class:`core.scoring.CrossLayout`) and
+``monthly_expectation_tally`` (answers per expectation area and level, and respondents); with
+them ``monthly_priority_tally`` (each criterion's answer against the mean of the respondent's
+other answers, for "what to fix first": :mod:`core.services.priorities`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from core import scoring
 from core.models import (
     MonthlyChannelCount,
     MonthlyCrossTally,
+    MonthlyExpectationTally,
     MonthlyPriorityTally,
     MonthlyTally,
     Response,
@@ -55,6 +57,8 @@ class TallyRow:
     instrument_id: str
     channel: str
     answers: str
+    #: the response's expectations (area code -> level), if it answered any
+    expectations: Mapping[str, Any] | None = None
 
 
 class TallyAccumulator:
@@ -76,6 +80,9 @@ class TallyAccumulator:
         self.priority: dict[tuple[int, str, str], list[int]] = {}
         self._waiting: dict[tuple[int, str, str], dict[str, int]] = defaultdict(dict)
         self._n_waiting = 0
+        #: (office, month, instrument, area, level) -> answers; area "" level 0: respondents
+        self.expectations: dict[tuple[int, str, str, str, int], int] = defaultdict(int)
+        self._exp_plan: dict[str, tuple[frozenset[str], frozenset[int]]] = {}
 
     def add(self, row: TallyRow, weight: int = 1) -> None:
         key = (row.office_id, row.month, row.instrument_id)
@@ -100,6 +107,28 @@ class TallyAccumulator:
             waiting[row.answers] = seen + weight
         if self._n_waiting >= _CROSS_BUFFER:
             self.count_cross()
+        if row.expectations and isinstance(row.expectations, Mapping):
+            self.add_expectations(key, row.expectations, weight)
+
+    def add_expectations(self, key: tuple[int, str, str], expectations: Mapping[str, Any],
+                         weight: int = 1) -> None:
+        """Count one response's expectations: its areas and levels that the instrument
+        has (others are ignored, as the dashboard always did) and the respondent."""
+        plan = self._exp_plan.get(key[2])
+        if plan is None:
+            inst = registry().get(key[2])
+            plan = self._exp_plan[key[2]] = (
+                frozenset(inst.expectation_area_codes()),
+                frozenset(v for v, _label in inst.expectation_levels))
+        areas, levels = plan
+        sums = self.expectations
+        sums[(*key, "", 0)] += weight
+        for area, level in expectations.items():
+            try:
+                if area in areas and level in levels:
+                    sums[(*key, area, int(level))] += weight
+            except TypeError:  # an unhashable level: not one of the instrument's
+                continue
 
     def count_cross(self) -> dict[tuple[int, str, str], list[int]]:
         """The cross-tally counts so far, (office, month, instrument) -> counts (the waiting
@@ -147,10 +176,12 @@ class TallyAccumulator:
         self.count_cross()
         add_cross_tallies(session, self.cross)
         priorities.add_priority_tallies(session, self.priority)
+        add_expectation_tallies(session, self.expectations)
         self.cells.clear()
         self.channels.clear()
         self.cross.clear()
         self.priority.clear()
+        self.expectations.clear()
 
 
 _UPSERTS: dict[tuple[str, str], Any] = {}
@@ -168,6 +199,12 @@ def _upsert_statement(session: Session, kind: str) -> Any:
                 index_elements=["office_id", "month", "instrument_id", "criterion"],
                 set_={c: getattr(MonthlyTally, c) + getattr(stmt.excluded, c)
                       for c in COUNT_COLUMNS})
+        elif kind == "expectation":
+            stmt = upsert(session, MonthlyExpectationTally)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["office_id", "month", "instrument_id", "area", "level"],
+                set_={"responses": MonthlyExpectationTally.responses
+                      + stmt.excluded.responses})
         else:
             stmt = upsert(session, MonthlyChannelCount)
             stmt = stmt.on_conflict_do_update(
@@ -178,6 +215,16 @@ def _upsert_statement(session: Session, kind: str) -> Any:
 
 
 _CROSS = MonthlyCrossTally.__table__
+
+
+def add_expectation_tallies(session: Session,
+                            sums: Mapping[tuple[int, str, str, str, int], int]) -> None:
+    """Add expectation counts ((office, month, instrument, area, level) -> answers) to the
+    stored ones, in sorted key order (the lock order of every writer)."""
+    rows = [{"office_id": k[0], "month": k[1], "instrument_id": k[2], "area": k[3],
+             "level": k[4], "responses": v} for k, v in sorted(sums.items()) if v]
+    if rows:
+        session.connection().execute(_upsert_statement(session, "expectation"), rows)
 
 
 def add_cross_tallies(session: Session, sums: dict[tuple[int, str, str], list[int]]) -> None:
@@ -216,6 +263,10 @@ def add_to_tallies(session: Session, rows: Iterable[TallyRow]) -> None:
         add_cross_tallies(session, {key: cross_layout(row.instrument_id).count([row.answers])})
         priorities.add_priority_tallies(
             session, {key: priorities.count(row.instrument_id, [(row.answers, 1)])})
+        if row.expectations:
+            acc = TallyAccumulator()
+            acc.add_expectations(key, row.expectations)
+            add_expectation_tallies(session, acc.expectations)
         return
     acc = TallyAccumulator()
     for row in rows:
@@ -292,9 +343,13 @@ def _snapshot(session: Session) -> set[tuple]:
     pri = session.execute(sa.select(
         MonthlyPriorityTally.office_id, MonthlyPriorityTally.month,
         MonthlyPriorityTally.instrument_id, MonthlyPriorityTally.counts)).all()
+    exp = session.execute(sa.select(
+        MonthlyExpectationTally.office_id, MonthlyExpectationTally.month,
+        MonthlyExpectationTally.instrument_id, MonthlyExpectationTally.area,
+        MonthlyExpectationTally.level, MonthlyExpectationTally.responses)).all()
     return ({("c", *r) for r in crit} | {("ch", *r) for r in chan}
             | {("x", *r[:3], bytes(r[3])) for r in cross}
-            | {("p", *r[:3], bytes(r[3])) for r in pri})
+            | {("p", *r[:3], bytes(r[3])) for r in pri} | {("e", *r) for r in exp})
 
 
 def rebuild_tallies(session: Session) -> int:
@@ -312,13 +367,15 @@ def rebuild_tallies(session: Session) -> int:
     session.execute(sa.delete(MonthlyChannelCount))
     session.execute(sa.delete(MonthlyCrossTally))
     session.execute(sa.delete(MonthlyPriorityTally))
+    session.execute(sa.delete(MonthlyExpectationTally))
     acc = TallyAccumulator()
     query = (sa.select(Response.office_id, Response.month, Response.instrument_id,
-                       Response.channel, Response.answers)
+                       Response.channel, Response.answers, Response.expectations)
              .where(Response.counted.is_(True)))
-    for office_id, month, iid, channel, answers in session.execute(
+    for office_id, month, iid, channel, answers, expectations in session.execute(
             query, execution_options={"yield_per": 20_000}):
-        acc.add(TallyRow(office_id, month, iid, channel, answers))
+        acc.add(TallyRow(office_id, month, iid, channel, answers,
+                         expectations if isinstance(expectations, dict) else None))
     acc.write(session)
     after = _snapshot(session)
     session.commit()
@@ -327,8 +384,8 @@ def rebuild_tallies(session: Session) -> int:
 
 def remove_from_tallies(session: Session, rows: Iterable[TallyRow]) -> None:
     """Subtract stored responses (being deleted, e.g. an undone paper batch) from the
-    tallies (criteria, channels, cross-tally, priority tally), in the caller's transaction,
-    in the writers' lock order; rows left at zero are deleted, so the tallies equal what
+    tallies (criteria, channels, cross-tally, priority and expectation tallies), in the
+    caller's transaction, in the writers' lock order; rows left at zero are deleted, so the tallies equal what
     ``flask tallies rebuild`` would make."""
     acc = TallyAccumulator()
     for row in rows:
@@ -356,6 +413,7 @@ def remove_from_tallies(session: Session, rows: Iterable[TallyRow]) -> None:
         else:
             conn.execute(sa.update(_CROSS).where(where).values(counts=layout.pack(total)))
     priorities.subtract_priority_tallies(session, acc.priority)
+    add_expectation_tallies(session, {k: -v for k, v in acc.expectations.items()})
     for office_id, month, iid in sorted({k[:3] for k in crit} | {k[:3] for k in channels}):
         keys = (MonthlyTally.office_id == office_id, MonthlyTally.month == month,
                 MonthlyTally.instrument_id == iid)
@@ -364,3 +422,7 @@ def remove_from_tallies(session: Session, rows: Iterable[TallyRow]) -> None:
         session.execute(sa.delete(MonthlyChannelCount).where(
             MonthlyChannelCount.office_id == office_id, MonthlyChannelCount.month == month,
             MonthlyChannelCount.instrument_id == iid, MonthlyChannelCount.responses == 0))
+        session.execute(sa.delete(MonthlyExpectationTally).where(
+            MonthlyExpectationTally.office_id == office_id,
+            MonthlyExpectationTally.month == month, MonthlyExpectationTally.instrument_id == iid,
+            MonthlyExpectationTally.responses == 0))

@@ -1,0 +1,28 @@
+"""The p-value's bisection uses an inlined copy of Newcombe's square-and-add (issue 20): it
+must decide exactly as :func:`core.scoring._square_and_add` does, at every z."""
+
+from __future__ import annotations
+
+import random
+
+from core import scoring
+
+
+def test_inlined_test_decides_as_square_and_add():
+    rng = random.Random(20)
+    for _ in range(3000):
+        now = scoring.Estimate(rng.choice([rng.random(), 0.0, 1.0]),
+                               rng.choice([1.0, 2.0, rng.uniform(1, 5000)]))
+        before = scoring.Estimate(rng.choice([rng.random(), 0.0, 1.0]), rng.uniform(1, 5000))
+        excludes = scoring._excludes_zero_at(now, before)
+        for z in (0.0, 0.3, 1.959963984540054, 4.2, 40.0, rng.uniform(0, 40)):
+            lo, hi = scoring._square_and_add(now, before, z)
+            assert excludes(z) == (lo > 0 or hi < 0)
+
+
+def test_p_value_still_inverts_the_interval():
+    a, b = scoring.Estimate(0.8, 400.0), scoring.Estimate(0.7, 380.0)
+    change = scoring.compare(a, b)
+    assert change.low > 0 and change.p_value < 0.05
+    same = scoring.compare(a, scoring.Estimate(0.79, 400.0))
+    assert same.low < 0 < same.high and same.p_value > 0.05
