@@ -236,8 +236,7 @@ def export(code: str, month: str, kind: str, fmt: str):
     lang = _locale()
     rows: int | None = None  # a table's data rows (the PDF has none)
     if kind == "report":
-        payload = exports.pdf_report(build_dashboard(office, month, locale=lang,
-                                                     expectations=False), lang)
+        payload = exports.pdf_report(build_dashboard(office, month, locale=lang), lang)
     elif kind == "criteria":
         data = build_dashboard(office, month, locale=lang)
         payload = exports.criteria_table(data, fmt, lang)

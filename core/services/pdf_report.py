@@ -361,8 +361,8 @@ def monthly_report_pdf(office: Office, report: dict[str, Any], lang: str = "vi")
     document as the results area's download. Raises Invalid for a bad month or instrument."""
     from core.services.dashboard import build_dashboard
 
-    return render_pdf(build_dashboard(office, report["month"], locale=lang, report=report,
-                                      expectations=False), lang)
+    return render_pdf(build_dashboard(office, report["month"], locale=lang, report=report),
+                      lang)
 
 
 def _channel_label(channel: str) -> str:

@@ -385,8 +385,8 @@ def rebuild_tallies(session: Session) -> int:
 def remove_from_tallies(session: Session, rows: Iterable[TallyRow]) -> None:
     """Subtract stored responses (being deleted, e.g. an undone paper batch) from the
     tallies (criteria, channels, cross-tally, priority and expectation tallies), in the
-    caller's transaction, in the writers' lock order; rows left at zero are deleted, so the tallies equal what
-    ``flask tallies rebuild`` would make."""
+    caller's transaction, in the writers' lock order; rows left at zero are deleted, so the
+    tallies equal what ``flask tallies rebuild`` would make."""
     acc = TallyAccumulator()
     for row in rows:
         acc.add(row)

@@ -93,7 +93,7 @@ def test_demo_data_keeps_the_expectation_tally(app, instrument):
     assert rebuild_tallies(db.session) == 0
 
 
-def test_the_pdf_path_does_not_read_expectations(app, offices, instrument):
+def test_a_dashboard_may_leave_the_expectations_out(app, offices, instrument):
     _hold(instrument, offices["BD-KM"], [{instrument.expectation_area_codes()[0]: 3}])
     release_all()
     month = this_month()
