@@ -151,12 +151,14 @@ def criteria_table(data: dict[str, Any], fmt: str, lang: str = "vi") -> bytes:
     return _xlsx_bytes(_("Criteria"), header, rows, dict.fromkeys(_TWO_DECIMALS, "0.00"))
 
 
-def response_rows(office: Office, month: str, lang: str = "vi", *, with_comments: bool = True
-                  ) -> tuple[list[str], Iterator[list[Any]]]:
-    """Header and rows of the month's raw anonymised responses for ``office``'s subtree
-    (counted responses only; date without time; no identifiers of response or device). The
-    comment column is left out unless ``with_comments``."""
-    answered = pooled_responses(office.id, month, by=("instrument",))
+def response_rows(office: Office, month: str | list[str], lang: str = "vi", *,
+                  with_comments: bool = True) -> tuple[list[str], Iterator[list[Any]]]:
+    """Header and rows of the raw anonymised responses of a month (or the months of a
+    period) for ``office``'s subtree (counted responses only; date without time; no
+    identifiers of response or device). The comment column is left out unless
+    ``with_comments``."""
+    months = [month] if isinstance(month, str) else list(month)
+    answered = pooled_responses(office.id, months, by=("instrument",))
     instruments = [get_instrument(i) for (i,) in sorted(answered) if i in registry()]
     if not instruments:
         from flask import current_app
@@ -180,7 +182,7 @@ def response_rows(office: Office, month: str, lang: str = "vi", *, with_comments
                                   Response.expectations, Response.demographics,
                                   Response.comment), Response.office_id, office.id)
                  .join(Office, Office.id == Response.office_id)
-                 .where(Response.month == month, Response.counted.is_(True))
+                 .where(Response.month.in_(months), Response.counted.is_(True))
                  .order_by(Office.code, Response.submitted_at)
                  .execution_options(yield_per=5000))
         by_day: list[list[Any]] = []
@@ -214,7 +216,7 @@ def _content_key(row: list[Any]) -> tuple:
     return (row[3], tuple("" if v is None else str(v) for v in row[4:]))
 
 
-def raw_responses(office: Office, month: str, fmt: str, lang: str = "vi", *,
+def raw_responses(office: Office, month: str | list[str], fmt: str, lang: str = "vi", *,
                   with_comments: bool = False) -> tuple[bytes, int]:
     """The month's raw responses as ``fmt`` (csv or xlsx), and how many data rows the file
     has; comment texts only ``with_comments``."""
@@ -232,6 +234,26 @@ def raw_responses(office: Office, month: str, fmt: str, lang: str = "vi", *,
     # a whole city's month is over a million cells: stream them (openpyxl is ~6x slower)
     return write_xlsx(_("Responses"), [neutralise(h) for h in header],
                       ([neutralise(v) for v in row] for row in counting())), counted
+
+
+def breakdown_rows(table: dict[str, Any], office: Office, period: str
+                   ) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of a breakdown (:mod:`core.services.breakdowns`): suppressed groups
+    keep their label and carry no figure."""
+    header = [_("Office code"), _("Office"), _("Period"), _("Breakdown by"), _("Group"),
+              _("Responses"), _("Overall index (%)"), _("Complete"), _("Suppressed")]
+    rows = [[office.code, office.name, period, table["label"], g["label"], g["responses"],
+             _round(g["overall"]), _yes_no(g["complete"]), _yes_no(g["suppressed"])]
+            for g in table["groups"]]
+    return header, rows
+
+
+def breakdown_table(table: dict[str, Any], office: Office, period: str, fmt: str) -> bytes:
+    """A breakdown as xlsx or csv."""
+    header, rows = breakdown_rows(table, office, period)
+    if fmt == "csv":
+        return _csv_bytes(header, rows)
+    return _xlsx_bytes(_("Breakdown"), header, rows, {6: "0.00"})
 
 
 def pdf_report(data: dict[str, Any], lang: str = "vi") -> bytes:

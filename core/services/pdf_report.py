@@ -29,7 +29,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from core.i18n import fmt_date, fmt_month, fmt_number, fmt_percent, fmt_points, fmt_target
+from core.i18n import fmt_date, fmt_number, fmt_percent, fmt_period, fmt_points, fmt_target
 from core.models import Office
 from core.pdf_fonts import REGULAR, register_fonts
 from core.services.labels import level_label
@@ -111,7 +111,9 @@ def _grid(rows: list[list[Any]], widths: list[float], bold: str, header_rows: in
 
 
 def _short_month(month: str) -> str:
-    """'2022-06' -> '6/2022' (a table header)."""
+    """'2022-06' -> '6/2022' (a table header); another period's label as it is."""
+    if len(month) != 7 or month[4] != "-" or not month[5:].isdigit():
+        return month
     return f"{int(month[5:7])}/{month[:4]}"
 
 
@@ -311,7 +313,7 @@ def render_pdf(data: dict[str, Any], lang: str = "vi") -> bytes:
                         Paragraph(_("REPORT"), st["title"]),
                         Paragraph(_esc(_("Citizens' satisfaction with the service of %(office)s, "
                                          "%(month)s", office=office["name"],
-                                         month=fmt_month(month, lang))), st["subtitle"])]
+                                         month=fmt_period(month, lang))), st["subtitle"])]
     story.append(Paragraph(_esc(_(
         "%(n)s responses were counted this month. Indices are the share of answers "
         "'satisfied' or 'very satisfied' among the answers given. Citizens chose to answer "
@@ -401,6 +403,7 @@ def render_pdf(data: dict[str, Any], lang: str = "vi") -> bytes:
         story.append(Paragraph(_esc(_("Responses by channel: %(list)s", list="; ".join(
             f"{_channel_label(c['channel'])} {fmt_number(c['responses'], lang)} "
             f"({fmt_percent(c['share'], lang)})" for c in data["channels"]))), st["base"]))
+    story += dossier_paragraphs(data["report"], st, lang)
 
     recipients = [Paragraph(_esc(_("Recipients:")), st["cell_bold"]),
                   Paragraph("- " + _esc(_("Department of Home Affairs;")), st["cell"]),
@@ -424,10 +427,35 @@ def monthly_report_pdf(office: Office, report: dict[str, Any], lang: str = "vi")
     document as the results area's download. Raises Invalid for a bad month or instrument."""
     from core.services.dashboard import build_dashboard
 
-    return render_pdf(build_dashboard(office, report["month"], locale=lang, report=report),
+    return render_pdf(build_dashboard(office, report["period"], locale=lang, report=report),
                       lang)
 
 
 def _channel_label(channel: str) -> str:
     return {"kiosk": _("desk tablet"), "qr": _("QR code"), "generic": _("generic link"),
             "paper": _("paper"), "web": _("web")}.get(channel, channel)
+
+
+def dossier_paragraphs(report: dict[str, Any], st: dict[str, ParagraphStyle], lang: str
+                       ) -> list[Paragraph]:
+    """The dossier volume, response rate, required sample and its adequacy, and the share
+    of receipts answered (:mod:`core.services.dossiers`), as short paragraphs (none when
+    nothing is known)."""
+    out = []
+    if report.get("dossiers") is not None:
+        need = report["required_sample"]
+        out.append(Paragraph(_esc(_(
+            "Dossiers handled: %(n)s; response rate %(rate)s; required sample of this office "
+            "%(need)s (n = N / (1 + N × 0.05²)); sample adequate: %(ok)s.",
+            n=fmt_number(report["dossiers"], lang), rate=fmt_percent(report["response_rate"],
+                                                                     lang),
+            need="—" if need is None else fmt_number(need, lang),
+            ok=_("yes") if report["sample_adequate"] else _("no"))), st["base"]))
+    receipts = report.get("receipts")
+    if receipts and receipts["share"] is not None:
+        out.append(Paragraph(_esc(_(
+            "Of the %(minted)s receipt links issued in this period, %(answered)s (%(share)s) "
+            "have been answered so far.", minted=fmt_number(receipts["minted"], lang),
+            answered=fmt_number(receipts["answered"], lang),
+            share=fmt_percent(receipts["share"], lang))), st["base"]))
+    return out
