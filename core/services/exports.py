@@ -22,7 +22,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from core.extensions import db
-from core.i18n import fmt_month
+from core.i18n import fmt_period
 from core.models import Office, Response
 from core.scoring import displayed
 from core.services.audit import record
@@ -72,9 +72,9 @@ def criteria_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     dashboard shows them (figures rounded as displayed), with completeness, targets,
     changes and the reason for every mark."""
     report = data["report"]
-    previous, year_ago = (fmt_month(data["previous_month"]),
-                          fmt_month(data["last_year_month"]))
-    header = [_("Office code"), _("Office"), _("Month"), _("Level"), _("Code"), _("Name"),
+    previous, year_ago = (fmt_period(data["previous_month"]),
+                          fmt_period(data["last_year_month"]))
+    header = [_("Office code"), _("Office"), _("Period"), _("Level"), _("Code"), _("Name"),
               _("Index (%)"), _("Interval low (%)"), _("Interval high (%)"),
               _("Respondents"), _("Answered"), _("No answer"),
               _("Very dissatisfied (1)"), _("Dissatisfied (2)"), _("Neutral (3)"),
@@ -85,7 +85,7 @@ def criteria_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
               _("Significant"),
               _("Change vs %(month)s (points)", month=year_ago), _("Low"), _("High"),
               _("Significant"), _("Note")]
-    base = [report["office"]["code"], report["office"]["name"], report["month"]]
+    base = [report["office"]["code"], report["office"]["name"], report["period"]]
     rows: list[list[Any]] = []
     for h in data["headline"]:
         level = _("Overall") if h["code"] == "overall" else _("Dimension")

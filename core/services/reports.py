@@ -53,6 +53,8 @@ def check_period(label: str | Period) -> Period:
     """The period a label names (see :mod:`core.periods`). Raises Invalid(400) otherwise."""
     if isinstance(label, Period):
         return label
+    if len(label or "") == 7 and label[4] == "-" and label[5:].isdigit():  # a month
+        check_month(label)
     try:
         return parse_period(label)
     except ValueError:
