@@ -120,12 +120,12 @@ def test_populated_periods_dossiers_and_breakdowns_conform_to_the_document(fuzz_
     """Issue 14's report fields with data behind them: quarters, a year and a range, dossier
     volumes (an adequate and an inadequate office), receipts and every kind of breakdown,
     validated by schemathesis; and the dossier PUT with the office's key."""
-    from core.extensions import db
-    from core.services.common import get_instrument
-    from core.services.dossiers import set_dossiers
     import sqlalchemy as sa
 
+    from core.extensions import db
     from core.models import Receipt
+    from core.services.common import get_instrument
+    from core.services.dossiers import set_dossiers
     from core.services.receipts import mint_receipt
     from tests.admin.fixtures import make_answers
 
