@@ -158,3 +158,25 @@ def test_dashboard_shows_dossiers_and_adequacy(app, client, runner, offices, ins
     assert "Cỡ mẫu cần thiết" in html and "364" in html
     html = client.get("/admin/?office=STP&month=2022-07").get_data(as_text=True)
     assert 'data-dossiers="none"' in html
+
+
+@pytest.mark.skipif(__import__("shutil").which("pdftotext") is None,
+                    reason="needs poppler-utils")
+def test_pdf_of_a_quarter_shows_the_dossiers(runner, offices, instrument, tmp_path):
+    """``flask report BD-DB 2022-Q3 --format pdf``: the period in words and the dossier
+    paragraph, read back with pdftotext."""
+    import subprocess
+
+    make_responses(instrument, offices["BD-DB"], "2022-07", 12, sat=4)
+    make_responses(instrument, offices["BD-DB"], "2022-08", 20, sat=5)
+    path = _csv(tmp_path, "office_code,month,dossiers\nBD-DB,2022-07,4000\nBD-DB,2022-08,50\n")
+    assert runner.invoke(args=["dossiers", "import", str(path)]).exit_code == 0
+    out = tmp_path / "q3.pdf"
+    result = runner.invoke(args=["report", "BD-DB", "2022-Q3", "--format", "pdf", "-o",
+                                 str(out)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(subprocess.run(["pdftotext", str(out), "-"], capture_output=True,
+                                   text=True, check=True).stdout.split())
+    assert "quý 3/2022" in text
+    assert "Số hồ sơ đã giải quyết: 4.050" in text
+    assert "cỡ mẫu cần thiết của cơ quan này 365" in text and "đủ cỡ mẫu: không" in text
