@@ -40,8 +40,8 @@ from core.models import Office, Response
 from core.periods import Period
 from core.services.common import get_instrument
 from core.services.labels import channel_label
-from core.services.pooling import within
-from core.services.reports import check_period
+from core.services.pooling import pooled_responses, within
+from core.services.reports import check_period, pick_instrument
 from core.services.tallies import cross_layout
 
 #: the value of the group of answers without the field, and of pooled small procedures
@@ -130,7 +130,14 @@ def breakdown(office: Office, period: Period | str, by: str, instrument_id: str 
     "responses", "overall", "complete", "suppressed"}]}. Raises Invalid(400) for an unknown
     field or period."""
     period = check_period(period)
-    instrument = get_instrument(instrument_id or current_app.config["DEFAULT_INSTRUMENT"])
+    if instrument_id is None:  # as a report chooses: the one most answered in the period
+        counts: dict[str, dict[str, int]] = {}
+        for (iid,), n in pooled_responses(office.id, list(period.months),
+                                          by=("instrument",)).items():
+            counts[iid] = {"all": n}
+        instrument = pick_instrument(counts, None)
+    else:
+        instrument = get_instrument(instrument_id)
     if by not in fields(instrument):
         raise Invalid("invalid_breakdown", _(
             "A report can be broken down by %(fields)s, not %(by)s.",
