@@ -14,10 +14,11 @@ the report computes. Breakdowns are asked for explicitly (``--by``, ``?by=``, th
 dashboard's picker); plain reports stay on the tallies.
 
 **Privacy.** A group with fewer responses than the minimum sample is suppressed (its
-``responses``, ``overall`` and ``complete`` are null), and suppression is complementary: when
-any group is suppressed, further groups (the smallest first) are suppressed until at least
-two are and the suppressed groups together hold at least the minimum sample, so no
-suppressed figure can be recovered by subtracting the shown groups from the report's totals.
+``responses``, ``overall`` and ``complete`` are null), and suppression is complementary:
+while the suppressed groups together hold some responses but fewer than the minimum sample,
+the smallest group shown is suppressed too, so what the report's totals minus the groups
+shown reveal is either nobody or at least the minimum sample (of at least two groups): no
+suppressed figure can be recovered by subtraction.
 Demographic breakdowns always list every option of the question (and "not given"), so a
 group's presence tells nothing; procedures with fewer responses than the minimum sample are
 never named: they are pooled into one "other procedures" group first.
@@ -109,18 +110,16 @@ def _score(instrument: Instrument, patterns: dict[str, int]) -> scoring.Scores:
 
 
 def suppress(sizes: list[int], min_sample: int) -> list[bool]:
-    """Which groups (by their responses) are suppressed: those under ``min_sample``, then,
-    when any is, the smallest others until at least two are and they hold at least
-    ``min_sample`` together (complementary suppression). Groups of 0 count as suppressed
-    only when under the minimum sample like any other."""
+    """Which groups (by their responses) are suppressed: those under ``min_sample``; then,
+    while the suppressed groups together hold some responses but fewer than ``min_sample``
+    (what the total minus the groups shown would reveal), the smallest group shown as well
+    (complementary suppression). Their sum is then 0 (a group of nobody exposes no one) or
+    at least ``min_sample``, which takes at least two groups under the minimum."""
     hidden = [n < min_sample for n in sizes]
-    if not any(hidden):
-        return hidden
     order = sorted(range(len(sizes)), key=lambda i: (sizes[i], i))
-    while (sum(hidden) < 2 or sum(n for n, h in zip(sizes, hidden, strict=True) if h)
-           < min_sample) and not all(hidden):
-        i = next(i for i in order if not hidden[i])
-        hidden[i] = True
+    while (0 < sum(n for n, h in zip(sizes, hidden, strict=True) if h) < min_sample
+           and not all(hidden)):
+        hidden[next(i for i in order if not hidden[i])] = True
     return hidden
 
 

@@ -33,13 +33,10 @@ def answer(instrument, office, month, n, *, sat=4, channel="kiosk", procedure=No
 
 
 def _hidden_recoverable(groups, total, min_sample) -> bool:
-    """Whether a suppressed group's responses follow from the total and the groups shown
-    (one group hidden), or the hidden groups together are fewer than the minimum sample."""
-    hidden = [g for g in groups if g["suppressed"]]
-    if not hidden:
-        return False
+    """Whether what the total minus the groups shown reveals (the hidden groups together)
+    is some people but fewer than the minimum sample."""
     rest = total - sum(g["responses"] for g in groups if not g["suppressed"])
-    return len(hidden) < 2 or rest < min_sample
+    return 0 < rest < min_sample
 
 
 @pytest.mark.parametrize(("sizes", "hidden"), [
@@ -47,7 +44,8 @@ def _hidden_recoverable(groups, total, min_sample) -> bool:
     ([5, 200, 300], [True, True, False]),          # one small group: the next smallest too
     ([5, 3, 300, 400], [True, True, True, False]),  # two small, but only 8 together
     ([20, 15, 300], [True, True, False]),           # 35 together: enough
-    ([0, 100, 200], [True, True, False]),           # a zero is hidden like any small group
+    ([0, 100, 200], [True, False, False]),          # a group of nobody exposes no one
+    ([0, 0, 3, 100, 200], [True, True, True, True, False]),
     ([5, 10], [True, True]),
     ([5], [True]),
     ([], []),
