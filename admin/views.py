@@ -35,6 +35,7 @@ from core.http_errors import status_of
 from core.models import User
 from core.services import (
     accounts,
+    breakdowns,
     comment_search,
     exports,
     feedback,
@@ -49,7 +50,8 @@ from core.services.common import get_instrument
 from core.services.dashboard import CHILD_SORTS, build_dashboard
 from core.services.mixing import pending_counts
 from core.services.offices import descendant_ids
-from core.services.reports import check_month
+from core.services.period_choices import period_choices
+from core.services.reports import check_month, check_period
 from core.timeutil import last_complete_month
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates",
@@ -87,6 +89,19 @@ def _office_and_month():
         abort(404)
     month = check_month(request.args.get("month") or last_complete_month())
     return office, month
+
+
+def _office_and_period():
+    """The office (in scope) and period asked for (``period``, else ``month``: any label of
+    :mod:`core.periods`), defaulting to the user's own office and the last complete month.
+    Raises DomainError 404/400."""
+    u = user()
+    code = request.args.get("office")
+    office = scope.office_in_scope(u, code) if code else scope.home_office(u)
+    if not scope.may_see(u, office.id):
+        abort(404)
+    label = request.args.get("period") or request.args.get("month") or last_complete_month()
+    return office, check_period(label)
 
 
 # --- sign-in ---------------------------------------------------------------------------
@@ -145,13 +160,22 @@ def password():
 
 @bp.get("/")
 def index():
-    office, month = _office_and_month()
+    office, period = _office_and_period()
     sort = request.args.get("sort", "rank")
     if sort not in CHILD_SORTS:
         sort = "rank"
-    data = build_dashboard(office, month, locale=_locale(), child_sort=sort)
+    data = build_dashboard(office, period, locale=_locale(), child_sort=sort)
+    by = request.args.get("by") or None
+    breakdown = (breakdowns.breakdown(office, period, by, data["instrument"].id, _locale())
+                 if by else None)
+    # comments are handled month by month: a longer period shows its last month's
+    month = period.last
     readable = scope.may_read_comments(user(), office.id)  # else counts only
-    return render_template("admin/dashboard.html", d=data, sort=sort,
+    return render_template("admin/dashboard.html", d=data, sort=sort, by=by,
+                           breakdown=breakdown,
+                           breakdown_fields=breakdowns.fields(data["instrument"]),
+                           period_choices=period_choices(last_complete_month()),
+                           comments_month=month,
                            offices=scope.offices_in_scope(user()),
                            trend_chart=charts.trend_chart(data["trend"], data["instrument"]),
                            comments=comment_search.month_summary(user(), office, month),
@@ -222,6 +246,8 @@ EXPORTS = {
     ("criteria", "csv"): "text/csv; charset=utf-8",
     ("responses", "xlsx"): exports.XLSX_MIME,
     ("responses", "csv"): "text/csv; charset=utf-8",
+    ("breakdown", "xlsx"): exports.XLSX_MIME,
+    ("breakdown", "csv"): "text/csv; charset=utf-8",
 }
 
 
@@ -232,19 +258,26 @@ def export(code: str, month: str, kind: str, fmt: str):
     if (kind, fmt) not in EXPORTS:
         abort(404)
     office = scope.office_in_scope(u, code)
-    check_month(month)
+    period = check_period(month)  # any period label (the route's name is historical)
+    month = period.label
     lang = _locale()
     rows: int | None = None  # a table's data rows (the PDF has none)
     if kind == "report":
-        payload = exports.pdf_report(build_dashboard(office, month, locale=lang), lang)
+        payload = exports.pdf_report(build_dashboard(office, period, locale=lang), lang)
     elif kind == "criteria":
-        data = build_dashboard(office, month, locale=lang)
+        data = build_dashboard(office, period, locale=lang)
         payload = exports.criteria_table(data, fmt, lang)
         rows = len(exports.criteria_rows(data)[1])
+    elif kind == "breakdown":
+        by = request.args.get("by") or "channel"
+        table = breakdowns.breakdown(office, period, by, locale=lang)
+        payload = exports.breakdown_table(table, office, month, fmt)
+        rows = len(table["groups"])
     else:
         # comment texts only for those who may read them; contact data never
         payload, rows = exports.raw_responses(
-            office, month, fmt, lang, with_comments=scope.may_read_comments(u, office.id))
+            office, list(period.months), fmt, lang,
+            with_comments=scope.may_read_comments(u, office.id))
     exports.record_download(u.username, office, kind, fmt, month, rows=rows)
     name = f"sipas-{office.code}-{month}-{kind}.{fmt}"
     return Response(payload, mimetype=EXPORTS[(kind, fmt)],

@@ -186,30 +186,36 @@ def retention_status() -> None:
 @click.command("report")
 @with_appcontext
 @click.argument("office_code")
-@click.argument("month")
+@click.argument("period")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "pdf"]), default="json",
               show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file instead of standard output.")
 @click.option("--instrument", "instrument_id", default=None)
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--by", "by", default=None, metavar="FIELD",
+              help="Add a breakdown by channel, procedure or a demographic question (JSON).")
 @click.option("--final", "final", type=click.IntRange(1), default=None,
-              help="A finalised version of the report of MONTH (or quarter 2026-Q3, year "
-                   "2026): its frozen PDF bytes, figures (json, csv) as finalised.")
-def report(office_code: str, month: str, fmt: str, output: Path | None,
-           instrument_id: str | None, lang: str, final: int | None) -> None:
-    """Monthly SIPAS figures for OFFICE_CODE and everything below it, month YYYY-MM."""
+              help="A finalised version of the report of PERIOD: its frozen PDF bytes, "
+                   "figures (json, csv) as finalised.")
+def report(office_code: str, period: str, fmt: str, output: Path | None,
+           instrument_id: str | None, lang: str, by: str | None, final: int | None) -> None:
+    """SIPAS figures for OFFICE_CODE and everything below it over PERIOD: a month YYYY-MM,
+    a quarter YYYY-Qn, a half-year YYYY-Hn, a year YYYY or a range YYYY-MM..YYYY-MM."""
+    from core.services.breakdowns import add_breakdown
     from core.services.pdf_report import monthly_report_pdf
-    from core.services.reports import monthly_report, report_csv
+    from core.services.reports import period_report, report_csv
 
     if fmt == "pdf" and output is None:
         fail("--format pdf needs -o FILE.")
+    if by is not None and fmt != "json":
+        fail("--by needs --format json.")
     if final is not None:
         from core.services.report_versions import final_report_cli
 
         with force_locale(lang):
             try:
-                payload = final_report_cli(office_code, month, final, fmt)
+                payload = final_report_cli(office_code, period, final, fmt)
             except DomainError as exc:
                 fail(exc.message)
         if isinstance(payload, bytes):
@@ -223,7 +229,9 @@ def report(office_code: str, month: str, fmt: str, output: Path | None,
     with force_locale(lang):
         try:
             office = get_office(office_code)
-            data = monthly_report(office, month, instrument_id, locale=lang)
+            data = period_report(office, period, instrument_id, locale=lang)
+            if by is not None:
+                add_breakdown(data, office, by, locale=lang)
         except DomainError as exc:
             fail(exc.message)
         if fmt == "pdf":
@@ -236,6 +244,27 @@ def report(office_code: str, month: str, fmt: str, output: Path | None,
         output.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
     else:
         click.echo(text)
+
+
+dossiers_cli = AppGroup("dossiers", help="Dossier volumes (the N of the sample size).")
+
+
+@dossiers_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def dossiers_import(file: Path) -> None:
+    """Load office_code,month,dossiers rows (the dossiers each office itself handled that
+    month). All or nothing; a re-import replaces the office-months it names."""
+    from core.services.dossiers import import_dossiers
+
+    with force_locale("vi"):
+        try:
+            with file.open(newline="", encoding="utf-8-sig") as stream:
+                n = import_dossiers(stream, actor="cli")
+        except ImportFailed as exc:
+            fail_import(exc)
+        except UnicodeDecodeError:
+            fail(_("the file is not UTF-8 text."))
+    click.echo(_("%(n)s dossier volume(s) stored.", n=n))
 
 
 @click.command("demo-data")
@@ -270,5 +299,5 @@ def init_app(app: Flask) -> None:
     from core.backup import backup_command
 
     for command in (offices_cli, responses_cli, imports_cli, tallies_cli, retention_cli, report,
-                    demo_data, backup_command):
+                    demo_data, backup_command, dossiers_cli):
         app.cli.add_command(command)

@@ -84,11 +84,40 @@ def fmt_month(month: str, locale: str | None = None) -> str:
     return _babel_date(date(y, m, 1), "MMMM yyyy", locale=loc)
 
 
+def fmt_period(label: str, locale: str | None = None) -> str:
+    """A period label in words: '2022-07' as :func:`fmt_month`; '2022-Q3' -> 'quý 3/2022'
+    (vi) / 'Q3 2022' (en); '2022-H1' -> '6 tháng đầu năm 2022' / 'first half of 2022';
+    '2022' -> 'năm 2022' / '2022'; a range -> its first and last months."""
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from core.periods import parse_period
+
+    try:
+        period = parse_period(label)
+    except ValueError:
+        return label
+    if period.is_month:
+        return fmt_month(period.first, locale)
+    loc = locale_code(locale)
+    with force_locale(loc):
+        year = period.year
+        if period.kind == "quarter":
+            return _("quarter %(q)s/%(year)s", q=int(period.label[-1]), year=year)
+        if period.kind == "half":
+            return (_("first half of %(year)s", year=year) if period.label.endswith("1")
+                    else _("second half of %(year)s", year=year))
+        if period.kind == "year":
+            return _("year %(year)s", year=year)
+        return _("%(first)s to %(last)s", first=fmt_month(period.first, loc),
+                 last=fmt_month(period.last, loc))
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_timezone="Asia/Ho_Chi_Minh")
     app.jinja_env.filters.update(
-        pct=fmt_percent, points=fmt_points, num=fmt_number, vdate=fmt_date, month=fmt_month,
-        target=fmt_target)
+        pct=fmt_percent, points=fmt_points, num=fmt_number, vdate=fmt_date, month=fmt_period,
+        period=fmt_period, target=fmt_target)
 
     @app.before_request
     def _fresh_locale() -> None:

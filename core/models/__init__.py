@@ -12,6 +12,7 @@ from core.models.account import (
 from core.models.alerts import ALERT_KINDS, AlertSent, AlertSubscription
 from core.models.audit import AuditEvent
 from core.models.base import Base, UTCDateTime, utcnow
+from core.models.dossier import DossierVolume
 from core.models.feedback import (
     COMMENT_STATUSES,
     CONTACT_KINDS,
@@ -35,7 +36,7 @@ from core.models.response import (
 from core.models.target import OVERALL, TARGET_OPERATORS, Target
 
 __all__ = [
-    "AuditEvent", "ALERT_KINDS", "AlertSent", "AlertSubscription",
+    "AuditEvent", "ALERT_KINDS", "AlertSent", "AlertSubscription", "DossierVolume",
     "ROLES", "THROTTLE_KINDS", "ApiToken", "SignInThrottle", "User", "UserSession",
     "COMMENT_STATUSES", "CONTACT_KINDS", "CommentHandling", "ContactRequest", "OVERALL",
     "TARGET_OPERATORS", "Target",

@@ -20,6 +20,7 @@ from core import scoring
 from core.extensions import db
 from core.instrument import Instrument
 from core.models import OFFICE_LEVELS, OVERALL, MonthlyExpectationTally, Office
+from core.periods import Period, month_period
 from core.services.common import get_instrument
 from core.services.labels import level_label
 from core.services.mixing import pending_counts
@@ -31,11 +32,12 @@ from core.services.pooling import (
     within,
 )
 from core.services.reports import (
-    COMPARISONS,
-    check_month,
-    finish_report,
+    check_period,
+    comparison_periods,
+    finish_period,
     month_figures,
     office_ref,
+    period_figures,
 )
 from core.services.targets import targets_for
 from core.timeutil import shift_month
@@ -91,7 +93,7 @@ def trend_series(reports: dict[str, dict[str, Any]], month: str,
             for r in (reports[shift_month(first, k)] for k in range(months))]
 
 
-def child_ranking(office: Office, month: str, instrument: Instrument,
+def child_ranking(office: Office, month: str | Collection[str], instrument: Instrument,
                   sort: str = "rank") -> list[dict[str, Any]]:
     """Direct child offices (each pooled with its own subtree): responses, overall index
     with its respondent-level 95 % interval, and a rank within the child's kind of office
@@ -169,15 +171,17 @@ def child_groups(children: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def expectations_summary(office: Office, month: str, instrument: Instrument
+def expectations_summary(office: Office, month: str | Collection[str], instrument: Instrument
                          ) -> dict[str, Any]:
     """What citizens want improved most: per area, how many answered and at which level,
-    ranked by the share answering the highest level ("very much"). Read from the expectation
-    tallies (:class:`core.models.MonthlyExpectationTally`), summed over the subtree."""
+    ranked by the share answering the highest level ("very much"), over a month or the
+    months of a period. Read from the expectation tallies
+    (:class:`core.models.MonthlyExpectationTally`), summed over the subtree."""
+    months = [month] if isinstance(month, str) else list(month)
     t = MonthlyExpectationTally
     sums = db.session.execute(
         within(sa.select(t.area, t.level, sa.func.sum(t.responses)), t.office_id, office.id)
-        .where(t.month == month, t.instrument_id == instrument.id)
+        .where(t.month.in_(months), t.instrument_id == instrument.id)
         .group_by(t.area, t.level)).all()
     levels = [v for v, _t in instrument.expectation_levels]
     top = max(levels)
@@ -209,32 +213,39 @@ def month_reports(office: Office, months: Collection[str], instrument_id: str | 
                                                   locale).items()}
 
 
-def build_dashboard(office: Office, month: str, *, instrument_id: str | None = None,
+def build_dashboard(office: Office, month: str | Period, *, instrument_id: str | None = None,
                     locale: str = "vi", report: dict[str, Any] | None = None,
                     child_sort: str = "rank", expectations: bool = True) -> dict[str, Any]:
-    """All figures for ``office`` (and its subtree) in ``month``, as plain data (dicts,
-    lists, numbers, strings and the :class:`core.instrument.Instrument`; no database rows).
+    """All figures for ``office`` (and its subtree) over a period (``month``: a month or any
+    period label of :mod:`core.periods`, or a Period), as plain data (dicts, lists, numbers,
+    strings and the :class:`core.instrument.Instrument`; no database rows).
 
-    Every month's figures are computed once: the month itself, the previous month and the
-    same month last year (for the changes), and the 12 months of the trend; the month's
-    report is :func:`core.services.reports.monthly_report`'s.
-    ``report`` may be a :func:`monthly_report` already computed for the same office and month
-    (the CLI passes it), so the PDF and the dashboard share one code path; its instrument is
-    then the one used. ``expectations=False`` leaves out the expectations summary (None),
-    which the PDF does not print and which reads every answer of the month.
-    Raises Invalid(400) for a bad month or instrument.
+    Every period's figures are computed once, from one set of pooled queries: the period
+    itself, the periods it is compared with, and the 12 months of the trend (ending with the
+    period's last month); the period's report is
+    :func:`core.services.reports.period_report`'s.
+    ``report`` may be a report already computed for the same office and period (the CLI
+    passes it), so the PDF and the dashboard share one code path; its instrument is then
+    the one used. ``month`` in the result is the period's label (what links carry).
+    ``expectations=False`` leaves out the expectations summary (None).
+    Raises Invalid(400) for a bad period or instrument.
     """
-    check_month(month)
-    months = ({shift_month(month, -k) for k in range(TREND_MONTHS)}
-              | {shift_month(month, -back) for back in COMPARISONS.values()})
-    figures = month_figures(office, months, report["instrument"] if report else instrument_id,
-                            month, locale)
+    period = check_period(month)
+    last = period.last
+    trend_months = [shift_month(last, -k) for k in range(TREND_MONTHS)]
+    periods: dict[str, Period] = {"current": period, **comparison_periods(period)}
+    periods.update({m: month_period(m) for m in trend_months})
+    figures = period_figures(office, periods,
+                             report["instrument"] if report else instrument_id, "current",
+                             locale)
     if report is None:
-        report = finish_report(office, month, figures)
-    reports = {m: f.report for m, f in figures.items()}
-    reports[month] = report
+        report = finish_period(office, period, figures["current"],
+                               {key: figures[key] for key in comparison_periods(period)})
+    reports = {m: figures[m].report for m in trend_months}
+    if period.is_month:
+        reports[last] = report
     instrument = get_instrument(report["instrument"])
-    year = int(month[:4])
+    year = period.year
     effective = targets_for(office, year)
     targets_year = next(iter(effective.values())).year if effective else None
     min_sample = report["min_sample"]
@@ -264,29 +275,32 @@ def build_dashboard(office: Office, month: str, *, instrument_id: str | None = N
                        for k, v in c["counts"].items()},
             "notes": notes(c, "criterion", min_sample),
         })
-    children = child_ranking(office, month, instrument, child_sort)
+    children = child_ranking(office, list(period.months), instrument, child_sort)
     total_channels = sum(report["channels"].values())
     channels = [{"channel": ch, "responses": n,
                  "share": 100.0 * n / total_channels if total_channels else None}
                 for ch, n in sorted(report["channels"].items(), key=lambda kv: -kv[1])]
+    compared = comparison_periods(period)
     return {
         "report": report,
         "office": office_ref(office),
         "parent": office_ref(office.parent) if office.parent else None,
-        "month": month,
+        "month": period.label,
+        "months": list(period.months),
+        "is_month": period.is_month,
         "year": year,
         "instrument": instrument,
         "min_sample": min_sample,
-        "previous_month": shift_month(month, -COMPARISONS["previous"]),
-        "last_year_month": shift_month(month, -COMPARISONS["year_ago"]),
+        "previous_month": compared["previous"].label,
+        "last_year_month": compared["year_ago"].label,
         "headline": headline,
         "criteria": criteria,
-        "trend": trend_series(reports, month),
+        "trend": trend_series(reports, last),
         "children": children,
         "child_groups": child_groups(children),
         "channels": channels,
-        "expectations": (expectations_summary(office, month, instrument) if expectations
-                         else None),
+        "expectations": (expectations_summary(office, list(period.months), instrument)
+                         if expectations else None),
         "targets_set": bool(effective),
         "targets_year": targets_year,
         # answers acknowledged in the subtree, not in any figure until released (mixing)

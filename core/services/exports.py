@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from core.extensions import db
-from core.i18n import fmt_month
+from core.i18n import fmt_period
 from core.models import Office, Response
 from core.scoring import displayed
 from core.services.audit import record
@@ -71,9 +71,9 @@ def criteria_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     dashboard shows them (figures rounded as displayed), with completeness, targets,
     changes and the reason for every mark."""
     report = data["report"]
-    previous, year_ago = (fmt_month(data["previous_month"]),
-                          fmt_month(data["last_year_month"]))
-    header = [_("Office code"), _("Office"), _("Month"), _("Level"), _("Code"), _("Name"),
+    previous, year_ago = (fmt_period(data["previous_month"]),
+                          fmt_period(data["last_year_month"]))
+    header = [_("Office code"), _("Office"), _("Period"), _("Level"), _("Code"), _("Name"),
               _("Index (%)"), _("Interval low (%)"), _("Interval high (%)"),
               _("Respondents"), _("Answered"), _("No answer"),
               _("Very dissatisfied (1)"), _("Dissatisfied (2)"), _("Neutral (3)"),
@@ -85,7 +85,7 @@ def criteria_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
               _("Change vs %(month)s (points)", month=year_ago), _("Low"), _("High"),
               _("Significant"), _("Note"), _("Responses (total)")]
     total = report["responses"]
-    base = [report["office"]["code"], report["office"]["name"], report["month"]]
+    base = [report["office"]["code"], report["office"]["name"], report["period"]]
     rows: list[list[Any]] = []
     for h in data["headline"]:
         level = _("Overall") if h["code"] == "overall" else _("Dimension")
@@ -154,12 +154,14 @@ def criteria_table(data: dict[str, Any], fmt: str, lang: str = "vi") -> bytes:
     return _xlsx_bytes(_("Criteria"), header, rows, dict.fromkeys(_TWO_DECIMALS, "0.00"))
 
 
-def response_rows(office: Office, month: str, lang: str = "vi", *, with_comments: bool = True
-                  ) -> tuple[list[str], Iterator[list[Any]]]:
-    """Header and rows of the month's raw anonymised responses for ``office``'s subtree
-    (counted responses only; date without time; no identifiers of response or device). The
-    comment column is left out unless ``with_comments``."""
-    answered = pooled_responses(office.id, month, by=("instrument",))
+def response_rows(office: Office, month: str | list[str], lang: str = "vi", *,
+                  with_comments: bool = True) -> tuple[list[str], Iterator[list[Any]]]:
+    """Header and rows of the raw anonymised responses of a month (or the months of a
+    period) for ``office``'s subtree (counted responses only; date without time; no
+    identifiers of response or device). The comment column is left out unless
+    ``with_comments``."""
+    months = [month] if isinstance(month, str) else list(month)
+    answered = pooled_responses(office.id, months, by=("instrument",))
     instruments = [get_instrument(i) for (i,) in sorted(answered) if i in registry()]
     if not instruments:
         from flask import current_app
@@ -189,7 +191,7 @@ def response_rows(office: Office, month: str, lang: str = "vi", *, with_comments
                                   Response.expectations, Response.demographics,
                                   Response.comment), Response.office_id, office.id)
                  .join(Office, Office.id == Response.office_id)
-                 .where(Response.month == month, Response.counted.is_(True))
+                 .where(Response.month.in_(months), Response.counted.is_(True))
                  .order_by(Office.code, Response.submitted_at)
                  .execution_options(yield_per=5000))
         by_day: list[list[Any]] = []
@@ -224,7 +226,7 @@ def _content_key(row: list[Any]) -> tuple:
     return (row[3], tuple("" if v is None else str(v) for v in row[4:]))
 
 
-def raw_responses(office: Office, month: str, fmt: str, lang: str = "vi", *,
+def raw_responses(office: Office, month: str | list[str], fmt: str, lang: str = "vi", *,
                   with_comments: bool = False) -> tuple[bytes, int]:
     """The month's raw responses as ``fmt`` (csv or xlsx), and how many data rows the file
     has; comment texts only ``with_comments``."""
@@ -242,6 +244,26 @@ def raw_responses(office: Office, month: str, fmt: str, lang: str = "vi", *,
     # a whole city's month is over a million cells: stream them (openpyxl is ~6x slower)
     return write_xlsx(_("Responses"), [neutralise(h) for h in header],
                       ([neutralise(v) for v in row] for row in counting())), counted
+
+
+def breakdown_rows(table: dict[str, Any], office: Office, period: str
+                   ) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of a breakdown (:mod:`core.services.breakdowns`): suppressed groups
+    keep their label and carry no figure."""
+    header = [_("Office code"), _("Office"), _("Period"), _("Breakdown by"), _("Group"),
+              _("Responses"), _("Overall index (%)"), _("Complete"), _("Suppressed")]
+    rows = [[office.code, office.name, period, table["label"], g["label"], g["responses"],
+             _round(g["overall"]), _yes_no(g["complete"]), _yes_no(g["suppressed"])]
+            for g in table["groups"]]
+    return header, rows
+
+
+def breakdown_table(table: dict[str, Any], office: Office, period: str, fmt: str) -> bytes:
+    """A breakdown as xlsx or csv."""
+    header, rows = breakdown_rows(table, office, period)
+    if fmt == "csv":
+        return _csv_bytes(header, rows)
+    return _xlsx_bytes(_("Breakdown"), header, rows, {6: "0.00"})
 
 
 def pdf_report(data: dict[str, Any], lang: str = "vi") -> bytes:

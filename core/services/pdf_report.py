@@ -21,7 +21,7 @@ from reportlab.platypus import (
     Table,
 )
 
-from core.i18n import fmt_month, fmt_number, fmt_percent, fmt_points, fmt_target
+from core.i18n import fmt_number, fmt_percent, fmt_period, fmt_points, fmt_target
 from core.models import Office
 from core.services.labels import level_label
 from core.services.reports import COMPARISONS
@@ -44,7 +44,9 @@ def _grid(rows: list[list[Any]], widths: list[float], bold: str, header_rows: in
 
 
 def _short_month(month: str) -> str:
-    """'2022-06' -> '6/2022' (a table header)."""
+    """'2022-06' -> '6/2022' (a table header); another period's label as it is."""
+    if len(month) != 7 or month[4] != "-" or not month[5:].isdigit():
+        return month
     return f"{int(month[5:7])}/{month[:4]}"
 
 
@@ -240,7 +242,7 @@ def render_pdf(data: dict[str, Any], lang: str = "vi",
     day = document.get("day") or utcnow().astimezone(VN_TZ).date()
     texts = document.get("texts") or drafting.draft(data, lang)
     summary = _("Citizens' satisfaction with the service of %(office)s, %(month)s",
-                office=office["name"], month=fmt_month(month, lang))
+                office=office["name"], month=fmt_period(month, lang))
     meta = {"title": _("SIPAS monthly report %(office)s %(month)s", office=office["code"],
                        month=month),
             "author": office["name"], "subject": "SIPAS"}
@@ -349,6 +351,7 @@ def results_flowables(data: dict[str, Any], lang: str, st: dict[str, ParagraphSt
         story.append(Paragraph(_esc(_("Responses by channel: %(list)s", list="; ".join(
             f"{_channel_label(c['channel'])} {fmt_number(c['responses'], lang)} "
             f"({fmt_percent(c['share'], lang)})" for c in data["channels"]))), st["base"]))
+    story += dossier_paragraphs(data["report"], st, lang)
 
     from core.services.report_sections import standing_flowables
 
@@ -361,10 +364,35 @@ def monthly_report_pdf(office: Office, report: dict[str, Any], lang: str = "vi")
     document as the results area's download. Raises Invalid for a bad month or instrument."""
     from core.services.dashboard import build_dashboard
 
-    return render_pdf(build_dashboard(office, report["month"], locale=lang, report=report),
+    return render_pdf(build_dashboard(office, report["period"], locale=lang, report=report),
                       lang)
 
 
 def _channel_label(channel: str) -> str:
     return {"kiosk": _("desk tablet"), "qr": _("QR code"), "generic": _("generic link"),
             "paper": _("paper"), "web": _("web")}.get(channel, channel)
+
+
+def dossier_paragraphs(report: dict[str, Any], st: dict[str, ParagraphStyle], lang: str
+                       ) -> list[Paragraph]:
+    """The dossier volume, response rate, required sample and its adequacy, and the share
+    of receipts answered (:mod:`core.services.dossiers`), as short paragraphs (none when
+    nothing is known)."""
+    out = []
+    if report.get("dossiers") is not None:
+        need = report["required_sample"]
+        out.append(Paragraph(_esc(_(
+            "Dossiers handled: %(n)s; response rate %(rate)s; required sample of this office "
+            "%(need)s (n = N / (1 + N × 0.05²)); sample adequate: %(ok)s.",
+            n=fmt_number(report["dossiers"], lang), rate=fmt_percent(report["response_rate"],
+                                                                     lang),
+            need="—" if need is None else fmt_number(need, lang),
+            ok=_("yes") if report["sample_adequate"] else _("no"))), st["base"]))
+    receipts = report.get("receipts")
+    if receipts and receipts["share"] is not None:
+        out.append(Paragraph(_esc(_(
+            "Of the %(minted)s receipt links issued in this period, %(answered)s (%(share)s) "
+            "have been answered so far.", minted=fmt_number(receipts["minted"], lang),
+            answered=fmt_number(receipts["answered"], lang),
+            share=fmt_percent(receipts["share"], lang))), st["base"]))
+    return out

@@ -54,14 +54,11 @@ def check_period(label: str) -> Period:
 
 def report_data(office: Office, period: Period, lang: str = "vi",
                 instrument_id: str | None = None) -> dict[str, Any]:
-    """The dashboard data the report of ``period`` is made from."""
+    """The dashboard data the report of ``period`` (a month, a quarter or a year) is made
+    from: its figures pooled over the period's months."""
     from core.services.dashboard import build_dashboard
-    from core.services.reports import period_report
 
-    if period.is_month:
-        return build_dashboard(office, period.label, instrument_id=instrument_id, locale=lang)
-    report = period_report(office, period, instrument_id, lang)
-    return build_dashboard(office, period.last, locale=lang, report=report)
+    return build_dashboard(office, period, instrument_id=instrument_id, locale=lang)
 
 
 # --- texts -----------------------------------------------------------------------------------

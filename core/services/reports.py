@@ -1,4 +1,10 @@
-"""Monthly SIPAS figures for an office and everything below it, read from the tallies.
+"""SIPAS figures of a period for an office and everything below it, read from the tallies.
+
+A period (:mod:`core.periods`: a month, quarter, half-year, year or range of months) is
+reported from its months' tallies pooled (answer counts, channel counts and the cross-tally
+summed), so a year costs twelve monthly rows per criterion, never a rescan of the answers.
+It is compared with the period of the same kind just before it and the same period a year
+earlier, and judged against the targets of its (last month's) year.
 
 A report says, besides the indices: whether each dimension and the overall are *complete*
 (a mean over fewer parts is another figure, see :mod:`core.scoring`) and which parts are
@@ -25,14 +31,36 @@ from core import scoring
 from core.errors import Invalid
 from core.instrument import Instrument
 from core.models import OVERALL, Office
+from core.periods import Period, month_period, parse_period
 from core.services.common import get_instrument, registry
 from core.services.pooling import pooled_cross_tallies, pooled_responses, pooled_tallies
 from core.services.sheets import csv_string
 from core.services.targets import EffectiveTarget, targets_for
 from core.timeutil import parse_month, shift_month
 
-#: the comparisons of a report: key -> months back
+#: the comparisons of a report: key -> months back (of a one-month report; a longer period
+#: is compared with the period of the same kind before it and the same period a year earlier:
+#: :func:`comparison_periods`)
 COMPARISONS = {"previous": 1, "year_ago": 12}
+
+
+def comparison_periods(period: Period) -> dict[str, Period]:
+    """The periods ``period`` is compared with, by the keys of :data:`COMPARISONS`."""
+    return {"previous": period.previous(), "year_ago": period.year_ago()}
+
+
+def check_period(label: str | Period) -> Period:
+    """The period a label names (see :mod:`core.periods`). Raises Invalid(400) otherwise."""
+    if isinstance(label, Period):
+        return label
+    if len(label or "") == 7 and label[4] == "-" and label[5:].isdigit():  # a month
+        check_month(label)
+    try:
+        return parse_period(label)
+    except ValueError:
+        raise Invalid("invalid_period", _(
+            "%(period)s is not a valid period (expected YYYY-MM, YYYY-Qn, YYYY-Hn, YYYY or "
+            "YYYY-MM..YYYY-MM, e.g. 2022-07 or 2022-Q3).", period=label)) from None
 
 
 def check_month(month: str) -> str:
@@ -95,42 +123,104 @@ def monthly_report(office: Office, month: str, instrument_id: str | None = None,
     Raises Invalid(400) for a bad month or instrument.
     """
     check_month(month)
-    months = {month} | {shift_month(month, -k) for k in COMPARISONS.values()}
-    figures = month_figures(office, months, instrument_id, month, locale)
-    return finish_report(office, month, figures)
+    return period_report(office, month_period(month), instrument_id, locale)
+
+
+def period_report(office: Office, period: Period | str, instrument_id: str | None = None,
+                  locale: str = "vi") -> dict[str, Any]:
+    """The figures of ``period`` (a :class:`core.periods.Period` or its label) for ``office``
+    and its descendants, as plain data: the months' tallies pooled, with the targets of the
+    period's year, the changes against the period of the same kind before it and the same
+    period a year earlier, and the dossier volumes and sample adequacy
+    (:mod:`core.services.dossiers`). Nine pooled queries whatever the period's length.
+
+    Raises Invalid(400) for a bad period or instrument.
+    """
+    period = check_period(period)
+    periods = {"current": period, **comparison_periods(period)}
+    figures = period_figures(office, periods, instrument_id, "current", locale)
+    return finish_period(office, period, figures["current"],
+                         {key: figures[key] for key in COMPARISONS})
+
+
+def _sum_cross(parts: list[scoring.CrossTally]) -> scoring.CrossTally | None:
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    return scoring.CrossTally(parts[0].layout, tuple(
+        sum(column) for column in zip(*(p.counts for p in parts), strict=True)))
+
+
+def period_figures(office: Office, periods: Mapping[str, Period], instrument_id: str | None,
+                   current: str, locale: str = "vi") -> dict[str, MonthFigures]:
+    """The figures of ``office`` for each of ``periods`` (key -> period; without targets or
+    comparisons), all of the instrument chosen for ``periods[current]`` (the requested one,
+    else the one most answered then), from three pooled queries grouped by month whose rows
+    are summed per period. Raises Invalid(400) for an unknown instrument."""
+    months = sorted({m for p in periods.values() for m in p.months})
+    responses = pooled_responses(office.id, months, by=("month", "instrument", "channel"))
+    channels: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    for (m, iid, channel), n in responses.items():
+        channels[m][iid][channel] = n
+
+    def period_channels(period: Period, iid: str | None = None) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = defaultdict(dict)
+        for m in period.months:
+            for i, by_channel in channels[m].items():
+                if iid is None or i == iid:
+                    for ch, n in by_channel.items():
+                        out[i][ch] = out[i].get(ch, 0) + n
+        return out
+
+    instrument = pick_instrument(period_channels(periods[current]), instrument_id)
+    tallies = pooled_tallies(office.id, months, instrument.id, by=("month",))
+    cross = pooled_cross_tallies(office.id, months, instrument.id, by=("month",))
+    ref = office_ref(office)
+    out = {}
+    for key, period in periods.items():
+        pooled: dict[str, scoring.Tally] = {}
+        for m in period.months:
+            for code, tally in tallies.get((m,), {}).items():
+                pooled[code] = pooled[code] + tally if code in pooled else tally
+        out[key] = figures_from_tallies(
+            ref, period, instrument, period_channels(period, instrument.id)[instrument.id],
+            pooled, locale, _sum_cross([cross[(m,)] for m in period.months if (m,) in cross]))
+    return out
 
 
 def month_figures(office: Office, months: Collection[str], instrument_id: str | None,
                   current: str, locale: str = "vi") -> dict[str, MonthFigures]:
     """The figures of ``office`` for each of ``months`` (without targets or comparisons),
-    all of the instrument chosen for ``current`` (the requested one, else the one most
-    answered in ``current``), from three pooled queries. Raises Invalid(400) for an
-    unknown instrument."""
-    responses = pooled_responses(office.id, months, by=("month", "instrument", "channel"))
-    channels: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
-    for (m, iid, channel), n in responses.items():
-        channels[m][iid][channel] = n
-    instrument = pick_instrument(channels[current], instrument_id)
-    tallies = pooled_tallies(office.id, months, instrument.id, by=("month",))
-    cross = pooled_cross_tallies(office.id, months, instrument.id, by=("month",))
-    ref = office_ref(office)
-    return {m: figures_from_tallies(ref, m, instrument, channels[m][instrument.id],
-                                    tallies.get((m,), {}), locale, cross.get((m,)))
-            for m in sorted(months)}
+    all of the instrument chosen for ``current`` (:func:`period_figures` of one-month
+    periods). Raises Invalid(400) for an unknown instrument."""
+    return period_figures(office, {m: month_period(m) for m in sorted(months)}, instrument_id,
+                          current, locale)
+
+
+def finish_period(office: Office, period: Period, now: MonthFigures,
+                  others: Mapping[str, MonthFigures]) -> dict[str, Any]:
+    """The report of ``period`` from its figures and those of the periods it is compared
+    with (key of :data:`COMPARISONS` -> figures): the changes, the office's targets for the
+    period's year and the dossier volumes."""
+    from core.services.dossiers import add_dossiers
+
+    add_changes(now, others)
+    add_targets(now.report, targets_for(office, period.year))
+    add_dossiers(now.report, office, period)
+    return now.report
 
 
 def finish_report(office: Office, month: str, figures: Mapping[str, MonthFigures]
                   ) -> dict[str, Any]:
     """The report of ``month`` from ``figures`` (which hold the month and the months it is
     compared with), with the office's targets for the month's year and the changes."""
-    now = figures[month]
-    add_changes(now, {key: figures[shift_month(month, -back)]
-                      for key, back in COMPARISONS.items()})
-    add_targets(now.report, targets_for(office, int(month[:4])))
-    return now.report
+    return finish_period(office, month_period(month), figures[month],
+                         {key: figures[shift_month(month, -back)]
+                          for key, back in COMPARISONS.items()})
 
 
-def report_from_tallies(office: dict[str, str], month: str, instrument: Instrument,
+def report_from_tallies(office: dict[str, str], month: str | Period, instrument: Instrument,
                         channels: dict[str, int], tallies: dict[str, scoring.Tally],
                         locale: str = "vi", cross: scoring.CrossTally | None = None
                         ) -> dict[str, Any]:
@@ -145,13 +235,16 @@ def _ci(estimate: scoring.Estimate | None) -> list[float] | None:
     return list(estimate.ci95_percent()) if estimate is not None else None
 
 
-def figures_from_tallies(office: dict[str, str], month: str, instrument: Instrument,
+def figures_from_tallies(office: dict[str, str], month: str | Period, instrument: Instrument,
                          channels: dict[str, int], tallies: dict[str, scoring.Tally],
                          locale: str = "vi", cross: scoring.CrossTally | None = None
                          ) -> MonthFigures:
     """See :func:`report_from_tallies`. A cross-tally that does not count the same
     respondents as the tallies (not rebuilt since an upgrade) is not used: dimension and
-    overall indices then have no interval and dimensions no number of respondents."""
+    overall indices then have no interval and dimensions no number of respondents.
+    ``month`` is a month or a :class:`core.periods.Period`: the report says its ``period``
+    and ``months``, and its ``month`` only for a single month."""
+    period = month if isinstance(month, Period) else month_period(month)
     responses = sum(channels.values())
     if cross is not None and cross.respondents != responses:
         cross = None
@@ -167,7 +260,9 @@ def figures_from_tallies(office: dict[str, str], month: str, instrument: Instrum
 
     report = {
         "office": dict(office),
-        "month": month,
+        "period": period.label,
+        "months": list(period.months),
+        **({"month": period.first} if period.is_month else {}),
         "instrument": instrument.id,
         "min_sample": min_sample,
         "responses": responses,
@@ -326,7 +421,7 @@ def report_csv(report: dict[str, Any]) -> str:
     """The figures of a report as CSV text (UTF-8 with BOM when written): text quoted and
     spreadsheet-safe (:mod:`core.services.sheets`), numbers bare. One row for the overall,
     each dimension and each criterion, with its completeness, target and changes."""
-    header = ["office", "month", "instrument", "level", "code", "text", "answered",
+    header = ["office", "period", "instrument", "level", "code", "text", "answered",
               "satisfied", "no_answer", "n1", "n2", "n3", "n4", "n5", "index", "ci95_low",
               "ci95_high", "respondents", "low_sample", "complete", "missing",
               "target_operator", "target", "target_year", "target_inherited_from",
@@ -335,7 +430,7 @@ def report_csv(report: dict[str, Any]) -> str:
         header += [f"change_{key}", f"change_{key}_low", f"change_{key}_high",
                    f"change_{key}_comparable", f"change_{key}_significant"]
 
-    base = [report["office"]["code"], report["month"], report["instrument"]]
+    base = [report["office"]["code"], report["period"], report["instrument"]]
     lo, hi = report["overall_ci95"] or (None, None)
     rows: list[list[Any]] = [[
         *base, "overall", None, None, *[None] * 8, _num(report["overall"]), _num(lo),
@@ -356,17 +451,3 @@ def report_csv(report: dict[str, Any]) -> str:
                      _flag(c["index"] is not None), "", *_target_cells(c["target"]),
                      *_change_cells(c["change"])])
     return csv_string(header, rows)
-
-
-# --- periods (minimal: REPLACED BY THE PERIODS BRANCH AT MERGE) --------------------------------
-
-def period_report(office: Office, period: Any, instrument_id: str | None = None,
-                  locale: str = "vi") -> dict[str, Any]:
-    """The report of a :class:`core.periods.Period`. Minimal stand-in of the official branch,
-    replaced by the periods branch at merge: one-month periods only (the monthly report, with
-    ``period`` and ``months``); raises Invalid(400) for longer ones."""
-    if not period.is_month:
-        raise Invalid("period_not_supported", _("Reports for %(period)s are not available yet.",
-                                                 period=period.label))
-    report = monthly_report(office, period.label, instrument_id, locale)
-    return {**report, "period": period.label, "months": list(period.months)}

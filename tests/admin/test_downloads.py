@@ -62,7 +62,7 @@ def test_xlsx_and_csv_of_the_criterion_table(client, runner, world):
     report = report_json(runner, "BD-KM", m)
     wb = load_workbook(io.BytesIO(client.get(f"/admin/exports/BD-KM/{m}/criteria.xlsx").data))
     rows = list(wb.active.iter_rows(values_only=True))
-    assert rows[0][:3] == ("Mã cơ quan", "Cơ quan", "Tháng")
+    assert rows[0][:3] == ("Mã cơ quan", "Cơ quan", "Kỳ báo cáo")
     assert len(rows) == 1 + 1 + 5 + 24
     by_code = {r[4]: r for r in rows[7:]}
     for c in report["criteria"]:

@@ -51,6 +51,15 @@ def _cases(w: dict) -> list[tuple[str, str, str, dict[str, int]]]:
             200)
         add("admin.export", "GET", f"/admin/exports/STP/{m}/{kind}.{fmt}", 200, 404, 200, 404)
     add("admin.export", "GET", f"/admin/exports/HN/{m}/criteria.csv", 200, 404, 404, 404)
+    q = f"{m[:4]}-Q{(int(m[5:7]) - 1) // 3 + 1}"  # every period, not only months
+    add("admin.index", "GET", f"/admin/?office=BD-KM&period={q}&by=channel", 200, 200, 404,
+        200)
+    add("admin.index", "GET", f"/admin/?office=STP&period={m[:4]}", 200, 404, 200, 404)
+    for kind, fmt in (("report", "pdf"), ("criteria", "xlsx"), ("responses", "csv"),
+                      ("breakdown", "xlsx"), ("breakdown", "csv")):
+        add("admin.export", "GET", f"/admin/exports/BD-KM/{q}/{kind}.{fmt}", 200, 200, 404,
+            200)
+        add("admin.export", "GET", f"/admin/exports/STP/{q}/{kind}.{fmt}", 200, 404, 200, 404)
     kk, sk = w["km_kiosk"], w["stp_kiosk"]
     add("admin.kiosks_page", "GET", "/admin/kiosks?office=BD-KM", 200, 200, 404, 200)
     add("admin.kiosks_page", "GET", "/admin/kiosks?office=STP", 200, 404, 200, 404)
@@ -95,6 +104,11 @@ def _cases(w: dict) -> list[tuple[str, str, str, dict[str, int]]]:
         200, 401)
     add("admin_api.office_report", "GET", f"/api/v1/offices/STP/reports/{m}", 200, 404, 200,
         404, 401)
+    add("admin_api.office_report", "GET", f"/api/v1/offices/BD/reports/{q}?by=age", 200, 200,
+        404, 404, 401)
+    # dossier volumes take the office's API key: a person's token is never enough
+    add("admin_api.office_dossiers", "PUT", f"/api/v1/offices/BD-KM/dossiers/{m}", 401, 401,
+        401, 401, 401)
     return cases
 
 
@@ -168,6 +182,9 @@ def test_permission_matrix(app, world, who):
         resp = client.open(url, method=method, data=data, headers=headers)
         if resp.status_code != expected[who]:
             failures.append(f"{method} {url}: {resp.status_code} != {expected[who]}")
+        if endpoint == "admin_api.office_dossiers":
+            data = None
+            headers["Content-Type"] = "application/json"
         if endpoint == "admin_api.office_report" and who != ANON:
             # a session alone is not enough for the API
             bare = client.get(url)

@@ -35,7 +35,7 @@ def test_api_report_matches_cli_and_openapi(app, client, runner, world):
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
     assert r.get_json() == report_json(runner, "BD", m)
     doc = client.get("/api/v1/openapi.json").get_json()
-    op = doc["paths"]["/api/v1/offices/{code}/reports/{month}"]["get"]
+    op = doc["paths"]["/api/v1/offices/{code}/reports/{period}"]["get"]
     schemas = doc["components"]["schemas"]
     ok = _openapi_to_jsonschema(op["responses"]["200"]["content"]["application/json"]["schema"],
                                 schemas)
@@ -66,7 +66,7 @@ def test_api_report_of_an_incomplete_month_matches_cli_and_openapi(app, client, 
     token = create_token(world["users"]["city"], "city system", actor="test").secret
     doc = client.get("/api/v1/openapi.json").get_json()
     schemas = doc["components"]["schemas"]
-    ok = _openapi_to_jsonschema(schemas["MonthlyReport"], schemas)
+    ok = _openapi_to_jsonschema(schemas["Report"], schemas)
     for month in ("2022-07", "2022-08"):
         r = client.get(f"/api/v1/offices/HN/reports/{month}",
                        headers={"Authorization": f"Bearer {token}"})

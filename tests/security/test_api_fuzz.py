@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+from datetime import UTC, datetime
 
 import pytest
 import schemathesis
@@ -60,7 +61,7 @@ def test_api_conforms_to_its_openapi_document(fuzz_app, method, path, mode):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", fuzz_app)
     operation = schema[path][method]
     auth = fuzz_app.config["FUZZ_AUTH"]
-    token = (auth["receipts"] if path.startswith("/api/v1/receipts")
+    token = (auth["receipts"] if path.startswith("/api/v1/receipts") or "/dossiers/" in path
              else auth["admin"] if path.startswith("/api/v1/offices") else auth["kiosk"])
     headers = {"Authorization": f"Bearer {token}"}
 
@@ -99,12 +100,12 @@ def test_populated_reports_conform_to_the_document(fuzz_app):
             import_targets(stream, get_office("HN"), instrument, actor="test")
         db.session.remove()
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", fuzz_app)
-    operation = schema["/api/v1/offices/{code}/reports/{month}"]["GET"]
+    operation = schema["/api/v1/offices/{code}/reports/{period}"]["GET"]
     headers = {"Authorization": f"Bearer {fuzz_app.config['FUZZ_AUTH']['admin']}"}
     for code, month, lang in (("HN", "2022-07", "vi"), ("HN", "2022-08", "en"),
                               ("BD", "2022-08", "vi"), ("STP", "2022-08", "vi"),
                               ("BD-KM", "2019-01", "vi")):
-        case = operation.Case(path_parameters={"code": code, "month": month},
+        case = operation.Case(path_parameters={"code": code, "period": month},
                               query={"lang": lang})
         response = case.call_and_validate(headers=headers,
                                           excluded_checks=[positive_data_acceptance])
@@ -113,3 +114,58 @@ def test_populated_reports_conform_to_the_document(fuzz_app):
         if (code, month) == ("HN", "2022-07"):
             assert data["complete"] is False and data["missing"] == ["V"]
             assert data["target"]["operator"] == ">" and data["target"]["met"] is None
+
+
+def test_populated_periods_dossiers_and_breakdowns_conform_to_the_document(fuzz_app):
+    """Issue 14's report fields with data behind them: quarters, a year and a range, dossier
+    volumes (an adequate and an inadequate office), receipts and every kind of breakdown,
+    validated by schemathesis; and the dossier PUT with the office's key."""
+    import sqlalchemy as sa
+
+    from core.extensions import db
+    from core.models import Receipt
+    from core.services.common import get_instrument
+    from core.services.dossiers import set_dossiers
+    from core.services.receipts import mint_receipt
+    from tests.admin.fixtures import make_answers
+
+    with fuzz_app.app_context():
+        instrument = get_instrument("hanoi-2022")
+        make_answers(instrument, get_office("BD-KM"), "2022-07", 40, 30)
+        make_answers(instrument, get_office("BD-DB"), "2022-08", 45, 40, day=5)
+        set_dossiers(get_office("BD-KM"), "2022-07", 40, actor="test")
+        set_dossiers(get_office("BD-DB"), "2022-08", 4000, actor="test")
+        for i in range(3):
+            mint_receipt(get_office("BD-KM"), f"HS-2022-{i:04d}")
+        db.session.execute(sa.update(Receipt).values(
+            created_at=datetime(2022, 7, 10, 3, tzinfo=UTC)))
+        db.session.commit()
+        db.session.remove()
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", fuzz_app)
+    operation = schema["/api/v1/offices/{code}/reports/{period}"]["GET"]
+    headers = {"Authorization": f"Bearer {fuzz_app.config['FUZZ_AUTH']['admin']}"}
+    seen = {}
+    for code, period, by in (("HN", "2022-Q3", "age"), ("BD", "2022", "channel"),
+                             ("BD", "2022-07..2022-08", "procedure"), ("BD-KM", "2022-h2", None),
+                             ("STP", "2022-Q3", "gender")):
+        query = {"lang": "en", **({"by": by} if by else {})}
+        case = operation.Case(path_parameters={"code": code, "period": period}, query=query)
+        response = case.call_and_validate(headers=headers,
+                                          excluded_checks=[positive_data_acceptance])
+        assert response.status_code == 200, (period, response.text)
+        seen[(code, period)] = response.json()
+    q3 = seen[("HN", "2022-Q3")]
+    assert q3["period"] == "2022-Q3" and q3["months"] == ["2022-07", "2022-08", "2022-09"]
+    assert "month" not in q3 and q3["dossiers"] == 4040
+    assert q3["sample_adequate"] is False  # BD-DB needs 364 answers, has 45
+    assert seen[("BD-KM", "2022-h2")]["period"] == "2022-H2"
+    km = seen[("BD-KM", "2022-h2")]
+    assert km["required_sample"] == 37 and km["sample_adequate"] is True  # 40 answers
+    assert km["receipts"] == {"minted": 3, "answered": None, "share": None}
+    put = schema["/api/v1/offices/{code}/dossiers/{month}"]["PUT"]
+    case = put.Case(path_parameters={"code": "BD-KM", "month": "2022-09"},
+                    body={"dossiers": 12}, media_type="application/json")
+    response = case.call_and_validate(
+        headers={"Authorization": f"Bearer {fuzz_app.config['FUZZ_AUTH']['receipts']}"},
+        excluded_checks=[positive_data_acceptance])
+    assert response.status_code == 200 and response.json()["dossiers"] == 12

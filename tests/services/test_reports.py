@@ -52,7 +52,7 @@ def test_bad_month_or_instrument_is_refused(app, offices):
 def test_report_csv_lists_overall_dimensions_and_criteria(world, offices):
     report = monthly_report(offices["BD-KM"], world["month"])
     rows = list(csv.reader(io.StringIO(report_csv(report))))
-    assert rows[0][:5] == ["office", "month", "instrument", "level", "code"]
+    assert rows[0][:5] == ["office", "period", "instrument", "level", "code"]
     assert [r[3] for r in rows[1:]] == ["overall"] + ["dimension"] * 5 + ["criterion"] * 24
     i1 = next(r for r in rows if r[4] == "I.1")
     assert i1[6:9] == ["36", "31", "0"] and i1[14] == f"{31 / 36 * 100:.4f}"
