@@ -26,11 +26,11 @@ def _office_period(code: str, label: str):
 def report_status(data: dict) -> dict:
     """For the dashboard's partial: the versions of the dashboard's report and what changed
     since the last one."""
-    from core.periods import month_period
+    from core.periods import parse_period
     from core.services.official_report import office_by_code
 
     office = office_by_code(data["office"]["code"])
-    return report_versions.status(office, month_period(data["month"]), data["report"], user())
+    return report_versions.status(office, parse_period(data["month"]), data["report"], user())
 
 
 @bp.app_template_global("audit_action")
