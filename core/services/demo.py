@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import random
 import uuid as uuidlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -100,9 +101,11 @@ def generate_responses(instrument: Instrument, office_ids: list[int], months: li
                 }
 
 
-def load_demo(instrument: Instrument, months: int = 12, seed: int = 2022) -> int:
+def load_demo(instrument: Instrument, months: int = 12, seed: int = 2022,
+              progress: Callable[[int], None] | None = None) -> int:
     """Create the demo offices and ``months`` months of responses ending this month.
-    Returns the number of responses stored."""
+    Returns the number of responses stored. ``progress(1)`` is called after each office
+    (see :func:`demo_office_count` for the total)."""
     import_offices(io.StringIO(DEMO_OFFICES))
     rng = random.Random(seed)
     current = month_of(utcnow())
@@ -111,20 +114,28 @@ def load_demo(instrument: Instrument, months: int = 12, seed: int = 2022) -> int
     acc = TallyAccumulator()
     batch: list[dict] = []
     stored = 0
-    for row in generate_responses(instrument, office_ids, month_list, rng):
-        batch.append(row)
-        acc.add(TallyRow(row["office_id"], row["month"], row["instrument_id"], row["channel"],
-                         row["answers"]))
-        if len(batch) >= 5000:
-            db.session.connection().execute(Response.__table__.insert(), batch)
-            stored += len(batch)
-            batch.clear()
+    for office_id in office_ids:  # one office after the other: the same random sequence
+        for row in generate_responses(instrument, [office_id], month_list, rng):
+            batch.append(row)
+            acc.add(TallyRow(row["office_id"], row["month"], row["instrument_id"],
+                             row["channel"], row["answers"]))
+            if len(batch) >= 5000:
+                db.session.connection().execute(Response.__table__.insert(), batch)
+                stored += len(batch)
+                batch.clear()
+        if progress is not None:
+            progress(1)
     if batch:
         db.session.connection().execute(Response.__table__.insert(), batch)
         stored += len(batch)
     acc.write(db.session)
     db.session.commit()
     return stored
+
+
+def demo_office_count() -> int:
+    """How many offices the demo data has (the total of :func:`load_demo`'s progress)."""
+    return len(DEMO_OFFICES.strip().splitlines()) - 1
 
 
 def database_is_empty() -> bool:
