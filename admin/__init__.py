@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from admin import cli
+from admin import cli, offices_views, setup_views  # noqa: F401,E402 - routes on bp
 from admin.api import api_bp
 from admin.auth import init_login
 from admin.views import bp

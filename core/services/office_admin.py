@@ -168,6 +168,21 @@ def _check_scope(good: list[tuple[int, dict]], existing: dict[str, Office],
         raise ImportFailed(errors)
 
 
+def check_scope_file(stream: Any, allowed: set[int]) -> None:
+    """Raises ImportFailed naming each line of a (valid) offices file outside ``allowed``."""
+    from core.services.offices import _read_rows, _reader
+
+    existing = existing_offices()
+    good, _actives = _read_rows(_reader(stream), existing)
+    _check_scope(good, existing, allowed)
+
+
+def descendant_ids(office_id: int) -> list[int]:
+    from core.services.offices import descendant_ids as ids
+
+    return ids(office_id)
+
+
 def row_csv(values: dict[str, Any]) -> io.StringIO:
     """One office's values (a form's) as an offices file of one row, so that the web form
     and ``flask offices import`` go through the very same checks."""
