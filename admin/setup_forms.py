@@ -158,7 +158,8 @@ class SlipsForm(FlaskForm):
 
 
 class PosterForm(FlaskForm):
-    size = SelectField(_l("Paper size"), choices=[("A4", "A4"), ("A5", "A5")],
+    size = SelectField(_l("Paper size"),
+                       choices=[SelectChoice("A4", "A4"), SelectChoice("A5", "A5")],
                        validators=[InputRequired()])
     counter = StringField(_l("Counter printed under the office (optional)"),
                           validators=[Optional(), Length(max=80)])
