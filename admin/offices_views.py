@@ -149,9 +149,9 @@ def office_edit(code: str):
     status = 400 if problems or form.errors else 200
     return render_template("admin/office_form.html", form=form, office=office,
                            problems=problems, report_labels=REPORT_FIELD_LABELS,
-                           move=MoveForm(_parents(u, exclude=office),
+                           move=MoveForm(_parents(u, exclude=office), prefix="mv",
                                          top_allowed=u.role == "admin", formdata=None),
-                           merge=MergeForm([(o, d) for o, d in _parents(u, exclude=office)],
+                           merge=MergeForm(_parents(u, exclude=office), prefix="mg",
                                            formdata=None),
                            action=ActionForm(), own=own), status
 
@@ -172,7 +172,7 @@ def office_active(code: str, op: str):
 def office_move(code: str):
     office = _office(code)
     u = _require_manage(office, own_ok=False)
-    form = MoveForm(_parents(u, exclude=office), top_allowed=u.role == "admin")
+    form = MoveForm(_parents(u, exclude=office), prefix="mv", top_allowed=u.role == "admin")
     if not form.validate_on_submit():
         abort(400)
     parent = _office(form.parent_code.data) if form.parent_code.data else None
@@ -192,7 +192,7 @@ def office_move(code: str):
 def office_merge(code: str):
     office = _office(code)
     u = _require_manage(office, own_ok=False)
-    form = MergeForm(_parents(u, exclude=office))
+    form = MergeForm(_parents(u, exclude=office), prefix="mg")
     if not form.validate_on_submit():
         flash(_("Tick the box to confirm the merger."), "error")
         return redirect(url_for("admin.office_edit", code=office.code))

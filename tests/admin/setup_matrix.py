@@ -78,7 +78,7 @@ def form_data(endpoint: str, method: str, url: str, w: dict[str, Any]) -> dict |
     if endpoint == "admin.office_hours":
         return {"opening_hours": "07:30-11:30,13:30-17:00", "opening_days": "12345"}
     if endpoint == "admin.office_move":
-        return {"parent_code": "BD"}
+        return {"mv-parent_code": "BD"}
     if endpoint == "admin.kiosk_new":
         return {"office": "BD-KM", "name": "Quầy 9", "idle_seconds": "60"}
     if endpoint == "admin.kiosk_edit":

@@ -97,7 +97,7 @@ def test_edit_an_office_report_fields(client, runner, world, tmp_path):
 def test_move_an_office_is_dated_and_audited(client, runner, world):
     login(client, "city")
     assert client.post("/admin/offices/BD-KM/move", data={
-        "parent_code": "STP", "effective_on": "2025-07-01"}).status_code == 302
+        "mv-parent_code": "STP", "mv-effective_on": "2025-07-01"}).status_code == 302
     _cli(runner, "offices", "move", "bd-db", "STP", "--on", "2025-07-01")
     assert _change("BD-KM") == _change("BD-DB") == ("move", "BD", "STP", None, "2025-07-01")
     web, cli = _two("office.move")
@@ -113,7 +113,8 @@ def test_merge_an_office(client, runner, world, tmp_path):
     _cli(runner, "offices", "import", str(path))
     login(client, "bd")
     assert client.post("/admin/offices/BD-DB/merge", data={
-        "into_code": "BD-KM", "effective_on": "2025-07-01", "confirm": "y"}).status_code == 302
+        "mg-into_code": "BD-KM", "mg-effective_on": "2025-07-01", "mg-confirm": "y"}
+    ).status_code == 302
     _cli(runner, "offices", "merge", "BD-X", "bd-km", "--on", "2025-07-01")
     assert _change("BD-DB") == _change("BD-X") == ("merge", "BD", "BD-KM", "BD-KM",
                                                    "2025-07-01")
