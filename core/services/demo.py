@@ -18,23 +18,27 @@ from core.services.offices import import_offices
 from core.services.tallies import TallyAccumulator, TallyRow
 from core.timeutil import VN_TZ, month_of, shift_month, utcnow
 
+#: Today's structure (local government has two levels since 1 July 2025: the city, then
+#: communes and wards, no districts): the city, its departments and the branches of its
+#: public-service centre, and the communes and wards each branch serves. Districts
+#: (level ``district``) stay possible for historical data (see README, "Offices").
 DEMO_OFFICES = """code,name,parent_code,level
 HN,Thành phố Hà Nội,,city
 STP,Sở Tư pháp,HN,department
-SKHDT,Sở Kế hoạch và Đầu tư,HN,department
-STNMT,Sở Tài nguyên và Môi trường,HN,department
+STC,Sở Tài chính,HN,department
+SNNMT,Sở Nông nghiệp và Môi trường,HN,department
 SXD,Sở Xây dựng,HN,department
-BD,UBND quận Ba Đình,HN,district
-HK,UBND quận Hoàn Kiếm,HN,district
-DA,UBND huyện Đông Anh,HN,district
-BD-DB,UBND phường Điện Biên,BD,commune
-BD-KM,UBND phường Kim Mã,BD,commune
-BD-NT,UBND phường Ngọc Hà,BD,commune
-HK-HT,UBND phường Hàng Trống,HK,commune
-HK-HB,UBND phường Hàng Bạc,HK,commune
-DA-VN,UBND xã Vân Nội,DA,commune
-DA-UN,UBND xã Uy Nỗ,DA,commune
-DA-TT,UBND thị trấn Đông Anh,DA,commune
+CN1,Chi nhánh số 1 – Trung tâm Phục vụ hành chính công,HN,branch
+CN2,Chi nhánh số 2 – Trung tâm Phục vụ hành chính công,HN,branch
+CN3,Chi nhánh số 3 – Trung tâm Phục vụ hành chính công,HN,branch
+CN1-BD,UBND phường Ba Đình,CN1,commune
+CN1-NH,UBND phường Ngọc Hà,CN1,commune
+CN1-GV,UBND phường Giảng Võ,CN1,commune
+CN2-HK,UBND phường Hoàn Kiếm,CN2,commune
+CN2-CN,UBND phường Cửa Nam,CN2,commune
+CN3-DA,UBND xã Đông Anh,CN3,commune
+CN3-TL,UBND xã Thư Lâm,CN3,commune
+CN3-PT,UBND xã Phúc Thịnh,CN3,commune
 """
 
 COMMENTS = [
@@ -144,7 +148,7 @@ def database_is_empty() -> bool:
 
 #: Demo sign-ins created with the demo data (development only), printed by `flask demo-data`.
 DEMO_PASSWORD = "demo-sipas-2026"  # noqa: S105 - a published demo sign-in, never in production
-DEMO_ACCOUNTS = (("admin", "admin", "HN"), ("truong-bd", "head", "BD"))
+DEMO_ACCOUNTS = (("admin", "admin", "HN"), ("truong-cn1", "head", "CN1"))
 
 
 def demo_accounts() -> list[User]:
