@@ -20,7 +20,7 @@ import pytest
 
 from core import create_app
 from core.extensions import db
-from tests.browser.conftest import CHROMIUM_ARGS, LiveServer, axe_violations, save_screenshot
+from tests.browser.conftest import LiveServer, axe_violations, save_screenshot
 
 pytestmark = pytest.mark.slow
 

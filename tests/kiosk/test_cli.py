@@ -47,7 +47,8 @@ def test_add_errors_exit_non_zero(runner, offices):
 
 
 def test_list_and_revoke(runner, offices):
-    assert runner.invoke(args=["kiosks", "list"]).output.strip() == "Chưa đăng ký máy tính bảng nào."
+    empty = runner.invoke(args=["kiosks", "list"]).output.strip()
+    assert empty == "Chưa đăng ký máy tính bảng nào."
     runner.invoke(args=["kiosks", "add", "BD-KM", "Quầy 1", "--credential"])
     runner.invoke(args=["kiosks", "add", "STP", "Quầy 2"])
     out = runner.invoke(args=["kiosks", "list"]).output.splitlines()
