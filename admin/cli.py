@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from core.cli_support import fail, fail_import
+from core.cli_support import fail, fail_domain, fail_import
 from core.errors import DomainError
 from core.extensions import db
 from core.models import ROLES
@@ -67,7 +67,7 @@ def users_create(username: str, role: str, office_code: str | None, password_std
         user, _pw = accounts.create_user(username, role, office_code, password, actor="cli",
                                          must_change=temporary)
     except DomainError as exc:
-        fail("; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or exc.message)
+        fail_domain(exc)
     click.echo(_("User %(user)s created (%(role)s%(office)s).", user=user.username,
                  role=user.role, office=", " + user.office.code if user.office else ""))
 

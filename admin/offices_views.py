@@ -135,6 +135,8 @@ def office_edit(code: str):
     u = _require_manage(office)
     own = u.role != "admin" and office.id == u.office_id
     parents = ([(office.parent, 0)] if own and office.parent else _parents(u, exclude=office))
+    if office.parent is not None and all(o.id != office.parent_id for o, _d in parents):
+        parents = [(office.parent, 0), *parents]  # e.g. an inactive parent: kept as it is
     form = OfficeForm(parents, top_allowed=u.role == "admin" or own and not office.parent,
                       obj=None if request.method == "POST" else office)
     if request.method == "GET":

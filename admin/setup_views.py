@@ -37,6 +37,8 @@ from core.models import Kiosk, OfficeApiKey, User
 from core.services import kiosks, scope
 from core.services.offices import descendant_ids
 
+MAX_SLIPS = 1000  # dossier codes per slip sheet from the browser
+
 # --- helpers ---------------------------------------------------------------------------
 
 
@@ -274,8 +276,11 @@ def qr_slips(code: str):
         if not form.errors and request.method == "POST" and form.csrf_token.errors == []:
             form.codes.errors = [_("no dossier codes given")]
         return _qr_page(u, office, slips=form, status=400)
+    if len(codes) > MAX_SLIPS:
+        form.codes.errors = [_("at most %(n)s dossier codes at a time", n=MAX_SLIPS)]
+        return _qr_page(u, office, slips=form, status=400)
     slips = []
-    for dossier in codes[:1000]:
+    for dossier in codes:
         try:
             minted = mint_receipt(office, dossier)
         except DomainError as exc:

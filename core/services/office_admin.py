@@ -97,11 +97,13 @@ def _audit_import(result: OfficeImportResult, before: dict[str, dict], actor: st
         old = before.get(code.lower())
         new = office_row(office)
         if old is None:
-            record("office.create", actor=actor, office_id=office.id, target=f"office:{code}",
+            record("office.create", actor=actor, office_id=office.id,
+                   target=f"office:{office.code}",
                    name=office.name, level=office.level, parent=new["parent_code"] or None)
         elif old != new:
             changed = sorted(k for k in new if old.get(k) != new[k])
-            record("office.update", actor=actor, office_id=office.id, target=f"office:{code}",
+            record("office.update", actor=actor, office_id=office.id,
+                   target=f"office:{office.code}",
                    fields=changed)
             if old["parent_code"].lower() != new["parent_code"].lower():
                 _record_move(office, old["parent_code"], vn_today(), actor)
