@@ -112,7 +112,7 @@ def kiosk_new():
                 form.office.errors = [*form.office.errors, exc.message]
             status = 400
         else:
-            from survey.urls import public_base
+            from core.public_urls import public_base
 
             assert new.activation_code
             link = public_base() + url_for("kiosk.activate", token=new.activation_code)
@@ -229,8 +229,8 @@ def qr_page():
 @bp.get("/qr/<code>/poster.pdf")
 def qr_poster(code: str):
     """The generic-link poster (as `flask receipts poster`)."""
+    from core.public_urls import public_url
     from core.services.receipt_pdf import poster_pdf
-    from survey.urls import public_url
 
     office = scope.office_in_scope(user(), code)
     form = PosterForm(request.args)
@@ -246,8 +246,8 @@ def qr_poster(code: str):
 @bp.get("/qr/<code>/generic.<any(png, svg):fmt>")
 def qr_generic(code: str, fmt: str):
     """The generic link's QR code (as `flask receipts mint -o` draws a receipt's)."""
+    from core.public_urls import public_url, qr_caption
     from core.services.qrcodes import qr_png, qr_svg
-    from survey.urls import public_url, qr_caption
 
     office = scope.office_in_scope(user(), code)
     url = public_url("survey.generic", office_code=office.code)
@@ -263,9 +263,9 @@ def qr_generic(code: str, fmt: str):
 def qr_slips(code: str):
     """A receipt slip sheet for a desk: one link minted per dossier code (as `flask
     receipts slips`; minting is idempotent)."""
+    from core.public_urls import receipt_links
     from core.services.receipt_pdf import Slip, slips_pdf
     from core.services.receipts import mint_receipt
-    from survey.urls import receipt_links
 
     u = user()
     office = scope.office_in_scope(u, code)
