@@ -9,9 +9,11 @@ from admin import (  # noqa: F401 - routes on the admin blueprint
     alerts_views,
     cli,
     comment_views,
+    offices_views,
     paper,
     report_views,
     review_views,
+    setup_views,
 )
 from admin.alerts_cli import alerts_cli
 from admin.api import api_bp

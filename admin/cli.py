@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from core.cli_support import fail, fail_import
+from core.cli_support import fail, fail_domain, fail_import
 from core.errors import DomainError
 from core.extensions import db
 from core.models import ROLES
@@ -41,7 +41,7 @@ def vietnamese(func):
 def _user_or_fail(username: str):
     user = accounts.get_user(username)
     if user is None:
-        fail(f"no user named {username}")
+        fail(_("no user named %(user)s", user=username))
     return user
 
 
@@ -67,9 +67,9 @@ def users_create(username: str, role: str, office_code: str | None, password_std
         user, _pw = accounts.create_user(username, role, office_code, password, actor="cli",
                                          must_change=temporary)
     except DomainError as exc:
-        fail("; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or exc.message)
-    click.echo(f"User {user.username} created ({user.role}"
-               f"{', ' + user.office.code if user.office else ''}).")
+        fail_domain(exc)
+    click.echo(_("User %(user)s created (%(role)s%(office)s).", user=user.username,
+                 role=user.role, office=", " + user.office.code if user.office else ""))
 
 
 @users_cli.command("list")
@@ -87,7 +87,7 @@ def users_list() -> None:
 def users_disable(username: str) -> None:
     """Disable an account: its sessions end and its API tokens are revoked."""
     accounts.set_active(_user_or_fail(username), False, actor="cli")
-    click.echo(f"User {username} disabled.")
+    click.echo(_("User %(user)s disabled.", user=username))
 
 
 @users_cli.command("unlock")
@@ -123,7 +123,8 @@ def tokens_create(username: str, label: str | None) -> None:
         new = accounts.create_token(_user_or_fail(username), label, actor="cli")
     except DomainError as exc:
         fail(exc.message)
-    click.echo(f"Token {new.token.id} for {username} (shown only once):")
+    click.echo(_("Token %(id)s for %(user)s (shown only once):", id=new.token.id,
+                 user=username))
     click.echo(new.secret)
 
 
@@ -157,7 +158,7 @@ def tokens_revoke(token_id: int) -> None:
         accounts.revoke_token(token_id, actor=None, actor_name="cli")
     except DomainError as exc:
         fail(exc.message)
-    click.echo(f"Token {token_id} revoked.")
+    click.echo(_("Token %(id)s revoked.", id=token_id))
 
 
 @targets_cli.command("import")
@@ -183,7 +184,7 @@ def targets_import(file: Path | None, office_code: str | None) -> None:
     except ImportFailed as exc:
         fail_import(exc)
     db.session.commit()
-    click.echo(f"{n} targets loaded for {office.code}.")
+    click.echo(_("%(n)s targets loaded for %(code)s.", n=n, code=office.code))
 
 
 @comments_cli.command("withdraw")

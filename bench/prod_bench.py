@@ -7,7 +7,7 @@ For each database and for 1 and 2 gunicorn worker processes, a closed loop of
 ``--clients`` threads on loopback for ``--seconds`` each measures throughput and p50/p99
 latency of:
   - GET /readyz (a database round trip),
-  - the monthly report of one commune office (BD-KM) and of the whole city (HN), as JSON
+  - the monthly report of one commune office (CN1-BD) and of the whole city (HN), as JSON
     (``monthly_report``, served by the probe route of tools/probe_app.py),
 on demo data (``--months`` months of the demo city: 16 offices).
 
@@ -130,7 +130,7 @@ def restart_pg(server: GunicornServer, pg_url: str, month: str, version: str,
                 events.append((t, status))
             time.sleep(0.02)
 
-    paths = ["/readyz", f"/_probe/report/BD-KM/{month}"]
+    paths = ["/readyz", f"/_probe/report/CN1-BD/{month}"]
     threads = [threading.Thread(target=poll, args=(p,)) for p in paths]
     for t in threads:
         t.start()
@@ -198,7 +198,7 @@ def main() -> None:
         n = prepare(url, args.months)
         print(f"# {name}: {n} demo responses loaded in {time.monotonic() - t0:.1f} s")
 
-    paths = {"readyz": "/readyz", "report office BD-KM": f"/_probe/report/BD-KM/{month}",
+    paths = {"readyz": "/readyz", "report office CN1-BD": f"/_probe/report/CN1-BD/{month}",
              "report city HN": f"/_probe/report/HN/{month}"}
     print(f"{'database':<11} {'workers':>7} {'path':<22} {'requests':>8} {'req/s':>8} "
           f"{'p50 ms':>8} {'p99 ms':>8}  statuses")

@@ -11,10 +11,10 @@ from flask.cli import AppGroup, with_appcontext
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from core.cli_support import fail, fail_import
+from core.cli_support import fail, fail_domain, fail_import
 from core.errors import DomainError
 from core.services.common import get_instrument, registry
-from core.services.offices import ImportFailed, get_office, import_offices
+from core.services.offices import ImportFailed, get_office
 
 offices_cli = AppGroup("offices", help="Manage the office tree.")
 responses_cli = AppGroup("responses", help="Import and release responses.")
@@ -27,16 +27,147 @@ retention_cli = AppGroup("retention", help="Retention of personal data (comments
 @offices_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def offices_import(file: Path) -> None:
-    """Create or update offices from a CSV file: code,name,parent_code,level."""
+    """Create or update offices from a CSV file: code,name,parent_code,level (optional:
+    active and the report fields). All or nothing; audited; a changed parent is a dated
+    move. Codes are matched whatever their letter case."""
+    from core.services.office_admin import import_rows
+
     try:
         with file.open(newline="", encoding="utf-8-sig") as stream:
-            result = import_offices(stream)
+            result = import_rows(stream, actor="cli")
     except ImportFailed as exc:
         fail_import(exc)
     except UnicodeDecodeError:
         fail(_("%(file)s is not UTF-8 text.", file=file))
     click.echo(_("%(created)s created, %(updated)s updated, %(unchanged)s unchanged.",
                  created=result.created, updated=result.updated, unchanged=result.unchanged))
+
+
+@offices_cli.command("list")
+@click.option("--tree", "as_tree", is_flag=True, help="Indent each office under its parent.")
+def offices_list(as_tree: bool) -> None:
+    """List offices in tree order: code, name, level, parent, active (tab-separated after a
+    header line; with --tree, indented names)."""
+    from core.services.office_admin import tree
+
+    rows = tree()
+    if not rows:
+        click.echo(_("No offices."))
+        return
+    if as_tree:
+        for office, depth in rows:
+            state = "" if office.active else " " + _("(inactive)")
+            click.echo(f"{'  ' * depth}{office.code}  {office.name}{state}")
+        return
+    click.echo("code\tname\tlevel\tparent_code\tactive")
+    for office, _depth in rows:
+        click.echo(f"{office.code}\t{office.name}\t{office.level}\t"
+                   f"{office.parent.code if office.parent else ''}\t{int(office.active)}")
+
+
+@offices_cli.command("export")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+def offices_export(output: Path | None) -> None:
+    """Every office as a CSV file that `flask offices import` takes back unchanged."""
+    from core.services.office_admin import export_csv
+
+    text = export_csv()
+    if output:
+        output.write_text(text, encoding="utf-8-sig")
+        click.echo(_("Offices written to %(file)s.", file=output), err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@offices_cli.command("deactivate")
+@click.argument("office_code")
+@click.option("--activate", is_flag=True, help="Reactivate the office instead.")
+def offices_deactivate(office_code: str, activate: bool) -> None:
+    """Stop OFFICE_CODE collecting answers (its history stays); audited."""
+    from core.services.office_admin import set_active
+
+    try:
+        office = get_office(office_code)
+    except DomainError as exc:
+        fail(exc.message)
+    changed = set_active(office, activate, actor="cli")
+    if activate:
+        msg = _("%(name)s is collecting answers.", name=office.name)
+    else:
+        msg = _("%(name)s no longer collects answers.", name=office.name)
+    click.echo(msg if changed else _("Nothing changed: %(msg)s", msg=msg))
+
+
+def _day(value: str | None):
+    from datetime import date
+
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(_("%(value)s is not a date (YYYY-MM-DD).", value=value))
+
+
+@offices_cli.command("move")
+@click.argument("office_code")
+@click.argument("parent_code")
+@click.option("--on", "on", default=None, help="The day the move took effect (YYYY-MM-DD; "
+              "default today).")
+def offices_move(office_code: str, parent_code: str, on: str | None) -> None:
+    """Place OFFICE_CODE (with its offices) under PARENT_CODE ('-' for a top office); dated
+    and audited."""
+    from core.services.office_admin import move_office
+
+    day = _day(on)
+    try:
+        office = get_office(office_code)
+        parent = None if parent_code == "-" else get_office(parent_code)
+        move_office(office, parent, actor="cli", on=day)
+    except DomainError as exc:
+        fail_domain(exc)
+    click.echo(_("%(office)s is now under %(parent)s.", office=office.name,
+                 parent=parent.name if parent else "-"))
+
+
+@offices_cli.command("merge")
+@click.argument("office_code")
+@click.argument("into_code")
+@click.option("--on", "on", default=None, help="The day the merger took effect (YYYY-MM-DD; "
+              "default today).")
+def offices_merge(office_code: str, into_code: str, on: str | None) -> None:
+    """Merge OFFICE_CODE into INTO_CODE: it stops collecting answers and its history counts
+    in INTO_CODE's reports from then on; dated and audited."""
+    from core.services.office_admin import merge_office
+
+    day = _day(on)
+    try:
+        merged, survivor = get_office(office_code), get_office(into_code)
+        merge_office(merged, survivor, actor="cli", on=day)
+    except DomainError as exc:
+        fail_domain(exc)
+    click.echo(_("%(merged)s has been merged into %(into)s.", merged=merged.name,
+                 into=survivor.name))
+
+
+@offices_cli.command("hours")
+@click.argument("office_code")
+@click.argument("hours")
+@click.option("--days", default="12345", show_default=True,
+              help="Weekdays open, as ISO digits (1 = Monday ... 7 = Sunday).")
+def offices_hours(office_code: str, hours: str, days: str) -> None:
+    """Set OFFICE_CODE's opening hours, e.g. "07:30-11:30,13:30-17:00" ('-' to clear):
+    tablets offline then are flagged on the dashboard."""
+    from core.services.kiosks import set_opening_hours
+
+    try:
+        office = get_office(office_code)
+        set_opening_hours(office, "" if hours == "-" else hours, days, actor="cli")
+    except DomainError as exc:
+        fail_domain(exc)
+    click.echo(_("Opening hours of %(name)s: %(hours)s.", name=office.name,
+                 hours=office.opening_hours or "-"))
 
 
 @responses_cli.command("import")
@@ -143,10 +274,17 @@ def imports_undo(batch_id: int) -> None:
 @tallies_cli.command("rebuild")
 def tallies_rebuild() -> None:
     """Recompute the monthly tallies from the raw responses."""
+    import sqlalchemy as sa
+
     from core.extensions import db
+    from core.models import Response
+    from core.progress import progress
     from core.services.tallies import rebuild_tallies
 
-    changed = rebuild_tallies(db.session)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Response)
+                              .where(Response.counted.is_(True)))
+    with progress(total, _("Rebuilding tallies")) as step:
+        changed = rebuild_tallies(db.session, progress=step)
     click.echo(_("Tallies rebuilt; %(n)s tally row(s) differed from the stored ones.", n=changed))
 
 
@@ -207,9 +345,9 @@ def report(office_code: str, period: str, fmt: str, output: Path | None,
     from core.services.reports import period_report, report_csv
 
     if fmt == "pdf" and output is None:
-        fail("--format pdf needs -o FILE.")
+        fail(_("--format pdf needs -o FILE."))
     if by is not None and fmt != "json":
-        fail("--by needs --format json.")
+        fail(_("--by needs --format json."))
     if final is not None:
         from core.services.report_versions import final_report_cli
 
@@ -275,9 +413,11 @@ def dossiers_import(file: Path) -> None:
 def demo_data(if_empty: bool, months: int, seed: int) -> None:
     """Load demo offices, a year of plausible responses and demo sign-ins (never in
     production)."""
+    from core.progress import progress
     from core.services.demo import (
         DEMO_PASSWORD,
         database_is_empty,
+        demo_office_count,
         load_demo,
         load_demo_extras,
     )
@@ -288,7 +428,8 @@ def demo_data(if_empty: bool, months: int, seed: int) -> None:
         click.echo(_("The database already has offices; demo data not loaded."))
         return
     instrument = get_instrument(current_app.config["DEFAULT_INSTRUMENT"])
-    n = load_demo(instrument, months, seed)
+    with progress(demo_office_count(), _("Loading demo data")) as step:
+        n = load_demo(instrument, months, seed, progress=step)
     click.echo(_("Demo data loaded: %(n)s responses.", n=n))
     for username, role in load_demo_extras(instrument):
         click.echo(_("Demo sign-in at /admin/: %(user)s / %(password)s (%(role)s)",

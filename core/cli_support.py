@@ -12,6 +12,7 @@ from typing import NoReturn
 import click
 from flask_babel import gettext as _
 
+from core.errors import DomainError
 from core.services.offices import ImportFailed
 
 
@@ -30,3 +31,24 @@ def fail_import(exc: ImportFailed) -> NoReturn:
     if more > 0:
         click.echo(_("... and %(n)s more problem(s) not listed", n=more), err=True)
     fail(_("%(n)s problem(s) found; nothing was stored.", n=exc.total))
+
+
+def public_base_url(explicit: str | None = None) -> str:
+    """The address printed links start with: ``explicit`` (a ``--base-url``), else
+    ``PUBLIC_BASE_URL``, else (development) the address ``make run`` / ``flask run`` serves
+    the app on: ``http://127.0.0.1:$PORT`` (PORT defaults to 5000)."""
+    import os
+
+    from flask import current_app
+
+    base = explicit or current_app.config.get("PUBLIC_BASE_URL")
+    if not base:
+        port = os.environ.get("PORT") or "5000"
+        base = f"http://127.0.0.1:{port if port.isdigit() else '5000'}"
+    return base.rstrip("/")
+
+
+def fail_domain(exc: DomainError, prefix: str = "") -> NoReturn:
+    """:func:`fail` with a domain error's message and each field's problem."""
+    details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+    fail(prefix + exc.message + (f" ({details})" if details else ""))

@@ -1,4 +1,6 @@
-"""``flask kiosks add|list|revoke``: kiosk tablets for the IT team. Exits non-zero on error."""
+"""``flask kiosks add|list|rename|idle|revoke``: kiosk tablets for the IT team. Output in
+Vietnamese (the default locale outside a request; help texts stay English). Exits non-zero
+on error."""
 
 from __future__ import annotations
 
@@ -7,8 +9,9 @@ import io
 import click
 from flask import current_app, url_for
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 
-from core.cli_support import fail
+from core.cli_support import fail, fail_domain, public_base_url
 from core.errors import DomainError
 from core.services import kiosks as kiosk_service
 from core.services.offices import get_office
@@ -16,11 +19,11 @@ from core.services.offices import get_office
 kiosks_cli = AppGroup("kiosks", help="Kiosk tablets at one-stop desks.")
 
 
-def activation_link(code: str) -> str:
-    """The absolute activation URL, on ``PUBLIC_BASE_URL`` (default http://localhost:5000)."""
-    base = current_app.config.get("PUBLIC_BASE_URL") or "http://localhost:5000"
+def activation_link(code: str, base: str | None = None) -> str:
+    """The absolute activation URL, on ``base`` (default :func:`public_base_url`:
+    PUBLIC_BASE_URL, else in development http://127.0.0.1:$PORT)."""
     with current_app.test_request_context("/"):
-        return base.rstrip("/") + url_for("kiosk.activate", token=code)
+        return (base or public_base_url()).rstrip("/") + url_for("kiosk.activate", token=code)
 
 
 def _qr_text(data: str) -> str:
@@ -50,19 +53,19 @@ def kiosks_add(office_code: str, name: str, idle_seconds: int | None, with_crede
         new = kiosk_service.add_kiosk(get_office(office_code), name, idle_seconds=idle_seconds,
                                       with_credential=with_credential, actor="cli")
     except DomainError as exc:
-        details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
-        fail(exc.message + (f" ({details})" if details else ""))
+        fail_domain(exc)
     k = new.kiosk
-    click.echo(f"Kiosk {k.id}: {k.office_code} {k.office_name} / {k.name} "
-               f"(idle {k.idle_seconds} s)")
+    click.echo(_("Tablet %(id)s: %(code)s %(office)s / %(name)s (idle %(idle)s s)", id=k.id,
+                 code=k.office_code, office=k.office_name, name=k.name, idle=k.idle_seconds))
     if new.credential:
-        click.echo("Device credential (shown once; send as 'Authorization: Bearer …'):")
+        click.echo(_("Device credential (shown once; send as 'Authorization: Bearer …'):"))
         click.echo(new.credential)
         return
     assert new.activation_code
     link = activation_link(new.activation_code)
     days = current_app.config["KIOSK_ACTIVATION_DAYS"]
-    click.echo(f"Open this link once on the tablet within {days} day(s) to activate it:")
+    click.echo(_("Open this link once on the tablet within %(days)s day(s) to activate it:",
+                 days=days))
     if qr:
         click.echo(_qr_text(link), nl=False)
     click.echo(link)
@@ -83,15 +86,16 @@ def kiosks_list(office_code: str | None) -> None:
             fail(exc.message)
     rows = kiosk_service.list_kiosks(office_ids)
     if not rows:
-        click.echo("No kiosks.")
+        click.echo(_("No tablets registered."))
         return
-    click.echo("id\toffice\tcounter\tstatus\tlast_seen\tpending\trejected")
+    click.echo("id\toffice\tcounter\tstatus\tlast_seen\tpending\trejected\tonline")
     for k in rows:
         seen = k.last_seen_at.isoformat(timespec="seconds") if k.last_seen_at else "-"
         pending = "-" if k.pending_reported is None else str(k.pending_reported)
         rejected = "-" if k.rejected_reported is None else str(k.rejected_reported)
+        online = int(kiosk_service.is_online(k))
         click.echo(f"{k.id}\t{k.office_code}\t{k.name}\t{k.status}\t{seen}\t{pending}"
-                   f"\t{rejected}")
+                   f"\t{rejected}\t{online}")
 
 
 @kiosks_cli.command("revoke")
@@ -103,5 +107,31 @@ def kiosks_revoke(kiosk_id: int) -> None:
     except DomainError as exc:
         fail(exc.message)
     assert k.revoked_at is not None
-    click.echo(f"Kiosk {k.id} ({k.office_code} / {k.name}) revoked at "
-               f"{k.revoked_at.isoformat(timespec='seconds')}; it can no longer submit.")
+    click.echo(_("Tablet %(id)s (%(code)s / %(name)s) revoked at %(at)s; it can no longer "
+                 "submit.", id=k.id, code=k.office_code, name=k.name,
+                 at=k.revoked_at.isoformat(timespec="seconds")))
+
+
+@kiosks_cli.command("rename")
+@click.argument("kiosk_id", type=int)
+@click.argument("name")
+def kiosks_rename(kiosk_id: int, name: str) -> None:
+    """Rename kiosk KIOSK_ID (the counter it stands at); audited."""
+    try:
+        k = kiosk_service.update_kiosk(kiosk_id, name=name, actor="cli")
+    except DomainError as exc:
+        fail_domain(exc)
+    click.echo(_("Tablet %(id)s is now called %(name)s.", id=k.id, name=k.name))
+
+
+@kiosks_cli.command("idle")
+@click.argument("kiosk_id", type=int)
+@click.argument("seconds", type=click.IntRange(10, kiosk_service.MAX_IDLE))
+def kiosks_idle(kiosk_id: int, seconds: int) -> None:
+    """Set kiosk KIOSK_ID's idle time (seconds before a partial questionnaire is reset);
+    the tablet picks it up with its next heartbeat. Audited."""
+    try:
+        k = kiosk_service.update_kiosk(kiosk_id, idle_seconds=seconds, actor="cli")
+    except DomainError as exc:
+        fail_domain(exc)
+    click.echo(_("Tablet %(id)s: idle time %(idle)s s.", id=k.id, idle=k.idle_seconds))

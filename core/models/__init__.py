@@ -20,7 +20,14 @@ from core.models.feedback import (
     ContactRequest,
 )
 from core.models.kiosk import Kiosk
-from core.models.office import OFFICE_LEVELS, OFFICE_REPORT_FIELDS, Office, OfficeClosure
+from core.models.office import (
+    OFFICE_CHANGE_KINDS,
+    OFFICE_LEVELS,
+    OFFICE_REPORT_FIELDS,
+    Office,
+    OfficeChange,
+    OfficeClosure,
+)
 from core.models.paper import BATCH_STATES, ImportBatch, PaperFormNumber
 from core.models.pending import PendingAnswer, SubmissionKey
 from core.models.receipt import GenericFormUse, OfficeApiKey, Receipt, ReceiptUse
@@ -41,7 +48,7 @@ __all__ = [
     "COMMENT_STATUSES", "CONTACT_KINDS", "CommentHandling", "ContactRequest", "OVERALL",
     "TARGET_OPERATORS", "Target",
     "Base", "UTCDateTime", "utcnow", "OFFICE_LEVELS", "OFFICE_REPORT_FIELDS", "Office",
-    "OfficeClosure",
+    "OfficeClosure", "OfficeChange", "OFFICE_CHANGE_KINDS",
     "CHANNELS", "MonthlyChannelCount", "MonthlyCrossTally", "MonthlyExpectationTally",
     "MonthlyTally", "Response",
     "GenericFormUse", "OfficeApiKey", "Receipt", "ReceiptUse",

@@ -32,12 +32,19 @@ class OfficeApiKey(Base):
     label: Mapped[str | None] = mapped_column(sa.String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: when the administrator also withdrew the links the key had minted (they stop
+    #: working); revoking alone only stops minting
+    links_withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     office: Mapped[Office] = relationship()
 
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+    @property
+    def links_withdrawn(self) -> bool:
+        return self.links_withdrawn_at is not None
 
 
 class Receipt(Base):

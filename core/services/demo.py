@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import random
 import uuid as uuidlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -17,23 +18,27 @@ from core.services.offices import import_offices
 from core.services.tallies import TallyAccumulator, TallyRow
 from core.timeutil import VN_TZ, month_of, shift_month, utcnow
 
+#: Today's structure (local government has two levels since 1 July 2025: the city, then
+#: communes and wards, no districts): the city, its departments and the branches of its
+#: public-service centre, and the communes and wards each branch serves. Districts
+#: (level ``district``) stay possible for historical data (see README, "Offices").
 DEMO_OFFICES = """code,name,parent_code,level
 HN,Thành phố Hà Nội,,city
 STP,Sở Tư pháp,HN,department
-SKHDT,Sở Kế hoạch và Đầu tư,HN,department
-STNMT,Sở Tài nguyên và Môi trường,HN,department
+STC,Sở Tài chính,HN,department
+SNNMT,Sở Nông nghiệp và Môi trường,HN,department
 SXD,Sở Xây dựng,HN,department
-BD,UBND quận Ba Đình,HN,district
-HK,UBND quận Hoàn Kiếm,HN,district
-DA,UBND huyện Đông Anh,HN,district
-BD-DB,UBND phường Điện Biên,BD,commune
-BD-KM,UBND phường Kim Mã,BD,commune
-BD-NT,UBND phường Ngọc Hà,BD,commune
-HK-HT,UBND phường Hàng Trống,HK,commune
-HK-HB,UBND phường Hàng Bạc,HK,commune
-DA-VN,UBND xã Vân Nội,DA,commune
-DA-UN,UBND xã Uy Nỗ,DA,commune
-DA-TT,UBND thị trấn Đông Anh,DA,commune
+CN1,Chi nhánh số 1 – Trung tâm Phục vụ hành chính công,HN,branch
+CN2,Chi nhánh số 2 – Trung tâm Phục vụ hành chính công,HN,branch
+CN3,Chi nhánh số 3 – Trung tâm Phục vụ hành chính công,HN,branch
+CN1-BD,UBND phường Ba Đình,CN1,commune
+CN1-NH,UBND phường Ngọc Hà,CN1,commune
+CN1-GV,UBND phường Giảng Võ,CN1,commune
+CN2-HK,UBND phường Hoàn Kiếm,CN2,commune
+CN2-CN,UBND phường Cửa Nam,CN2,commune
+CN3-DA,UBND xã Đông Anh,CN3,commune
+CN3-TL,UBND xã Thư Lâm,CN3,commune
+CN3-PT,UBND xã Phúc Thịnh,CN3,commune
 """
 
 COMMENTS = [
@@ -100,9 +105,11 @@ def generate_responses(instrument: Instrument, office_ids: list[int], months: li
                 }
 
 
-def load_demo(instrument: Instrument, months: int = 12, seed: int = 2022) -> int:
+def load_demo(instrument: Instrument, months: int = 12, seed: int = 2022,
+              progress: Callable[[int], None] | None = None) -> int:
     """Create the demo offices and ``months`` months of responses ending this month.
-    Returns the number of responses stored."""
+    Returns the number of responses stored. ``progress(1)`` is called after each office
+    (see :func:`demo_office_count` for the total)."""
     import_offices(io.StringIO(DEMO_OFFICES))
     rng = random.Random(seed)
     current = month_of(utcnow())
@@ -111,14 +118,17 @@ def load_demo(instrument: Instrument, months: int = 12, seed: int = 2022) -> int
     acc = TallyAccumulator()
     batch: list[dict] = []
     stored = 0
-    for row in generate_responses(instrument, office_ids, month_list, rng):
-        batch.append(row)
-        acc.add(TallyRow(row["office_id"], row["month"], row["instrument_id"], row["channel"],
-                         row["answers"], row.get("expectations")))
-        if len(batch) >= 5000:
-            db.session.connection().execute(Response.__table__.insert(), batch)
-            stored += len(batch)
-            batch.clear()
+    for office_id in office_ids:  # one office after the other: the same random sequence
+        for row in generate_responses(instrument, [office_id], month_list, rng):
+            batch.append(row)
+            acc.add(TallyRow(row["office_id"], row["month"], row["instrument_id"],
+                             row["channel"], row["answers"], row.get("expectations")))
+            if len(batch) >= 5000:
+                db.session.connection().execute(Response.__table__.insert(), batch)
+                stored += len(batch)
+                batch.clear()
+        if progress is not None:
+            progress(1)
     if batch:
         db.session.connection().execute(Response.__table__.insert(), batch)
         stored += len(batch)
@@ -127,13 +137,18 @@ def load_demo(instrument: Instrument, months: int = 12, seed: int = 2022) -> int
     return stored
 
 
+def demo_office_count() -> int:
+    """How many offices the demo data has (the total of :func:`load_demo`'s progress)."""
+    return len(DEMO_OFFICES.strip().splitlines()) - 1
+
+
 def database_is_empty() -> bool:
     return db.session.scalar(sa.select(sa.func.count()).select_from(Office)) == 0
 
 
 #: Demo sign-ins created with the demo data (development only), printed by `flask demo-data`.
 DEMO_PASSWORD = "demo-sipas-2026"  # noqa: S105 - a published demo sign-in, never in production
-DEMO_ACCOUNTS = (("admin", "admin", "HN"), ("truong-bd", "head", "BD"))
+DEMO_ACCOUNTS = (("admin", "admin", "HN"), ("truong-cn1", "head", "CN1"))
 
 
 def demo_accounts() -> list[User]:

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -369,3 +370,108 @@ class KioskDoor:
         hold(clean, office.id, "kiosk", vn_day(effective), counted=not burst,
              flags=",".join(flags) or None)
         return Stored(uid, True, tuple(flags))
+
+
+# --- settings and status for the admin screens (the same functions as `flask kiosks`) -----
+
+def update_kiosk(kiosk_id: int, *, name: str | None = None, idle_seconds: int | None = None,
+                 actor: str) -> KioskInfo:
+    """Rename a kiosk and/or set its idle time (the tablet picks it up with its next
+    heartbeat). Audited (``kiosk.update``) when something changed; commits. Raises NotFound,
+    ValidationFailed (bad name or idle time) or Conflict for a revoked kiosk. The caller
+    checks that ``actor`` may manage the kiosk's office."""
+    kiosk = db.session.get(Kiosk, kiosk_id)
+    if kiosk is None:
+        raise NotFound("not_found", _("No kiosk with number %(id)s.", id=kiosk_id))
+    if kiosk.revoked_at is not None:
+        raise errors.Conflict("kiosk_revoked", _("This tablet has been revoked."))
+    new_name = _check_name_and_idle(kiosk.name if name is None else name,
+                                    kiosk.idle_seconds if idle_seconds is None else idle_seconds)
+    new_idle = kiosk.idle_seconds if idle_seconds is None else idle_seconds
+    changed = {k: v for k, v in (("name", new_name), ("idle_seconds", new_idle))
+               if getattr(kiosk, k) != v}
+    if changed:
+        with transaction():
+            for key, value in changed.items():
+                setattr(kiosk, key, value)
+            record("kiosk.update", actor=actor, office_id=kiosk.office_id,
+                   target=f"kiosk:{kiosk.id}", **changed)
+    return KioskInfo.of(kiosk)
+
+
+HOURS_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+
+
+def parse_hours(hours: str | None) -> list[tuple[time, time]]:
+    """``"07:30-11:30,13:30-17:00"`` as (start, end) pairs. Raises ValidationFailed."""
+    spans = []
+    for part in (hours or "").replace(" ", "").split(","):
+        if not part:
+            continue
+        if not HOURS_RE.match(part):
+            raise ValidationFailed({"opening_hours": _(
+                "must be times like 07:30-11:30,13:30-17:00")}, _("The opening hours are not "
+                                                                  "valid."))
+        start, end = (time.fromisoformat(t) for t in part.split("-"))
+        if end <= start:
+            raise ValidationFailed({"opening_hours": _("each period must end after it starts")},
+                                   _("The opening hours are not valid."))
+        spans.append((start, end))
+    return spans
+
+
+def set_opening_hours(office: Office, hours: str | None, days: str | None,
+                      actor: str) -> None:
+    """Set when the office's desk is open (Vietnam time): ``hours`` like
+    ``07:30-11:30,13:30-17:00`` (empty: not set), on ``days`` (ISO weekday digits,
+    ``12345`` = Monday to Friday). Audited (``office.hours``); commits. Raises
+    ValidationFailed."""
+    spans = parse_hours(hours)
+    day_digits = "".join(sorted(set((days or "").replace(",", "").replace(" ", ""))))
+    if day_digits and not set(day_digits) <= set("1234567"):
+        raise ValidationFailed({"opening_days": _("must be weekday digits 1 (Monday) to 7 "
+                                                  "(Sunday)")},
+                               _("The opening hours are not valid."))
+    text = ",".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in spans) or None
+    day_digits = (day_digits or "12345") if text else None
+    if (office.opening_hours, office.opening_days) == (text, day_digits):
+        return
+    with transaction():
+        office.opening_hours, office.opening_days = text, day_digits
+        record("office.hours", actor=actor, office_id=office.id, target=f"office:{office.code}",
+               hours=text, days=day_digits)
+
+
+def is_open(office: Any, moment: datetime | None = None) -> bool:
+    """Whether the office's desk is open at ``moment`` (default now), by its opening hours;
+    False when none are set."""
+    from core.timeutil import VN_TZ
+
+    if not office.opening_hours:
+        return False
+    local = (moment or utcnow()).astimezone(VN_TZ)
+    if str(local.isoweekday()) not in (office.opening_days or "12345"):
+        return False
+    now = local.time()
+    return any(a <= now < b for a, b in parse_hours(office.opening_hours))
+
+
+def online_window() -> timedelta:
+    """A tablet is online when its last heartbeat is younger than three heartbeat periods."""
+    return timedelta(seconds=3 * int(current_app.config["KIOSK_HEARTBEAT_SECONDS"]))
+
+
+def is_online(info: KioskInfo, now: datetime | None = None) -> bool:
+    return (info.status == "active" and info.last_seen_at is not None
+            and (now or utcnow()) - info.last_seen_at < online_window())
+
+
+def offline_while_open(office_ids: Iterable[int] | None, now: datetime | None = None
+                       ) -> list[KioskInfo]:
+    """Active tablets of these offices that are offline while their office is open (for
+    the head's dashboard)."""
+    now = now or utcnow()
+    offices = {o.id: o for o in db.session.scalars(sa.select(Office))}
+    return [k for k in list_kiosks(office_ids)
+            if k.status == "active" and not is_online(k, now)
+            and is_open(offices[k.office_id], now)]

@@ -59,10 +59,11 @@ class OfficeImportResult:
 
 
 def get_office(code: str) -> Office:
-    """Raises Invalid(404) when no office has this code (a string that cannot be a code,
-    e.g. one with control characters, is not even looked up)."""
-    office = (db.session.scalar(sa.select(Office).where(Office.code == code))
-              if CODE_RE.match(code or "") else None)
+    """The office with this code, whatever the letter case typed (codes are unique
+    case-insensitively). Raises Invalid(404) when no office has this code (a string that
+    cannot be a code, e.g. one with control characters, is not even looked up)."""
+    office = (db.session.scalar(sa.select(Office).where(
+        sa.func.lower(Office.code) == code.lower())) if CODE_RE.match(code or "") else None)
     if office is None:
         raise NotFound("unknown_office", _("There is no office with the code %(code)s.",
                                            code=code))
@@ -112,15 +113,15 @@ def _check_rows(rows: Iterable[tuple[int, dict[str, str]]],
         if not CODE_RE.match(code):
             problems.append(_("code %(code)r must be 1-32 letters, digits, '.', '_' or '-'",
                               code=code))
-        elif code in seen:
+        elif code.lower() in seen:
             problems.append(_("code %(code)s already appears on line %(line)s",
-                              code=code, line=seen[code]))
+                              code=code, line=seen[code.lower()]))
         if not name or len(name) > 255:
             problems.append(_("name must be 1-255 characters"))
         if level not in OFFICE_LEVELS:
             problems.append(_("level %(level)r is not one of %(levels)s", level=level,
                               levels=", ".join(OFFICE_LEVELS)))
-        if parent and parent == code:
+        if parent and parent.lower() == code.lower():
             problems.append(_("an office cannot be its own parent"))
         extras = {}
         for key in OFFICE_REPORT_FIELDS:
@@ -133,22 +134,23 @@ def _check_rows(rows: Iterable[tuple[int, dict[str, str]]],
         if problems:
             errors.extend(LineError(line, p) for p in problems)
             continue
-        seen[code] = line
+        seen[code.lower()] = line
         good.append((line, {"code": code, "name": name, "parent_code": parent or None,
                             "level": level, "extras": extras}))
-    # parents must exist in the file or the database; the result must stay a tree
+    # parents must exist in the file or the database; the result must stay a tree (codes
+    # compared whatever their letter case: ``existing`` is keyed by lower-case code)
     known = set(seen) | set(existing)
-    parent_of = {c: (o.parent.code if o.parent else None) for c, o in existing.items()}
+    parent_of = {c: (o.parent.code.lower() if o.parent else None) for c, o in existing.items()}
     for _line, row in good:
-        parent_of[row["code"]] = row["parent_code"]
+        parent_of[row["code"].lower()] = (row["parent_code"] or "").lower() or None
     for line, row in good:
-        if row["parent_code"] and row["parent_code"] not in known:
+        if row["parent_code"] and row["parent_code"].lower() not in known:
             errors.append(LineError(line, _("parent office %(code)s does not exist",
                                             code=row["parent_code"])))
             continue
-        node, steps = row["parent_code"], 0
+        node, steps = parent_of.get(row["code"].lower()), 0
         while node is not None and steps <= len(parent_of):
-            if node == row["code"]:
+            if node == row["code"].lower():
                 errors.append(LineError(line, _("office %(code)s would be its own ancestor",
                                                 code=row["code"])))
                 break
@@ -165,6 +167,18 @@ def import_offices(stream: TextIO) -> OfficeImportResult:
     All or nothing: raises ImportFailed listing every bad line, and stores nothing then.
     Re-importing the same file changes nothing.
     """
+    reader = _reader(stream)
+    with transaction():
+        existing = existing_offices()
+        good, actives = _read_rows(reader, existing)
+        result = _apply_rows(good, actives, existing)
+        db.session.flush()
+        rebuild_closure()
+    return result
+
+
+def _reader(stream: TextIO) -> csv.DictReader:
+    """A reader of an offices file with a checked header. Raises ImportFailed."""
     reader = csv.DictReader(stream)
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in OFFICE_COLUMNS if c not in header]
@@ -177,13 +191,46 @@ def import_offices(stream: TextIO) -> OfficeImportResult:
             optional=", ".join(OFFICE_REPORT_FIELDS),
             missing=", ".join(missing) or "-", unknown=", ".join(unknown) or "-"))])
     reader.fieldnames = header
-    with transaction():
-        existing = {o.code: o for o in db.session.scalars(sa.select(Office))}
+    return reader
+
+
+def existing_offices() -> dict[str, Office]:
+    """Every office by lower-case code (codes are matched whatever their letter case)."""
+    return {o.code.lower(): o for o in db.session.scalars(sa.select(Office))}
+
+
+def check_offices_file(stream: TextIO) -> tuple[list[dict], list[LineError]]:
+    """What :func:`import_offices` would do with a file, changing nothing: the good rows
+    (each with ``line``, ``code``, ``name``, ``parent_code``, ``level`` and ``action``:
+    create/update/unchanged) and every bad line. For the upload preview."""
+    try:
+        reader = _reader(stream)
+        existing = existing_offices()
         good, actives = _read_rows(reader, existing)
-        result = _apply_rows(good, actives, existing)
-        db.session.flush()
-        rebuild_closure()
-    return result
+    except ImportFailed as exc:
+        return [], exc.errors
+    except UnicodeDecodeError:
+        return [], [LineError(1, _("the file is not UTF-8 text"))]
+    rows = []
+    for line, row in good:
+        office = existing.get(row["code"].lower())
+        if office is None:
+            action = "create"
+        elif _differs(office, row, actives[row["code"]]):
+            action = "update"
+        else:
+            action = "unchanged"
+        rows.append({"line": line, "code": row["code"], "name": row["name"],
+                     "parent_code": row["parent_code"], "level": row["level"],
+                     "action": action})
+    return rows, []
+
+
+def _differs(office: Office, row: dict, active: bool) -> bool:
+    parent = office.parent.code.lower() if office.parent else None
+    return (office.name, office.level, office.active) != (row["name"], row["level"], active) \
+        or parent != ((row["parent_code"] or "").lower() or None) \
+        or any(getattr(office, k) != v for k, v in row["extras"].items())
 
 
 def _read_rows(reader: csv.DictReader, existing: dict[str, Office]
@@ -205,20 +252,17 @@ def _read_rows(reader: csv.DictReader, existing: dict[str, Office]
 def _apply_rows(good: list[tuple[int, dict]], actives: dict[str, bool],
                 existing: dict[str, Office]) -> OfficeImportResult:
     result = OfficeImportResult()
-    by_code = dict(existing)
+    by_code = dict(existing)  # lower-case code -> office
     for _line, row in good:
-        office = by_code.get(row["code"])
+        office = by_code.get(row["code"].lower())
         extras = row["extras"]
         if office is None:
             office = Office(code=row["code"], name=row["name"], level=row["level"],
                             active=actives[row["code"]], **extras)
             db.session.add(office)
-            by_code[row["code"]] = office
+            by_code[row["code"].lower()] = office
             result.created += 1
-        elif (office.name, office.level, office.active) != (
-                row["name"], row["level"], actives[row["code"]]) or (
-                (office.parent.code if office.parent else None) != row["parent_code"]) or (
-                any(getattr(office, k) != v for k, v in extras.items())):
+        elif _differs(office, row, actives[row["code"]]):
             office.name, office.level = row["name"], row["level"]
             office.active = actives[row["code"]]
             for key, value in extras.items():
@@ -228,5 +272,6 @@ def _apply_rows(good: list[tuple[int, dict]], actives: dict[str, bool],
             result.unchanged += 1
         result.codes.append(row["code"])
     for _line, row in good:
-        by_code[row["code"]].parent = by_code[row["parent_code"]] if row["parent_code"] else None
+        by_code[row["code"].lower()].parent = (by_code[row["parent_code"].lower()]
+                                               if row["parent_code"] else None)
     return result

@@ -80,28 +80,58 @@ def create_api_key(office_code: str, label: str | None = None,
         db.session.add(row)
         db.session.flush()
         audit.record("apikey.create", actor=actor, office_id=office.id,
-                     target=f"apikey:{row.prefix}")
+                     target=f"apikey:{row.prefix}", label=row.label)
     return row, key
 
 
-def list_api_keys(office_code: str | None = None) -> list[OfficeApiKey]:
-    """Every key (newest first), or only one office's. Raises NotFound for an unknown
-    office."""
+def label_api_key(prefix: str, label: str | None, actor: str = "cli") -> OfficeApiKey:
+    """Set what a key is for (at most 80 characters; empty clears it). Audited; commits.
+    Raises NotFound."""
+    row = find_api_key(prefix)
+    new = (label or "").strip()[:80] or None
+    if row.label != new:
+        with transaction():
+            row.label = new
+            audit.record("apikey.label", actor=actor, office_id=row.office_id,
+                         target=f"apikey:{row.prefix}", label=new)
+    return row
+
+
+def list_api_keys(office_code: str | None = None, office_ids: Any = None
+                  ) -> list[OfficeApiKey]:
+    """Every key (newest first), or only one office's, or only those of ``office_ids``.
+    Raises NotFound for an unknown office."""
     stmt = sa.select(OfficeApiKey).order_by(OfficeApiKey.created_at.desc(), OfficeApiKey.id.desc())
     if office_code:
         stmt = stmt.where(OfficeApiKey.office_id == get_office(office_code).id)
+    if office_ids is not None:
+        stmt = stmt.where(OfficeApiKey.office_id.in_(list(office_ids) or [-1]))
     return list(db.session.scalars(stmt))
 
 
-def revoke_api_key(prefix: str, actor: str = "cli") -> OfficeApiKey:
-    """Revoke the key with this prefix (idempotent) and commit. Raises NotFound."""
+def find_api_key(prefix: str) -> OfficeApiKey:
+    """The key with this prefix (as listed). Raises NotFound."""
     row = db.session.scalar(sa.select(OfficeApiKey).where(OfficeApiKey.prefix == prefix))
     if row is None:
         raise NotFound("unknown_key", _("There is no API key %(prefix)s.", prefix=prefix))
-    if row.revoked_at is None:
-        with transaction():
+    return row
+
+
+def revoke_api_key(prefix: str, actor: str = "cli", withdraw_links: bool = False
+                   ) -> OfficeApiKey:
+    """Revoke the key with this prefix (idempotent) and commit: it can no longer mint
+    links. The links it already minted (printed on receipts) keep working unless
+    ``withdraw_links``: then they stop working too (``apikey.withdraw_links``). Raises
+    NotFound."""
+    row = find_api_key(prefix)
+    with transaction():
+        if row.revoked_at is None:
             row.revoked_at = utcnow()
             audit.record("apikey.revoke", actor=actor, office_id=row.office_id,
+                         target=f"apikey:{row.prefix}")
+        if withdraw_links and row.links_withdrawn_at is None:
+            row.links_withdrawn_at = utcnow()
+            audit.record("apikey.withdraw_links", actor=actor, office_id=row.office_id,
                          target=f"apikey:{row.prefix}")
     return row
 
@@ -244,12 +274,12 @@ def already_answered() -> DomainError:
 
 def verify_token(token: str) -> Receipt:
     """The receipt a citizen may answer now. Raises NotFound for a forged, altered or unknown
-    token; Conflict when already answered; NotAllowed when the key was revoked or the office
-    is not collecting; Gone when expired."""
+    token; Conflict when already answered; NotAllowed when the links of its key were withdrawn
+    (revoking a key alone stops minting only) or the office is not collecting; Gone when expired."""
     receipt = find_receipt(token)
     if is_used(receipt):
         raise already_answered()
-    if receipt.api_key is not None and receipt.api_key.revoked:
+    if receipt.api_key is not None and receipt.api_key.links_withdrawn:
         raise NotAllowed("key_revoked", _("This survey link was withdrawn by the office. "
                                         "Please ask the office for a new receipt."))
     ensure_collecting(receipt.office)

@@ -12,7 +12,7 @@ other answers, for "what to fix first": :mod:`core.services.priorities`).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -352,13 +352,14 @@ def _snapshot(session: Session) -> set[tuple]:
             | {("p", *r[:3], bytes(r[3])) for r in pri} | {("e", *r) for r in exp})
 
 
-def rebuild_tallies(session: Session) -> int:
+def rebuild_tallies(session: Session, progress: Callable[[int], None] | None = None) -> int:
     """Recompute every tally from the counted responses and commit.
 
     One streamed scan of ``response`` feeds a :class:`TallyAccumulator` (SQL that splits the
     packed answers per criterion was measured 10-40x slower on SQLite). Writers are held off
     meanwhile (PostgreSQL: SHARE lock; SQLite: the write lock of BEGIN IMMEDIATE).
     Returns how many tally rows differed from what was stored (0 = they were right).
+    ``progress(n)`` is called after every ``n`` responses read (for a progress bar).
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.text("LOCK TABLE response IN SHARE MODE"))
@@ -372,10 +373,16 @@ def rebuild_tallies(session: Session) -> int:
     query = (sa.select(Response.office_id, Response.month, Response.instrument_id,
                        Response.channel, Response.answers, Response.expectations)
              .where(Response.counted.is_(True)))
+    read = 0
     for office_id, month, iid, channel, answers, expectations in session.execute(
             query, execution_options={"yield_per": 20_000}):
         acc.add(TallyRow(office_id, month, iid, channel, answers,
                          expectations if isinstance(expectations, dict) else None))
+        read += 1
+        if progress is not None and read % 1000 == 0:
+            progress(1000)
+    if progress is not None and read % 1000:
+        progress(read % 1000)
     acc.write(session)
     after = _snapshot(session)
     session.commit()

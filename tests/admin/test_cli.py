@@ -16,7 +16,7 @@ def test_targets_import_loads_the_city_plan(runner, offices):
 
     result = runner.invoke(args=["targets", "import"])
     assert result.exit_code == 0, result.output
-    assert "30 targets loaded for HN" in result.output
+    assert "Đã nạp 30 chỉ tiêu cho HN." in result.output
     assert len(own_targets(offices["HN"], 2022)) == 30
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from core.services.accounts import create_token
 from tests.admin import fixtures as admin_fixtures
+from tests.admin import setup_matrix
 from tests.admin.fixtures import login
 
 world = admin_fixtures.world
@@ -30,6 +31,8 @@ def _cases(w: dict) -> list[tuple[str, str, str, dict[str, int]]]:
         anon = anon if anon is not None else (302 if method == "GET" else 401)
         cases.append((endpoint, method, url, {"city": city, "bd": bd, "stp": stp_,
                                               "kmview": kmview, ANON: anon}))
+
+    setup_matrix.add_cases(w, add)  # the setup pages (offices, tablets, QR, keys) first
 
     add("admin.index", "GET", f"/admin/?month={m}", 200, 200, 200, 200)
     add("admin.index", "GET", f"/admin/?office=BD&month={m}", 200, 200, 404, 404)
@@ -179,6 +182,7 @@ def test_permission_matrix(app, world, who):
             data = {"assessment": "Đánh giá.", "proposals": "Đề xuất.", "action": "save"}
         if endpoint == "admin.report_version_pdf" and "BD-KM" in url:
             _ensure_version(world)
+        data = setup_matrix.form_data(endpoint, method, url, world) or data
         resp = client.open(url, method=method, data=data, headers=headers)
         if resp.status_code != expected[who]:
             failures.append(f"{method} {url}: {resp.status_code} != {expected[who]}")

@@ -25,11 +25,11 @@ def _setup(app) -> None:
 
     instrument = get_instrument("hanoi-2022")
     load_demo(instrument, months=2, seed=7)
-    create_user("truong.bd", "head", "BD", PASSWORD, actor="test", must_change=False)
+    create_user("truong.bd", "head", "CN1", PASSWORD, actor="test", must_change=False)
     day = month_bounds_utc(last_complete_month())[0].date().replace(day=5)
     for _i in range(3):
         hold(clean_response(instrument, {c.code: 5 for c in instrument.criteria}),
-             get_office("BD-KM").id, "kiosk", day, counted=False, flags="burst")
+             get_office("CN1-BD").id, "kiosk", day, counted=False, flags="burst")
     db.session.commit()
     release_all()
 

@@ -21,12 +21,12 @@ def _setup(app) -> None:
     from core.services.targets import DEFAULT_FILE, import_targets
 
     load_demo(get_instrument("hanoi-2022"), months=4, seed=7)
-    create_user("truong.bd", "head", "BD", PASSWORD, actor="test", must_change=False)
-    create_user("moi.vao", "viewer", "BD-KM", PASSWORD, actor="test", must_change=True)
+    create_user("truong.bd", "head", "CN1", PASSWORD, actor="test", must_change=False)
+    create_user("moi.vao", "viewer", "CN1-BD", PASSWORD, actor="test", must_change=True)
     create_user("so.noi.vu", "admin", None, PASSWORD, actor="test", must_change=False)
     from core.services.kiosks import add_kiosk
 
-    add_kiosk(get_office("BD-KM"), "Quầy số 1", actor="test")
+    add_kiosk(get_office("CN1-BD"), "Quầy số 1", actor="test")
     with DEFAULT_FILE.open(encoding="utf-8") as f:
         import_targets(f, get_office("HN"), get_instrument("hanoi-2022"), actor="test")
 
@@ -52,7 +52,7 @@ def test_sign_in_and_dashboard_are_accessible(live_app_factory, page, tmp_path):
     assert "Tên đăng nhập hoặc mật khẩu không đúng." in page.locator("main").inner_text()
 
     _sign_in(page, server.url, "truong.bd")
-    assert "Kết quả hằng tháng: UBND quận Ba Đình" in page.locator("h1").inner_text()
+    assert "Kết quả hằng tháng: Chi nhánh số 1" in page.locator("h1").inner_text()
     assert page.locator("svg.trend-chart polyline").count() >= 1
     assert page.locator("table.criteria tbody tr").count() == 24
     assert page.locator("table.children tbody tr").count() == 3
@@ -60,9 +60,9 @@ def test_sign_in_and_dashboard_are_accessible(live_app_factory, page, tmp_path):
     save_screenshot(page, "admin-dashboard")
 
     # pick another office of the scope with the no-JavaScript form
-    page.get_by_label("Cơ quan", exact=True).select_option("BD-KM")
+    page.get_by_label("Cơ quan", exact=True).select_option("CN1-BD")
     page.get_by_role("button", name="Xem").click()
-    assert "UBND phường Kim Mã" in page.locator("h1").inner_text()
+    assert "UBND phường Ba Đình" in page.locator("h1").inner_text()
 
     # the PDF report of the same office and month, first page kept as an image
     link = page.get_by_role("link", name="Báo cáo PDF")
@@ -89,7 +89,7 @@ def test_temporary_password_must_be_changed_first(live_app_factory, page):
     page.get_by_label("Mật khẩu mới", exact=True).fill("Mot-mat-khau-moi-9")
     page.get_by_label("Nhập lại mật khẩu mới").fill("Mot-mat-khau-moi-9")
     page.get_by_role("button", name="Lưu mật khẩu mới").click()
-    assert "UBND phường Kim Mã" in page.locator("h1").inner_text()
+    assert "UBND phường Ba Đình" in page.locator("h1").inner_text()
     comments = page.get_by_role("link", name="Ý kiến", exact=True)
     comments.click()
     assert "Ý kiến của người dân" in page.locator("h1").inner_text()
@@ -108,15 +108,15 @@ def test_every_admin_page_is_accessible(live_app_factory, page):
     server = live_app_factory(setup=_setup, PASSWORD_HASH_METHOD="scrypt:1024:8:1")
     _sign_in(page, server.url, "so.noi.vu")
     assert "Thành phố Hà Nội" in page.locator("h1").inner_text()
-    for path, heading in (("/admin/comments?office=BD", "Ý kiến của người dân"),
+    for path, heading in (("/admin/comments?office=CN1", "Ý kiến của người dân"),
                           ("/admin/users", "Người dùng"),
                           ("/admin/targets?office=HN&year=2022", "Chỉ tiêu"),
                           ("/admin/audit", "Nhật ký hệ thống"),
                           ("/admin/tokens", "Mã truy cập API cá nhân"),
-                          ("/admin/kiosks?office=BD", "Máy tính bảng tại quầy"),
+                          ("/admin/kiosks?office=CN1", "Máy tính bảng tại quầy"),
                           ("/admin/password", "Đổi mật khẩu")):
         page.goto(server.url + path)
         assert heading in page.locator("h1").inner_text(), path
         assert axe_violations(page) == [], path
-    page.goto(server.url + "/admin/comments?office=BD")
+    page.goto(server.url + "/admin/comments?office=CN1")
     save_screenshot(page, "admin-comments")

@@ -18,7 +18,7 @@ def _setup(app) -> None:
     from core.services.demo import load_demo
 
     load_demo(get_instrument("hanoi-2022"), months=3, seed=11)
-    create_user("truong.km", "head", "BD-KM", PASSWORD, actor="test", must_change=False)
+    create_user("truong.km", "head", "CN1-BD", PASSWORD, actor="test", must_change=False)
 
 
 def test_edit_finalise_late_import_old_version_unchanged(live_app_factory, page, tmp_path):
@@ -30,7 +30,7 @@ def test_edit_finalise_late_import_old_version_unchanged(live_app_factory, page,
     page.get_by_label("Tên đăng nhập").fill("truong.km")
     page.get_by_label("Mật khẩu").fill(PASSWORD)
     page.get_by_role("button", name="Đăng nhập").click()
-    page.goto(f"{server.url}/admin/?office=BD-KM&month={month}")
+    page.goto(f"{server.url}/admin/?office=CN1-BD&month={month}")
     assert "Báo cáo của kỳ này chưa được chốt." in page.locator("#h-official + p, "
                                                                "section.official-report"
                                                                ).first.inner_text()
@@ -50,12 +50,12 @@ def test_edit_finalise_late_import_old_version_unchanged(live_app_factory, page,
     assert first.headers["x-content-sha256"] == hashlib.sha256(v1).hexdigest()
 
     # late paper answers for the month (more than the minimum sample)
-    rows = [paper_row("BD-KM", f"{month}-20", "1") for _ in range(40)]
+    rows = [paper_row("CN1-BD", f"{month}-20", "1") for _ in range(40)]
     path = write_csv(tmp_path / "late.csv", ["office_code", "submitted_at", *CODES], rows)
     result = server.app.test_cli_runner().invoke(args=["responses", "import", str(path)])
     assert result.exit_code == 0, result.output
 
-    page.goto(f"{server.url}/admin/?office=BD-KM&month={month}")
+    page.goto(f"{server.url}/admin/?office=CN1-BD&month={month}")
     notice = page.locator("[data-changed-after-final]")
     assert notice.is_visible()
     text = notice.inner_text()

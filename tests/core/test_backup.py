@@ -19,7 +19,7 @@ from core.services.offices import get_office
 from core.services.reports import monthly_report
 from core.timeutil import month_of, shift_month, utcnow
 
-OFFICES = ("HN", "BD", "BD-KM", "SXD")
+OFFICES = ("HN", "CN1", "CN1-BD", "SXD")
 
 
 def _reports() -> dict:

@@ -78,14 +78,14 @@ def test_production_refuses_to_start_while_a_demo_account_exists(prod_env, monke
     with pytest.raises(ConfigError) as refused:
         create_app()
     message = str(refused.value)
-    assert "admin" in message and "truong-bd" in message
+    assert "admin" in message and "truong-cn1" in message
     assert "flask users remove-demo" in message
     # the flask command line still starts in production, so that the remedy can run
     env = {**os.environ, "FLASK_APP": "wsgi:app"}
     done = subprocess.run([sys.executable, "-m", "flask", "users", "remove-demo"], cwd=REPO_ROOT,
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert "admin" in done.stdout and "truong-bd" in done.stdout
+    assert "admin" in done.stdout and "truong-cn1" in done.stdout
     app = create_app()
     with app.app_context():
         from core.services.accounts import list_users

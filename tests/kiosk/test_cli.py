@@ -12,7 +12,7 @@ def test_add_prints_an_activation_link_that_works(app, runner, offices):
     result = runner.invoke(args=["kiosks", "add", "BD-KM", "Quầy 3", "--idle-seconds", "90"])
     assert result.exit_code == 0, result.output
     link = result.output.strip().splitlines()[-1]
-    assert link.startswith("http://localhost:5000/kiosk/activate/")
+    assert link.startswith("http://127.0.0.1:5000/kiosk/activate/")
     assert "Quầy 3" in result.output and "90" in result.output
     code = link.rsplit("/", 1)[1]
     client = app.test_client()
@@ -23,7 +23,7 @@ def test_add_with_qr_prints_a_qr_code(runner, offices):
     result = runner.invoke(args=["kiosks", "add", "BD-KM", "Quầy 4", "--qr"])
     assert result.exit_code == 0, result.output
     assert "█" in result.output or "▀" in result.output
-    assert result.output.strip().splitlines()[-1].startswith("http://localhost:5000/kiosk/")
+    assert result.output.strip().splitlines()[-1].startswith("http://127.0.0.1:5000/kiosk/")
 
 
 def test_add_with_credential_prints_it_alone_on_the_last_line(app, runner, offices):
@@ -47,19 +47,20 @@ def test_add_errors_exit_non_zero(runner, offices):
 
 
 def test_list_and_revoke(runner, offices):
-    assert runner.invoke(args=["kiosks", "list"]).output.strip() == "No kiosks."
+    empty = runner.invoke(args=["kiosks", "list"]).output.strip()
+    assert empty == "Chưa đăng ký máy tính bảng nào."
     runner.invoke(args=["kiosks", "add", "BD-KM", "Quầy 1", "--credential"])
     runner.invoke(args=["kiosks", "add", "STP", "Quầy 2"])
     out = runner.invoke(args=["kiosks", "list"]).output.splitlines()
     assert out[0].split("\t") == ["id", "office", "counter", "status", "last_seen", "pending",
-                                  "rejected"]
+                                  "rejected", "online"]
     assert out[1].split("\t")[:4] == ["1", "BD-KM", "Quầy 1", "active"]
     assert out[2].split("\t")[:4] == ["2", "STP", "Quầy 2", "pending"]
     only = runner.invoke(args=["kiosks", "list", "--office", "BD"]).output.splitlines()
     assert len(only) == 2 and "BD-KM" in only[1]
 
     result = runner.invoke(args=["kiosks", "revoke", "1"])
-    assert result.exit_code == 0 and "revoked" in result.output
+    assert result.exit_code == 0 and "Đã thu hồi máy tính bảng số 1" in result.output
     assert "revoked" in runner.invoke(args=["kiosks", "list"]).output.splitlines()[1]
     result = runner.invoke(args=["kiosks", "revoke", "42"])
     assert result.exit_code == 1

@@ -243,8 +243,8 @@ def test_generic_link_of_unknown_or_inactive_office(client, offices):
 def test_used_form_tokens_are_purged_after_expiry(client, offices, instrument, runner):
     ft = form_token_from(client.get("/o/BD-KM").get_data(as_text=True))
     client.post("/o/BD-KM", data=answers(instrument) | {"ft": ft})
-    assert "0 used form token" in runner.invoke(args=["receipts", "purge-form-tokens"]).output
+    assert "Đã xóa 0 mã biểu mẫu" in runner.invoke(args=["receipts", "purge-form-tokens"]).output
     row = db.session.scalar(sa.select(GenericFormUse))
     row.expires_on = row.expires_on.replace(year=2020)
     db.session.commit()
-    assert "1 used form token" in runner.invoke(args=["receipts", "purge-form-tokens"]).output
+    assert "Đã xóa 1 mã biểu mẫu" in runner.invoke(args=["receipts", "purge-form-tokens"]).output

@@ -113,7 +113,7 @@ def test_slips_pdf_has_vietnamese_instructions_and_decodable_codes(runner, offic
     result = runner.invoke(args=["receipts", "slips", "BD-KM", str(codes), "-o", str(pdf),
                                  "--base-url", "https://sipas.hanoi.gov.vn"])
     assert result.exit_code == 0, result.output
-    assert "14 slips" in result.output
+    assert "Đã ghi 14 phiếu" in result.output
     text = pdftotext(pdf)
     assert "UBND phường Kim Mã" in text and "Khảo sát sự hài lòng" in text
     assert "quét mã QR để đánh giá việc giải quyết hồ sơ" in text

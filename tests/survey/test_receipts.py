@@ -163,7 +163,7 @@ def test_expiry_is_configurable_and_expired_links_get_410(make_app):
         assert "Đường liên kết khảo sát này đã hết hạn" in html and 'lang="vi"' in html
 
 
-def test_links_of_a_revoked_key_and_of_an_inactive_office_fail(client, key, offices, runner):
+def test_links_of_a_withdrawn_key_and_of_an_inactive_office_fail(client, key, offices, runner):
     token = mint(client, key).get_json()["token"]
     offices["BD-KM"].active = False
     db.session.commit()
@@ -172,7 +172,13 @@ def test_links_of_a_revoked_key_and_of_an_inactive_office_fail(client, key, offi
     offices["BD-KM"].active = True
     db.session.commit()
     prefix = db.session.scalar(sa.select(OfficeApiKey.prefix))
-    runner.invoke(args=["apikeys", "revoke", prefix])
+    # revoking the key stops minting; links already printed keep working
+    revoked = runner.invoke(args=["apikeys", "revoke", prefix])
+    assert revoked.exit_code == 0 and "vẫn dùng được" in revoked.output
+    assert client.get(f"/s/{token}").status_code == 200
+    assert mint(client, key).status_code == 401
+    # ... unless the administrator also withdraws them
+    runner.invoke(args=["apikeys", "revoke", prefix, "--withdraw-links"])
     page = client.get(f"/s/{token}")
     assert page.status_code == 403
     assert "Cơ quan đã thu hồi đường liên kết" in page.get_data(as_text=True)
