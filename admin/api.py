@@ -33,7 +33,8 @@ def office_report(code: str, month: str):
     scope.require(user, "read")
     office = scope.office_in_scope(user, code)
     data = monthly_report(office, month, request.args.get("instrument") or None,
-                          locale=locale_code())
+                          locale=locale_code(),
+                          include_partial=request.args.get("partial") in ("1", "true"))
     resp = jsonify(data)
     resp.headers["Cache-Control"] = "no-store"
     return resp

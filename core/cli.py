@@ -137,8 +137,10 @@ def retention_status() -> None:
               help="Write to this file instead of standard output.")
 @click.option("--instrument", "instrument_id", default=None)
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--include-partial", is_flag=True,
+              help="Include partial responses (kiosk walk-aways) in the figures.")
 def report(office_code: str, month: str, fmt: str, output: Path | None,
-           instrument_id: str | None, lang: str) -> None:
+           instrument_id: str | None, lang: str, include_partial: bool) -> None:
     """Monthly SIPAS figures for OFFICE_CODE and everything below it, month YYYY-MM."""
     from core.services.pdf_report import monthly_report_pdf
     from core.services.reports import monthly_report, report_csv
@@ -148,7 +150,8 @@ def report(office_code: str, month: str, fmt: str, output: Path | None,
     with force_locale(lang):
         try:
             office = get_office(office_code)
-            data = monthly_report(office, month, instrument_id, locale=lang)
+            data = monthly_report(office, month, instrument_id, locale=lang,
+                                  include_partial=include_partial)
         except DomainError as exc:
             fail(exc.message)
         if fmt == "pdf":

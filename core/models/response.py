@@ -50,6 +50,10 @@ class Response(Base):
     counted: Mapped[bool] = mapped_column(default=True)
     #: Comma-separated review flags, e.g. "clock" (client time out of window), "burst".
     flags: Mapped[str | None] = mapped_column(sa.String(64))
+    #: A questionnaire left before the end: the criteria of the dimensions the citizen
+    #: finished at a kiosk before walking away, nothing else. Held out of the tallies unless
+    #: ``COUNT_PARTIAL``; reports give their number (:mod:`core.services.partials`).
+    partial: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class _MonthlyKey:

@@ -25,6 +25,7 @@ from core import scoring
 from core.errors import Invalid
 from core.instrument import Instrument
 from core.models import OVERALL, Office
+from core.services import partials
 from core.services.common import get_instrument, registry
 from core.services.pooling import pooled_cross_tallies, pooled_responses, pooled_tallies
 from core.services.sheets import csv_string
@@ -87,21 +88,25 @@ class MonthFigures:
 
 
 def monthly_report(office: Office, month: str, instrument_id: str | None = None,
-                   locale: str = "vi") -> dict[str, Any]:
+                   locale: str = "vi", include_partial: bool = False) -> dict[str, Any]:
     """The month's figures for ``office`` and its descendants, as plain data, with targets
     and the changes against the previous month and the same month a year earlier.
 
     Indices are unrounded percentages (None where nothing was answered).
+    ``include_partial``: with the partial responses (:mod:`core.services.partials`) in the
+    figures, even when ``COUNT_PARTIAL`` is off.
     Raises Invalid(400) for a bad month or instrument.
     """
     check_month(month)
     months = {month} | {shift_month(month, -k) for k in COMPARISONS.values()}
-    figures = month_figures(office, months, instrument_id, month, locale)
+    figures = month_figures(office, months, instrument_id, month, locale,
+                            include_partial=include_partial)
     return finish_report(office, month, figures)
 
 
 def month_figures(office: Office, months: Collection[str], instrument_id: str | None,
-                  current: str, locale: str = "vi") -> dict[str, MonthFigures]:
+                  current: str, locale: str = "vi", include_partial: bool = False
+                  ) -> dict[str, MonthFigures]:
     """The figures of ``office`` for each of ``months`` (without targets or comparisons),
     all of the instrument chosen for ``current`` (the requested one, else the one most
     answered in ``current``), from three pooled queries. Raises Invalid(400) for an
@@ -114,9 +119,21 @@ def month_figures(office: Office, months: Collection[str], instrument_id: str | 
     tallies = pooled_tallies(office.id, months, instrument.id, by=("month",))
     cross = pooled_cross_tallies(office.id, months, instrument.id, by=("month",))
     ref = office_ref(office)
-    return {m: figures_from_tallies(ref, m, instrument, channels[m][instrument.id],
-                                    tallies.get((m,), {}), locale, cross.get((m,)))
-            for m in sorted(months)}
+    out = {}
+    extra = (partials.partial_figures(office.id, months, instrument.id)
+             if include_partial and not partials.counting_partial() else {})
+    for m in sorted(months):
+        pooled = tallies.get((m,), {}), channels[m][instrument.id], cross.get((m,))
+        if m in extra:
+            pooled = partials.add_partial(*pooled, extra[m], instrument.criterion_codes,
+                                          instrument.id)
+        out[m] = figures_from_tallies(ref, m, instrument, pooled[1], pooled[0], locale,
+                                      pooled[2])
+    n_partial = partials.partial_counts(office.id, months)
+    for m, fig in out.items():
+        fig.report["partial_responses"] = n_partial.get(m, 0)
+        fig.report["partial_included"] = include_partial or partials.counting_partial()
+    return out
 
 
 def finish_report(office: Office, month: str, figures: Mapping[str, MonthFigures]

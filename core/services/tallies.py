@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from core import scoring
@@ -293,6 +294,8 @@ def rebuild_tallies(session: Session) -> int:
     query = (sa.select(Response.office_id, Response.month, Response.instrument_id,
                        Response.channel, Response.answers)
              .where(Response.counted.is_(True)))
+    if not current_app.config["COUNT_PARTIAL"]:
+        query = query.where(Response.partial.is_(False))
     for office_id, month, iid, channel, answers in session.execute(
             query, execution_options={"yield_per": 20_000}):
         acc.add(TallyRow(office_id, month, iid, channel, answers))

@@ -1,0 +1,36 @@
+"""partial responses: a kiosk questionnaire left before the end (walk-away answers)
+
+``pending_answer.partial`` and ``response.partial``: the criterion answers of the dimensions a
+citizen finished before walking away, sent by the kiosk when its idle reset fires. They go
+through the same mixing stage as every answer and are held out of the figures unless
+``COUNT_PARTIAL`` (reports show their number). Existing rows are whole questionnaires.
+
+Revision ID: 009116cd69b4
+Revises: a61f0c3e9d27
+Create Date: 2026-11-30 11:00:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '009116cd69b4'
+down_revision = 'a61f0c3e9d27'
+branch_labels = None
+depends_on = None
+
+TABLES = ('pending_answer', 'response')
+
+
+def upgrade():
+    for table in TABLES:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column('partial', sa.Boolean(), nullable=False,
+                                          server_default=sa.false()))
+
+
+def downgrade():
+    for table in reversed(TABLES):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column('partial')
