@@ -155,14 +155,14 @@ def test_back_keeps_answers_within_one_citizen(live_app_factory, page):
     assert page.locator("#k-step-1 input[type=radio]:checked").count() == 4
 
 
-def test_idle_reset_discards_a_partial_answer(live_app_factory, page):
+def test_idle_reset_discards_an_unfinished_dimension(live_app_factory, page):
     server = start_kiosk(live_app_factory, page, idle_seconds=4)
     page.get_by_role("link", name="Bắt đầu đánh giá").click()
     page.locator("#k-step-1 fieldset.question").first.locator("label.choice-1 span").click()
     assert page.locator("input[type=radio]:checked").count() == 1
     # a warning first; one touch carries on
     expect_visible(page, "#k-idle", timeout=4000)
-    assert "chạm vào màn hình" in page.locator("#k-idle").inner_text()
+    assert "Ông/Bà vẫn đang trả lời?" in page.locator("#k-idle").inner_text()
     page.mouse.click(5, 300)
     assert page.locator("#k-idle").is_hidden() and page.locator("#k-step-1").is_visible()
     assert page.locator("input[type=radio]:checked").count() == 1

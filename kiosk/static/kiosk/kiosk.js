@@ -9,7 +9,12 @@
  *   final: the submission is set aside (its id, status and error code kept on the tablet,
  *   not its answers) and counted in the heartbeat's "rejected"; an all-"no answer" run
  *   (400 "empty") is dropped silently.
- * - Idle for data-idle-seconds on any screen but the start: everything is cleared.
+ * - Idle for data-idle-seconds on any screen but the start: a warning modal first (a countdown
+ *   and "I am still answering"; the tap that dismisses it never reaches the answer under it),
+ *   then everything is cleared. When the citizen had finished at least one dimension (moved
+ *   past it, and not with "No answer" only), the criterion answers of the finished dimensions
+ *   are queued first, once, as a response flagged "partial": never a comment, an
+ *   expectation, a demographic answer or a contact.
  * - The page never needs its CSRF token or session: the API is authenticated by the device
  *   credential, so a page left open for days keeps working.
  * - A request to be contacted (the consent box and the contact) is checked before the run is
@@ -54,6 +59,7 @@
   if (notice) { notice.parentNode.removeChild(notice); }
 
   var current = 0;         // index in screens; THANKS or PRIVACY
+  var furthest = 0;        // the furthest screen of this run (finished dimensions are before it)
   var lastActivity = Date.now();
   var thanksTimer = null;
   var revoked = false;
@@ -67,6 +73,7 @@
       if (s) { s.classList.toggle("k-active", s === target); }
     });
     current = index;
+    if (index > furthest) { furthest = index; }
     root.dataset.screen = index === THANKS ? "thanks" :
       (index === PRIVACY ? "privacy" : (index === 0 ? "start" : "step"));
     root.dataset.last = index === screens.length - 1 ? "1" : "0";
@@ -96,6 +103,7 @@
   function reset() {
     if (thanksTimer) { clearTimeout(thanksTimer); thanksTimer = null; }
     clearAnswers();
+    furthest = 0;
     show(0);
     if (revoked) { reloadIfReachable(); }
   }
@@ -150,6 +158,7 @@
   document.getElementById("k-begin").addEventListener("click", function (ev) {
     ev.preventDefault();
     clearAnswers();
+    furthest = 0;
     show(1);
   });
   document.getElementById("k-next").addEventListener("click", next);
@@ -209,6 +218,32 @@
     };
   }
 
+  // The walk-away answers: the criteria of the dimensions this citizen finished (every
+  // question chosen, moved past, at least one rated), or null when there are none.
+  function collectPartial() {
+    var codeOf = {};
+    criteria.forEach(function (c) { codeOf[c.name] = c.code; });
+    var answers = {}, finished = 0;
+    steps.forEach(function (step, i) {
+      if (step.classList.contains("k-extras") || i + 1 >= furthest) { return; }
+      var fieldsets = step.querySelectorAll("fieldset[data-required]");
+      if (!fieldsets.length || missingOnScreen(step).length) { return; }
+      var rated = false, mine = {};
+      Array.prototype.forEach.call(fieldsets, function (fs) {
+        var r = fs.querySelector("input[type=radio]:checked");
+        if (!codeOf[r.name]) { return; }
+        mine[codeOf[r.name]] = r.value !== "0" ? Number(r.value) : null;
+        if (r.value !== "0") { rated = true; }
+      });
+      if (!rated) { return; }
+      finished += 1;
+      Object.keys(mine).forEach(function (k) { answers[k] = mine[k]; });
+    });
+    if (!finished) { return null; }
+    return { id: uuid4(), instrument: cfg.instrument, answers: answers, partial: true,
+             submitted_at: new Date().toISOString() };
+  }
+
   // --- the request to be contacted ----------------------------------------------------------
   var consentBox = form.querySelector("input[name=consent]");
   var contactInput = form.querySelector("input[name=contact]");
@@ -260,19 +295,50 @@
   // --- idle reset ------------------------------------------------------------------------
   // A warning first (WCAG 2.2.1: at least 20 s, or half the idle time when it is shorter,
   // to carry on with a single touch), then everything the citizen entered is cleared.
+  // The warning is a modal over the whole page: the tap that dismisses it lands on the modal,
+  // never on the answer underneath (the rest of the page is inert while it shows).
   var idleBox = document.getElementById("k-idle");
+  var idleN = document.getElementById("k-idle-n");
+  var idleStay = document.getElementById("k-idle-stay");
+  var behind = [form, document.getElementById("k-nav"), privacy].filter(Boolean);
+
+  function setIdle(open) {
+    if (open === !idleBox.hidden) { return; }
+    idleBox.hidden = !open;
+    behind.forEach(function (el) { el.inert = open; });
+    if (open) { idleStay.focus(); }
+  }
   ["pointerdown", "keydown", "input", "touchstart", "wheel"].forEach(function (type) {
     document.addEventListener(type, function () {
-      lastActivity = Date.now();
-      idleBox.hidden = true;
+      if (idleBox.hidden) { lastActivity = Date.now(); }
     }, { passive: true, capture: true });
+  });
+  // dismissed on the click that ends the tap (the modal stays until then, so the tap's
+  // click event is the modal's own)
+  idleBox.addEventListener("click", function (ev) {
+    ev.preventDefault();
+    ev.stopPropagation();
+    lastActivity = Date.now();
+    setIdle(false);
+  });
+  idleBox.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape") { lastActivity = Date.now(); setIdle(false); }
   });
   setInterval(function () {
     var idle = Date.now() - lastActivity;
-    if (current === 0 || current === THANKS) { idleBox.hidden = true; return; }
-    if (idle >= idleMs) { idleBox.hidden = true; reset(); return; }
+    if (current === 0 || current === THANKS) { setIdle(false); return; }
+    if (idle >= idleMs) {
+      setIdle(false);
+      var partial = current === PRIVACY ? null : collectPartial();
+      if (partial) { enqueue(partial); flushSoon(); }
+      reset();
+      return;
+    }
     var warnAt = idleMs - Math.min(20000, idleMs / 2);
-    if (idle >= warnAt && idleBox.hidden) { idleBox.hidden = false; }
+    if (idle >= warnAt) {
+      idleN.textContent = String(Math.max(1, Math.ceil((idleMs - idle) / 1000)));
+      setIdle(true);
+    }
   }, 250);
 
   // --- offline queue ---------------------------------------------------------------------

@@ -1,0 +1,113 @@
+"""The kinder kiosk in a real browser: walk-away answers kept as one partial response (online
+and offline), the idle warning modal that eats the dismissing tap, and the portrait order of
+the levels."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import save_screenshot
+from tests.browser.test_kiosk import (
+    PORTRAIT,
+    answer_screen,
+    assert_accessible,
+    expect_visible,
+    rows,
+    start_kiosk,
+)
+
+
+def _walk_away_after_two(page) -> None:
+    page.get_by_role("link", name="Bắt đầu đánh giá").click()
+    answer_screen(page, 1, "5")
+    page.get_by_role("button", name="Tiếp tục").click()
+    answer_screen(page, 2, "3")
+    page.get_by_role("button", name="Tiếp tục").click()
+    # the third dimension half answered, then the citizen leaves
+    page.locator("#k-step-3 fieldset.question").first.locator("label.choice-1 span").click()
+    expect_visible(page, "#k-start", timeout=8000)
+
+
+def test_walk_away_after_two_dimensions_is_stored_once_as_partial(live_app_factory, page):
+    server = start_kiosk(live_app_factory, page, idle_seconds=4)
+    _walk_away_after_two(page)
+    page.wait_for_selector("#k-pending", state="hidden", timeout=10000)
+    page.wait_for_timeout(1500)  # a later reset or retry must not send it again
+    stored = rows(server)
+    assert len(stored) == 1 and stored[0].partial is True
+    # I (4 criteria) at 5, II (5) at 3, nothing of III (its first answer was not finished)
+    assert stored[0].answers == "5555" + "33333" + "0" * 15
+    assert stored[0].comment is None and stored[0].expectations is None
+
+
+def test_walk_away_while_offline_is_stored_once_when_back(live_app_factory, page):
+    server = start_kiosk(live_app_factory, page, idle_seconds=4)
+    page.route("**/api/v1/responses", lambda route: route.abort("internetdisconnected"))
+    _walk_away_after_two(page)
+    expect(page.locator("#k-pending-n")).to_have_text("1")
+    assert rows(server) == []
+    page.unroute("**/api/v1/responses")
+    page.wait_for_selector("#k-pending", state="hidden", timeout=15000)
+    stored = rows(server)
+    assert len(stored) == 1 and stored[0].partial is True
+
+
+def test_only_no_answer_or_unfinished_dimensions_send_nothing(live_app_factory, page):
+    server = start_kiosk(live_app_factory, page, idle_seconds=4)
+    page.get_by_role("link", name="Bắt đầu đánh giá").click()
+    answer_screen(page, 1, "0")  # "Không trả lời" everywhere: not a finished dimension
+    page.get_by_role("button", name="Tiếp tục").click()
+    answer_screen(page, 2, "4")  # answered but never left: not finished
+    expect_visible(page, "#k-start", timeout=8000)
+    page.wait_for_timeout(1000)
+    assert page.locator("#k-pending").is_hidden()
+    assert rows(server) == []
+
+
+def test_idle_modal_counts_down_and_eats_the_dismissing_tap(live_app_factory, page):
+    start_kiosk(live_app_factory, page, idle_seconds=6)
+    page.get_by_role("link", name="Bắt đầu đánh giá").click()
+    target = page.locator("#k-step-1 fieldset.question").nth(1).locator("label.choice-5 span")
+    box = target.bounding_box()
+    expect_visible(page, "#k-idle", timeout=6000)
+    n = int(page.locator("#k-idle-n").inner_text())
+    assert 1 <= n <= 3
+    assert page.get_by_role("alertdialog").is_visible()
+    assert page.get_by_role("button", name="Tôi vẫn đang trả lời").is_visible()
+    assert_accessible(page, "idle modal")
+    save_screenshot(page, "kiosk-idle-modal")
+    # the tap lands where an answer is, under the modal: it dismisses the modal only
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    assert page.locator("#k-idle").is_hidden()
+    assert page.locator("input[type=radio]:checked").count() == 0
+    assert page.locator("#k-step-1").is_visible()
+    # the big button works as well, and the next tap then reaches the answers
+    expect_visible(page, "#k-idle", timeout=6000)
+    page.get_by_role("button", name="Tôi vẫn đang trả lời").click()
+    assert page.locator("#k-idle").is_hidden()
+    target.click()
+    assert page.locator("input[type=radio]:checked").count() == 1
+
+
+@pytest.mark.parametrize("page", [PORTRAIT], indirect=True)
+def test_portrait_keeps_the_levels_in_order_in_one_row_or_column(live_app_factory, page):
+    start_kiosk(live_app_factory, page)
+    page.get_by_role("link", name="Bắt đầu đánh giá").click()
+    boxes = page.evaluate("""() => [...document.querySelectorAll(
+        '#k-step-1 fieldset.question:first-of-type label.choice span')].map(s => {
+            const r = s.getBoundingClientRect();
+            return {text: s.textContent.trim(), x: r.x, y: r.y, w: r.width, h: r.height}; })""")
+    texts = [b["text"] for b in boxes]
+    assert texts == ["Rất hài lòng", "Hài lòng", "Bình thường", "Không hài lòng",
+                     "Rất không hài lòng", "Không trả lời / Không áp dụng"], texts
+    same_row = len({round(b["y"]) for b in boxes}) == 1
+    same_col = len({round(b["x"]) for b in boxes}) == 1
+    assert same_row or same_col, boxes
+    key = "x" if same_row else "y"
+    assert [b[key] for b in boxes] == sorted(b[key] for b in boxes)
+    faces = page.evaluate("""() => [...document.querySelectorAll(
+        '#k-step-1 fieldset.question:first-of-type label.choice span')].slice(0, 5).map(
+            s => parseFloat(getComputedStyle(s, '::before').width))""")
+    assert min(faces) >= 56, faces
+    save_screenshot(page, "kiosk-step1-portrait-order")
