@@ -393,7 +393,7 @@ def test_tablet_sizes_touch_targets_and_text(live_app_factory, page):
     page.get_by_role("link", name="Bắt đầu đánh giá").click()
     save_screenshot(page, f"kiosk-step1-{name}")
     sizes = page.evaluate("""() => {
-        const visible = el => el.offsetParent !== null || getComputedStyle(el).position === 'fixed';
+        const visible = el => el.getClientRects().length > 0;
         const targets = [...document.querySelectorAll('label.choice span, .k-button, button')]
             .filter(visible).map(el => el.getBoundingClientRect())
             .map(r => [r.width, r.height]);

@@ -111,3 +111,33 @@ def test_portrait_keeps_the_levels_in_order_in_one_row_or_column(live_app_factor
             s => parseFloat(getComputedStyle(s, '::before').width))""")
     assert min(faces) >= 56, faces
     save_screenshot(page, "kiosk-step1-portrait-order")
+
+
+def test_landscape_no_criterion_hides_behind_the_navigation_bar(live_app_factory, page):
+    """1280x800: every question of a screen is above the navigation bar, or a visible "more
+    below" cue says there is more; scrolled to the end, the last one is above the bar."""
+    start_kiosk(live_app_factory, page)
+    page.get_by_role("link", name="Bắt đầu đánh giá").click()
+    measure = """(step) => {
+        const nav = document.getElementById('k-nav').getBoundingClientRect().top;
+        const qs = [...document.querySelectorAll('#k-step-' + step + ' fieldset.question')];
+        return {hidden: qs.filter(q => q.getBoundingClientRect().bottom > nav + 1).length,
+                more: !document.getElementById('k-more').hidden};
+    }"""
+    for step in range(1, 6):
+        expect_visible(page, f"#k-step-{step}")
+        state = page.evaluate(measure, step)
+        assert state["hidden"] == 0 or state["more"], (step, state)
+        if step in (1, 4):  # four criteria fit at once, I.4 and IV.4 included
+            assert state["hidden"] == 0 and not state["more"], (step, state)
+        if step in (1, 3):
+            save_screenshot(page, f"kiosk-step{step}-landscape-fit")
+        if state["more"]:
+            page.get_by_role("button", name="Còn câu hỏi ở phía dưới").click()
+            page.wait_for_timeout(800)
+            page.mouse.wheel(0, 2000)
+            page.wait_for_timeout(500)
+            state = page.evaluate(measure, step)
+            assert state["hidden"] == 0 and not state["more"], (step, state)
+        answer_screen(page, step, "4")
+        page.get_by_role("button", name="Tiếp tục").click()

@@ -81,6 +81,30 @@
     window.scrollTo(0, 0);
     var heading = target.querySelector("h1, h2");
     if (heading && index !== 0) { heading.focus({ preventScroll: true }); }
+    updateMore();
+  }
+
+  // "More questions below": on a screen of questions that goes on under the navigation bar
+  var more = document.getElementById("k-more");
+  var nav = document.getElementById("k-nav");
+  function updateMore() {
+    if (!more) { return; }
+    var onStep = current > 0 && root.dataset.screen === "step";
+    var navTop = nav ? nav.getBoundingClientRect().top : window.innerHeight;
+    var below = false;
+    if (onStep) {
+      var last = screens[current].querySelectorAll("fieldset, .k-send");
+      var end = last.length ? last[last.length - 1].getBoundingClientRect().bottom : 0;
+      below = end > navTop + 2;
+    }
+    more.hidden = !below;
+  }
+  if (more) {
+    more.addEventListener("click", function () {
+      window.scrollBy({ top: Math.round(window.innerHeight * 0.6), behavior: "smooth" });
+    });
+    window.addEventListener("scroll", updateMore, { passive: true });
+    window.addEventListener("resize", updateMore);
   }
 
   function setMessage(text) { msg.textContent = text; }
@@ -300,7 +324,7 @@
   var idleBox = document.getElementById("k-idle");
   var idleN = document.getElementById("k-idle-n");
   var idleStay = document.getElementById("k-idle-stay");
-  var behind = [form, document.getElementById("k-nav"), privacy].filter(Boolean);
+  var behind = [form, document.getElementById("k-nav"), privacy, more].filter(Boolean);
 
   function setIdle(open) {
     if (open === !idleBox.hidden) { return; }
