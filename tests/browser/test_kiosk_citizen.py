@@ -141,3 +141,18 @@ def test_landscape_no_criterion_hides_behind_the_navigation_bar(live_app_factory
             assert state["hidden"] == 0 and not state["more"], (step, state)
         answer_screen(page, step, "4")
         page.get_by_role("button", name="Tiếp tục").click()
+    # the suggestions screen: the send button is in the navigation bar, in reach; an
+    # optional answer can be cleared
+    expect_visible(page, "#k-step-6")
+    send = page.get_by_role("button", name="Gửi đánh giá")
+    box = send.bounding_box()
+    assert box["y"] + box["height"] <= page.viewport_size["height"]
+    first = page.locator("#k-step-6 fieldset.question").first
+    first.locator("label.choice span").first.click()
+    assert first.locator("input:checked").count() == 1
+    first.get_by_role("button", name="Bỏ chọn câu trả lời này").click()
+    assert first.locator("input:checked").count() == 0
+    assert first.get_by_role("button", name="Bỏ chọn câu trả lời này").is_hidden()
+    save_screenshot(page, "kiosk-extras-landscape")
+    send.click()
+    expect_visible(page, "#k-thanks")

@@ -122,6 +122,7 @@
     Array.prototype.forEach.call(form.querySelectorAll(".k-missing"), function (f) {
       f.classList.remove("k-missing");
     });
+    hideClears();
   }
 
   function reset() {
@@ -170,6 +171,28 @@
 
   function back() {
     if (current <= 1) { reset(); } else { show(current - 1); }
+  }
+
+  // Optional questions (expectations) can be cleared: a "Clear this answer" button under
+  // each, shown once something is chosen.
+  Array.prototype.forEach.call(form.querySelectorAll(".k-extras fieldset.question"), function (fs) {
+    if (fs.hasAttribute("data-required")) { return; }
+    var clear = document.createElement("button");
+    clear.type = "button";
+    clear.className = "k-clear";
+    clear.textContent = form.dataset.clear;
+    clear.hidden = true;
+    clear.addEventListener("click", function () {
+      Array.prototype.forEach.call(fs.querySelectorAll("input[type=radio]"), function (r) {
+        r.checked = false;
+      });
+      clear.hidden = true;
+    });
+    fs.appendChild(clear);
+    fs.addEventListener("change", function () { clear.hidden = !fs.querySelector("input:checked"); });
+  });
+  function hideClears() {
+    Array.prototype.forEach.call(form.querySelectorAll(".k-clear"), function (b) { b.hidden = true; });
   }
 
   form.addEventListener("change", function (ev) {
