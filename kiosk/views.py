@@ -9,7 +9,9 @@ dimension, submitted through ``POST /api/v1/responses`` with an offline queue.
 
 from __future__ import annotations
 
+import hashlib
 import uuid as uuidlib
+from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -116,6 +118,35 @@ def submit():
         return _render_kiosk(kiosk, form, status=400, submission_id=submission_id,
                              problem=problem)
     return redirect(url_for("kiosk.thanks"), 303)
+
+
+#: What the offline shell keeps besides the page: (endpoint, filename).
+SHELL_ASSETS = (("static", "css/app.css"), ("kiosk.static", "kiosk/kiosk.css"),
+                ("kiosk.static", "kiosk/kiosk.js"),
+                *(("kiosk.static", f"kiosk/faces/f{n}.svg") for n in range(1, 6)))
+
+
+def _shell_version() -> str:
+    """A digest of the files the offline shell keeps (a new version: a new cache)."""
+    digest = hashlib.sha256(current_app.config["DEFAULT_INSTRUMENT"].encode())
+    for endpoint, filename in SHELL_ASSETS:
+        folder = current_app.static_folder if endpoint == "static" else bp.static_folder
+        digest.update((Path(folder) / filename).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The offline shell's service worker. Served here, not under /kiosk/static/, so that
+    its scope is the kiosk page; not cached by the browser, so a new version is seen at the
+    next load."""
+    body = render_template(
+        "kiosk/sw.js", cache=f"sipas-kiosk-{_shell_version()}", shell=url_for("kiosk.index"),
+        assets=[url_for(endpoint, filename=name) for endpoint, name in SHELL_ASSETS])
+    resp = make_response(body)
+    resp.mimetype = "text/javascript"
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
 
 
 @bp.get("/thanks")

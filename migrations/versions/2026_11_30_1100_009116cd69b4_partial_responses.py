@@ -1,9 +1,13 @@
-"""partial responses: a kiosk questionnaire left before the end (walk-away answers)
+"""partial responses (kiosk walk-away answers); kiosk offline shell reported by heartbeat
 
 ``pending_answer.partial`` and ``response.partial``: the criterion answers of the dimensions a
 citizen finished before walking away, sent by the kiosk when its idle reset fires. They go
 through the same mixing stage as every answer and are held out of the figures unless
 ``COUNT_PARTIAL`` (reports show their number). Existing rows are whole questionnaires.
+
+``kiosk.offline_shell_reported``: whether the tablet's page runs under its service worker
+(the offline shell that survives a reload during a LAN outage), as its last heartbeat said;
+NULL until a tablet reports it.
 
 Revision ID: 009116cd69b4
 Revises: a61f0c3e9d27
@@ -28,9 +32,13 @@ def upgrade():
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column('partial', sa.Boolean(), nullable=False,
                                           server_default=sa.false()))
+    with op.batch_alter_table('kiosk', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('offline_shell_reported', sa.Boolean(), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('kiosk', schema=None) as batch_op:
+        batch_op.drop_column('offline_shell_reported')
     for table in reversed(TABLES):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column('partial')

@@ -193,7 +193,7 @@ def test_offline_queue_delivers_each_submission_exactly_once(live_app_factory, p
     # the queue survives a reload (durable browser storage)
     page.reload()
     page.wait_for_selector("html.js")
-    assert page.locator("#k-pending-n").inner_text() == "2"
+    expect(page.locator("#k-pending-n")).to_have_text("2")
     save_screenshot(page, "kiosk-offline-pending")
     # the heartbeat (not blocked) tells the server how many answers wait on the tablet
     for _ in range(50):
@@ -250,8 +250,9 @@ QUEUE, REJECTED = "sipas.kiosk.queue.v1", "sipas.kiosk.rejected.v1"
 
 
 def queue_ids(page) -> list[str]:
-    return page.evaluate(f"JSON.parse(localStorage.getItem('{QUEUE}') || '[]')"
-                         ".map(i => i.payload.id)")
+    """The ids in the tablet's offline queue (IndexedDB, read through the page's queue)."""
+    return page.evaluate("async () => (await document.getElementById('kiosk').sipasQueue"
+                         ".load()).map(i => i.payload.id)")
 
 
 def test_a_final_refusal_is_set_aside_and_reported_not_retried_forever(live_app_factory,
@@ -273,14 +274,15 @@ def test_a_final_refusal_is_set_aside_and_reported_not_retried_forever(live_app_
     page.route("**/api/v1/responses", refuse)
     run_questionnaire(page, "5")  # one citizen's run, refused with a 403
     # and five more waiting on the tablet, refused with other statuses
-    page.evaluate("""([key, ids]) => {
-        const q = JSON.parse(localStorage.getItem(key) || '[]');
-        for (const id of ids) {
-            q.push({payload: {id, instrument: 'hanoi-2022', answers: {'I.1': 4}},
-                    tries: 0, notBefore: 0});
-        }
-        localStorage.setItem(key, JSON.stringify(q));
-    }""", [QUEUE, [k for k in refusals if k != "403"]])
+    page.evaluate("""async (ids) => {
+        await document.getElementById('kiosk').sipasQueue.update(q => {
+            for (const id of ids) {
+                q.push({payload: {id, instrument: 'hanoi-2022', answers: {'I.1': 4}},
+                        tries: 0, notBefore: 0});
+            }
+            return q;
+        });
+    }""", [k for k in refusals if k != "403"])
     for _ in range(150):  # (wait_for_function evaluates a string: the page's CSP forbids it)
         if len(page.evaluate(f"JSON.parse(localStorage.getItem('{REJECTED}') || '[]')")) == 6:
             break

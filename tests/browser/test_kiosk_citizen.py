@@ -4,9 +4,13 @@ the levels."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from playwright.sync_api import expect
 
+from core.extensions import db
+from core.services import kiosks as kiosk_service
 from tests.browser.conftest import save_screenshot
 from tests.browser.test_kiosk import (
     PORTRAIT,
@@ -14,6 +18,7 @@ from tests.browser.test_kiosk import (
     assert_accessible,
     expect_visible,
     rows,
+    run_questionnaire,
     start_kiosk,
 )
 
@@ -156,3 +161,67 @@ def test_landscape_no_criterion_hides_behind_the_navigation_bar(live_app_factory
     save_screenshot(page, "kiosk-extras-landscape")
     send.click()
     expect_visible(page, "#k-thanks")
+
+
+def wait_for_offline_shell(page) -> None:
+    for _ in range(100):
+        if page.evaluate("() => Boolean(navigator.serviceWorker.controller)"):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the service worker never took control of the kiosk page")
+
+
+def test_offline_reload_then_two_answers_are_stored_exactly_once(live_app_factory, page):
+    """The network is blocked, the tablet reloads: the offline shell shows the questionnaire;
+    two citizens answer; the network comes back: exactly two rows."""
+    server = start_kiosk(live_app_factory, page)
+    wait_for_offline_shell(page)
+    # the heartbeat reports the offline shell, shown on the tablets page
+    for _ in range(100):
+        with server.app.app_context():
+            info = kiosk_service.list_kiosks()[0]
+            db.session.remove()
+        if info.offline_shell_reported:
+            break
+        page.reload()
+        page.wait_for_selector("html.js")
+    assert info.offline_shell_reported is True
+    page.context.set_offline(True)
+    page.reload()
+    page.wait_for_selector("html.js")
+    assert page.locator("#k-start").is_visible()
+    save_screenshot(page, "kiosk-offline-reload")
+    run_questionnaire(page, "5")
+    expect_visible(page, "#k-start", timeout=8000)
+    run_questionnaire(page, "3")
+    expect_visible(page, "#k-start", timeout=8000)
+    expect(page.locator("#k-pending-n")).to_have_text("2")
+    assert rows(server) == []
+    # a restart while still offline keeps them
+    page.reload()
+    page.wait_for_selector("html.js")
+    expect(page.locator("#k-pending-n")).to_have_text("2")
+    page.context.set_offline(False)
+    page.wait_for_selector("#k-pending", state="hidden", timeout=20000)
+    page.wait_for_timeout(1500)
+    stored = rows(server)
+    assert sorted(r.answers for r in stored) == ["3" * 24, "5" * 24]
+
+
+def test_a_queue_left_in_local_storage_moves_to_indexeddb(live_app_factory, page):
+    """A tablet upgraded with answers waiting in the old localStorage queue sends them."""
+    import uuid
+
+    ids = [str(uuid.uuid4()), str(uuid.uuid4())]
+    items = [{"payload": {"id": i, "instrument": "hanoi-2022", "answers": {"I.1": 4}},
+              "tries": 0, "notBefore": 0} for i in ids]
+    page.context.add_init_script(
+        "if (!sessionStorage.getItem('seeded')) { sessionStorage.setItem('seeded', '1');"
+        f" localStorage.setItem('sipas.kiosk.queue.v1', {json.dumps(json.dumps(items))}); }}")
+    page.route("**/api/v1/responses", lambda route: route.abort("internetdisconnected"))
+    server = start_kiosk(live_app_factory, page)
+    expect(page.locator("#k-pending-n")).to_have_text("2")
+    assert page.evaluate("localStorage.getItem('sipas.kiosk.queue.v1')") is None
+    page.unroute("**/api/v1/responses")
+    page.wait_for_selector("#k-pending", state="hidden", timeout=15000)
+    assert [r.answers[0] for r in rows(server)] == ["4", "4"]

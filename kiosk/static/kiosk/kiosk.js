@@ -1,5 +1,7 @@
 /* SIPAS kiosk: turns the server-rendered questionnaire form into one screen per dimension,
- * sends answers through POST /api/v1/responses and keeps an offline queue in localStorage.
+ * sends answers through POST /api/v1/responses and keeps an offline queue in IndexedDB; a
+ * service worker (/kiosk/sw.js, on HTTPS or localhost) keeps the page itself available
+ * offline, so a tablet that reloads during a LAN outage still shows the questionnaire.
  *
  * - A submission is written to the queue BEFORE it is sent and removed only when the server
  *   has answered for good, so nothing is lost when the network or the server is down;
@@ -28,7 +30,7 @@
 
   var root = document.getElementById("kiosk");
   var form = document.getElementById("k-form");
-  if (!root || !form || !window.JSON || !window.localStorage) { return; }
+  if (!root || !form || !window.JSON || !window.localStorage || !window.Promise) { return; }
 
   var QUEUE_KEY = "sipas.kiosk.queue.v1";
   var REJECTED_KEY = "sipas.kiosk.rejected.v1";         // the last 50 set aside
@@ -332,11 +334,10 @@
       (problem === msg.dataset.consentMissing ? consentBox : contactInput).focus();
       return;
     }
-    enqueue(collect());
+    enqueue(collect()).then(flushSoon);
     clearAnswers();
     show(-1);
     thanksTimer = setTimeout(reset, thanksMs);
-    flushSoon();
   });
 
   // --- idle reset ------------------------------------------------------------------------
@@ -377,7 +378,7 @@
     if (idle >= idleMs) {
       setIdle(false);
       var partial = current === PRIVACY ? null : collectPartial();
-      if (partial) { enqueue(partial); flushSoon(); }
+      if (partial) { enqueue(partial).then(flushSoon); }
       reset();
       return;
     }
@@ -389,28 +390,95 @@
   }, 250);
 
   // --- offline queue ---------------------------------------------------------------------
+  // The queue lives in IndexedDB (one record, changed in read-write transactions, so a change
+  // is whole or not at all); a queue left in localStorage by an older version of this page is
+  // moved there once. Without IndexedDB it stays in localStorage. The list of submissions set
+  // aside (no answers in it) stays in localStorage.
   function load(key) {
     try { return JSON.parse(localStorage.getItem(key) || "[]"); } catch (e) { return []; }
   }
   function save(key, items) { localStorage.setItem(key, JSON.stringify(items)); }
 
-  function enqueue(payload) {
-    var q = load(QUEUE_KEY);
-    q.push({ payload: payload, credential: cfg.credential, tries: 0, notBefore: 0 });
-    save(QUEUE_KEY, q);
-    updatePending();
+  var localQueue = {
+    load: function () { return Promise.resolve(load(QUEUE_KEY)); },
+    update: function (change) {
+      return new Promise(function (resolve) {
+        var q = change(load(QUEUE_KEY));
+        save(QUEUE_KEY, q);
+        resolve(q);
+      });
+    }
+  };
+
+  function idbQueue() {
+    var opened = new Promise(function (resolve, reject) {
+      var req = window.indexedDB.open("sipas-kiosk", 1);
+      req.onupgradeneeded = function () { req.result.createObjectStore("kv"); };
+      req.onsuccess = function () { resolve(req.result); };
+      req.onerror = function () { reject(req.error); };
+    });
+    function run(mode, change) {
+      return opened.then(function (idb) {
+        return new Promise(function (resolve, reject) {
+          var tx = idb.transaction("kv", mode);
+          var kv = tx.objectStore("kv");
+          var result = [];
+          var get = kv.get(QUEUE_KEY);
+          get.onsuccess = function () {
+            result = get.result || [];
+            if (change) {
+              result = change(result);
+              kv.put(result, QUEUE_KEY);
+            }
+          };
+          tx.oncomplete = function () { resolve(result); };
+          tx.onerror = tx.onabort = function () { reject(tx.error); };
+        });
+      });
+    }
+    var store = {
+      load: function () { return run("readonly"); },
+      update: function (change) { return run("readwrite", change); }
+    };
+    // move a localStorage queue over, once (ids already there are not added twice)
+    var moved = store.update(function (q) {
+      var have = {};
+      q.forEach(function (item) { have[item.payload.id] = true; });
+      load(QUEUE_KEY).forEach(function (item) {
+        if (!have[item.payload.id]) { q.push(item); }
+      });
+      return q;
+    }).then(function () { localStorage.removeItem(QUEUE_KEY); });
+    return moved.then(function () { return store; });
   }
 
-  function updatePending() {
-    var n = load(QUEUE_KEY).length;
-    pendingN.textContent = String(n);
-    pendingBox.hidden = n === 0;
+  var queueReady = (window.indexedDB ? idbQueue() : Promise.reject(new Error("no IndexedDB")))
+    .then(null, function () { return localQueue; });
+  var queue = {
+    load: function () { return queueReady.then(function (q) { return q.load(); }); },
+    update: function (change) { return queueReady.then(function (q) { return q.update(change); }); }
+  };
+  root.sipasQueue = queue;  // for the tests
+
+  function enqueue(payload) {
+    return queue.update(function (q) {
+      q.push({ payload: payload, credential: cfg.credential, tries: 0, notBefore: 0 });
+      return q;
+    }).then(showPending);
   }
+
+  function showPending(q) {
+    pendingN.textContent = String(q.length);
+    pendingBox.hidden = q.length === 0;
+    return q;
+  }
+
+  function updatePending() { return queue.load().then(showPending, function () {}); }
 
   function drop(id) {
-    var q = load(QUEUE_KEY).filter(function (item) { return item.payload.id !== id; });
-    save(QUEUE_KEY, q);
-    updatePending();
+    return queue.update(function (q) {
+      return q.filter(function (item) { return item.payload.id !== id; });
+    }).then(showPending);
   }
 
   function rejectedCount() {
@@ -423,20 +491,20 @@
   // kept (not the answers) and the heartbeat reports the count at once.
   function setAside(id, status, code) {
     var n = rejectedCount() + 1;
-    drop(id);
     var r = load(REJECTED_KEY);
     r.push({ id: id, status: status, error: code || null, at: new Date().toISOString() });
     save(REJECTED_KEY, r.slice(-50));
     localStorage.setItem(REJECTED_COUNT_KEY, String(n));
-    heartbeat();
+    return drop(id).then(heartbeat);
   }
 
   function delay(id, ms) {
-    var q = load(QUEUE_KEY);
-    q.forEach(function (item) {
-      if (item.payload.id === id) { item.tries += 1; item.notBefore = Date.now() + ms; }
+    return queue.update(function (q) {
+      q.forEach(function (item) {
+        if (item.payload.id === id) { item.tries += 1; item.notBefore = Date.now() + ms; }
+      });
+      return q;
     });
-    save(QUEUE_KEY, q);
   }
 
   function request(url, body, credential) {
@@ -461,41 +529,39 @@
   function flush() {
     flushTimer = null;
     if (flushing) { return; }
-    var item = load(QUEUE_KEY).filter(function (i) { return i.notBefore <= Date.now(); })[0];
-    if (!item) { return; }
     flushing = true;
+    queue.load().then(function (q) {
+      var item = q.filter(function (i) { return i.notBefore <= Date.now(); })[0];
+      if (!item) { flushing = false; return; }
+      send(item);
+    }, function () { flushing = false; });
+  }
+
+  function send(item) {
     var id = item.payload.id;
     var backoff = Math.min(MAX_DELAY_MS, 1000 * Math.pow(2, item.tries));
+    function done() { flushing = false; }
     request(cfg.api, item.payload, item.credential).then(function (resp) {
       if (resp.ok) {
-        flushing = false;
-        drop(id);
-        flushSoon();
-        return;
+        return drop(id).then(function () { done(); flushSoon(); });
       }
       if (resp.status < 400 || resp.status >= 500 || resp.status === 429) {
         // the server is busy, failing or asks to wait: try again later, never sooner than
         // it asks and never later than a minute
         var after = Number(resp.headers.get("Retry-After"));
         var wait = resp.status === 429 && after > 0 ? Math.min(MAX_DELAY_MS, 1000 * after) : backoff;
-        flushing = false;
-        delay(id, wait);
-        setTimeout(flush, wait + 50);
-        return;
+        return delay(id, wait).then(function () { done(); setTimeout(flush, wait + 50); });
       }
       if (resp.status === 401) { revoked = true; }  // the page shows why at the next reset
       // Any other 4xx can never succeed. Every answer "No answer" (error "empty"): nothing
       // to count, dropped silently (the citizen was thanked all the same).
       return resp.json().then(function (body) { return body && body.error; }, function () { return null; })
         .then(function (code) {
-          flushing = false;
-          if (code === "empty") { drop(id); } else { setAside(id, resp.status, code); }
-          flushSoon();
-        });
+          return code === "empty" ? drop(id) : setAside(id, resp.status, code);
+        }).then(function () { done(); flushSoon(); });
     }, function () {  // network down or server unreachable: try again later
-      flushing = false;
-      delay(id, Math.min(backoff, retryMs));
-    }).then(null, function () { flushing = false; });  // e.g. storage full: try again later
+      return delay(id, Math.min(backoff, retryMs)).then(done);
+    }).then(null, done);  // e.g. storage full: try again later
   }
 
   setInterval(flush, retryMs);
@@ -503,8 +569,13 @@
 
   // --- heartbeat -------------------------------------------------------------------------
   function heartbeat() {
-    var counts = { pending: load(QUEUE_KEY).length, rejected: rejectedCount() };
-    request(cfg.heartbeat, counts).then(function (resp) {
+    return queue.load().then(function (q) { return q.length; }, function () { return null; })
+      .then(beat);
+  }
+  function beat(pending) {
+    var counts = { pending: pending, rejected: rejectedCount(),
+                   offline_shell: offlineShell() };
+    return request(cfg.heartbeat, counts).then(function (resp) {
       if (resp.status === 401) {
         revoked = true;
         if (current === 0) { reloadIfReachable(); }
@@ -517,6 +588,17 @@
     }, function () { /* offline: the next beat will tell */ });
   }
   setInterval(heartbeat, heartbeatMs);
+
+  // --- offline shell ---------------------------------------------------------------------
+  // The service worker keeps this page, its styles, script and faces (the instrument is in the
+  // page) for a reload during an outage. Browsers allow one only in a secure context (HTTPS,
+  // or localhost): see docs/deploy.md. The heartbeat says whether it is active.
+  function offlineShell() {
+    return Boolean(navigator.serviceWorker && navigator.serviceWorker.controller);
+  }
+  if (cfg.sw && navigator.serviceWorker && window.isSecureContext) {
+    navigator.serviceWorker.register(cfg.sw, { scope: cfg.swScope }).then(null, function () {});
+  }
 
   show(0);
   updatePending();
