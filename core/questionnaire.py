@@ -29,7 +29,22 @@ from core.personal_data import MAX_CONTACT
 from core.services.intake import criterion_field as field_name
 from core.services.intake import limits
 
-__all__ = ["REFUSE_DEMOGRAPHICS", "QuestionnaireForm", "field_name", "questionnaire_form"]
+__all__ = ["ANSWER_MINUTES", "REFUSE_DEMOGRAPHICS", "QuestionnaireForm", "field_name",
+           "questionnaire_form", "time_estimate"]
+
+#: How long answering the whole questionnaire takes, in minutes (low, high), measured by
+#: ``bench/kiosk_citizen_run.py``: a full kiosk run takes 2 min 50 s at 200 words per minute
+#: and 3 min 31 s at 150 (a slow, careful reader), taps included. Every screen and printout
+#: that gives an estimate says :func:`time_estimate`, so they never disagree.
+ANSWER_MINUTES = (3, 4)
+
+
+def time_estimate() -> str:
+    """'It takes about 3 to 4 minutes.' in the current locale."""
+    from flask_babel import gettext
+
+    low, high = ANSWER_MINUTES
+    return gettext("It takes about %(low)s to %(high)s minutes.", low=low, high=high)
 
 #: The box "I do not want to answer these questions": the questions about the citizen
 #: (demographics) are optional and may be refused as a whole; then they are not asked again
