@@ -33,6 +33,7 @@ from core.questionnaire import field_name, questionnaire_form
 from core.services import intake
 from core.services import kiosks as kiosk_service
 from core.services.common import get_instrument
+from kiosk.audio import audio_files, send_audio
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk", template_folder="templates",
                static_folder="static")
@@ -63,8 +64,11 @@ def _render_kiosk(kiosk, form, *, status: int = 200, notice: str | None = None,
     cfg = current_app.config
     instrument = form.instrument
     steps = len(instrument.dimensions) + 1
+    audio = {code: url_for("kiosk.audio", instrument_id=instrument.id, locale=form.locale,
+                           name=name)
+             for code, name in audio_files(instrument.id, form.locale).items()}
     resp = make_response(render_template(
-        "kiosk/kiosk.html", kiosk=kiosk, form=form, instrument=instrument,
+        "kiosk/kiosk.html", kiosk=kiosk, form=form, instrument=instrument, audio=audio,
         locale=form.locale, steps=steps, notice=notice, problem=problem,
         submission_id=submission_id or str(uuidlib.uuid4()),
         credential=request.cookies.get(COOKIE),
@@ -123,6 +127,7 @@ def submit():
 #: What the offline shell keeps besides the page: (endpoint, filename).
 SHELL_ASSETS = (("static", "css/app.css"), ("kiosk.static", "kiosk/kiosk.css"),
                 ("kiosk.static", "kiosk/kiosk.js"),
+                ("kiosk.static", "kiosk/speaker.svg"),
                 *(("kiosk.static", f"kiosk/faces/f{n}.svg") for n in range(1, 6)))
 
 
@@ -140,13 +145,23 @@ def service_worker():
     """The offline shell's service worker. Served here, not under /kiosk/static/, so that
     its scope is the kiosk page; not cached by the browser, so a new version is seen at the
     next load."""
+    instrument_id = current_app.config["DEFAULT_INSTRUMENT"]
+    audio = [url_for("kiosk.audio", instrument_id=instrument_id, locale=locale, name=name)
+             for locale in current_app.config["LANGUAGES"]
+             for name in audio_files(instrument_id, locale).values()]
     body = render_template(
         "kiosk/sw.js", cache=f"sipas-kiosk-{_shell_version()}", shell=url_for("kiosk.index"),
-        assets=[url_for(endpoint, filename=name) for endpoint, name in SHELL_ASSETS])
+        assets=[url_for(endpoint, filename=name) for endpoint, name in SHELL_ASSETS] + audio)
     resp = make_response(body)
     resp.mimetype = "text/javascript"
     resp.headers["Cache-Control"] = "no-cache"
     return resp
+
+
+@bp.get("/audio/<instrument_id>/<locale>/<name>")
+def audio(instrument_id: str, locale: str, name: str):
+    """A recorded question or the levels, for the read-aloud button (kiosk/audio.py)."""
+    return send_audio(instrument_id, locale, name)
 
 
 @bp.get("/thanks")

@@ -225,3 +225,70 @@ def test_a_queue_left_in_local_storage_moves_to_indexeddb(live_app_factory, page
     page.unroute("**/api/v1/responses")
     page.wait_for_selector("#k-pending", state="hidden", timeout=15000)
     assert [r.answers[0] for r in rows(server)] == ["4", "4"]
+
+
+SPEECH_STUB = """(() => {
+  const voices = %s;
+  window.__spoken = [];
+  window.SpeechSynthesisUtterance = function (text) { this.text = text; };
+  Object.defineProperty(window, 'speechSynthesis', {configurable: true, value: {
+    getVoices: () => voices, speak: (u) => window.__spoken.push([u.text, u.lang]),
+    cancel: () => {}, addEventListener: () => {}}});
+})();"""
+
+
+def test_read_aloud_with_a_vietnamese_voice(live_app_factory, page):
+    page.context.add_init_script(SPEECH_STUB % '[{"lang": "vi-VN", "name": "Linh"}]')
+    start_kiosk(live_app_factory, page)
+    page.get_by_role("link", name="Bắt đầu đánh giá").click()
+    speakers = page.locator("#k-step-1 button.k-speak")
+    assert speakers.count() == 4
+    speakers.first.click()
+    spoken = page.evaluate("window.__spoken")
+    assert len(spoken) == 1 and spoken[0][1] == "vi-VN"
+    text = spoken[0][0]
+    assert text.startswith("I.1. Trụ sở") and "Rất hài lòng" in text
+    assert "Rất không hài lòng" in text and "Không trả lời" in text
+    assert_accessible(page, "read aloud")
+    save_screenshot(page, "kiosk-read-aloud")
+    # the speaker does not choose an answer
+    assert page.locator("input[type=radio]:checked").count() == 0
+
+
+@pytest.mark.parametrize("voices", ["[]", '[{"lang": "en-US", "name": "Sam"}]'])
+def test_no_speaker_without_a_voice_or_audio(live_app_factory, page, voices):
+    page.context.add_init_script(SPEECH_STUB % voices)
+    start_kiosk(live_app_factory, page)
+    page.get_by_role("link", name="Bắt đầu đánh giá").click()
+    assert page.locator("button.k-speak").count() == 0
+
+
+def test_recorded_audio_from_the_instrument_folder(live_app_factory, page, tmp_path):
+    folder = tmp_path / "instruments" / "hanoi-2022.audio" / "vi"
+    folder.mkdir(parents=True)
+    (folder / "I.2.mp3").write_bytes(b"ID3fake")
+    page.context.add_init_script(SPEECH_STUB % "[]")
+    start_kiosk(live_app_factory, page, INSTRUMENT_DIRS=[str(tmp_path / "instruments")])
+    page.get_by_role("link", name="Bắt đầu đánh giá").click()
+    speakers = page.locator("#k-step-1 button.k-speak")
+    assert speakers.count() == 1  # only I.2 has a recording, and there is no voice
+    assert page.locator("#q-c_I_2 button.k-speak").count() == 1
+    with page.expect_request("**/kiosk/audio/hanoi-2022/vi/I.2.mp3"):
+        speakers.first.click()
+
+
+def test_text_size_and_language_switch(live_app_factory, page):
+    start_kiosk(live_app_factory, page)
+    size = lambda: page.evaluate(  # noqa: E731
+        "parseFloat(getComputedStyle(document.querySelector('#k-start .k-lead')).fontSize)")
+    normal = size()
+    page.get_by_role("button", name="Chữ lớn hơn").click()
+    assert size() > normal
+    assert page.get_by_role("button", name="Chữ lớn hơn").get_attribute("aria-pressed") == "true"
+    page.get_by_role("button", name="Chữ thường").click()
+    assert size() == normal
+    page.get_by_role("link", name="English").click()
+    page.wait_for_selector("html[lang=en].js")
+    assert "Start" in page.locator("#k-begin").inner_text()
+    assert_accessible(page, "start en")
+    save_screenshot(page, "kiosk-start-en")

@@ -76,6 +76,7 @@
     });
     current = index;
     if (index > furthest) { furthest = index; }
+    stopReading();
     root.dataset.screen = index === THANKS ? "thanks" :
       (index === PRIVACY ? "privacy" : (index === 0 ? "start" : "step"));
     root.dataset.last = index === screens.length - 1 ? "1" : "0";
@@ -131,6 +132,10 @@
     if (thanksTimer) { clearTimeout(thanksTimer); thanksTimer = null; }
     clearAnswers();
     furthest = 0;
+    stopReading();
+    setLarge(false);
+    // the next citizen starts in Vietnamese (the kept page when offline)
+    if (cfg.lang !== "vi" && cfg.swScope) { window.location.replace(cfg.swScope); return; }
     show(0);
     if (revoked) { reloadIfReachable(); }
   }
@@ -588,6 +593,94 @@
     }, function () { /* offline: the next beat will tell */ });
   }
   setInterval(heartbeat, heartbeatMs);
+
+  // --- text size (A / A+), for this citizen ------------------------------------------------
+  var sizeNormal = document.getElementById("k-size-normal");
+  var sizeLarge = document.getElementById("k-size-large");
+  function setLarge(on) {
+    document.documentElement.classList.toggle("k-large", on);
+    if (sizeNormal) {
+      sizeNormal.setAttribute("aria-pressed", String(!on));
+      sizeLarge.setAttribute("aria-pressed", String(on));
+    }
+    updateMore();
+  }
+  if (sizeNormal) {
+    sizeNormal.addEventListener("click", function () { setLarge(false); });
+    sizeLarge.addEventListener("click", function () { setLarge(true); });
+  }
+
+  // --- read aloud --------------------------------------------------------------------------
+  // A speaker button on each question: the recorded file of the instrument folder when there
+  // is one, else the tablet's speech synthesis when it has a voice for the page's language;
+  // with neither, no button.
+  var audio = {};
+  (cfg.audio ? cfg.audio.split(" ") : []).forEach(function (pair) {
+    var i = pair.indexOf("=");
+    audio[pair.slice(0, i)] = pair.slice(i + 1);
+  });
+  var synth = window.speechSynthesis;
+  var voice = null;
+  var player = null;
+
+  function stopReading() {
+    if (player) { player.pause(); player = null; }
+    if (synth && voice) { synth.cancel(); }
+  }
+
+  function playFiles(urls) {
+    if (!urls.length) { return; }
+    player = new Audio(urls[0]);
+    player.addEventListener("ended", function () { playFiles(urls.slice(1)); });
+    player.play().then(null, function () {});
+  }
+
+  function readAloud(fs, code) {
+    stopReading();
+    if (audio[code]) {
+      playFiles(audio.levels ? [audio[code], audio.levels] : [audio[code]]);
+      return;
+    }
+    var parts = [fs.querySelector("legend").textContent];
+    Array.prototype.forEach.call(fs.querySelectorAll(".k-levels span"), function (s) {
+      parts.push(s.textContent);
+    });
+    var say = new window.SpeechSynthesisUtterance(parts.join(". "));
+    say.voice = voice;
+    say.lang = voice.lang;
+    say.rate = 0.9;
+    synth.speak(say);
+  }
+
+  function addSpeakers() {
+    var codeOf = {};
+    criteria.forEach(function (c) { codeOf[c.name] = c.code; });
+    Array.prototype.forEach.call(form.querySelectorAll(".k-step fieldset[data-required]"), function (fs) {
+      var radio = fs.querySelector("input[type=radio]");
+      var code = radio && codeOf[radio.name];
+      if (!code || fs.querySelector(".k-speak") || !(audio[code] || voice)) { return; }
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "k-speak";
+      b.setAttribute("aria-label", form.dataset.read + ": " + code);
+      b.title = form.dataset.read;
+      b.addEventListener("click", function () { readAloud(fs, code); });
+      fs.classList.add("k-has-speak");
+      var legend = fs.querySelector("legend");
+      legend.parentNode.insertBefore(b, legend.nextSibling);
+    });
+    updateMore();
+  }
+
+  function pickVoice() {
+    var lang = (cfg.lang || "vi").toLowerCase();
+    voice = synth ? synth.getVoices().filter(function (v) {
+      return String(v.lang).toLowerCase().replace("_", "-").split("-")[0] === lang;
+    })[0] || null : null;
+    addSpeakers();
+  }
+  if (synth && synth.addEventListener) { synth.addEventListener("voiceschanged", pickVoice); }
+  pickVoice();
 
   // --- offline shell ---------------------------------------------------------------------
   // The service worker keeps this page, its styles, script and faces (the instrument is in the

@@ -39,7 +39,7 @@ function withTimeout(promise, ms) {
 
 function shell(request) {
   return withTimeout(fetch(request), NETWORK_MS).then(function (resp) {
-    if (resp.status === 200) {
+    if (resp.status === 200 && !new URL(request.url).search) {  // ?lang=en is not the shell
       var copy = resp.clone();
       caches.open(CACHE).then(function (cache) { return cache.put(SHELL, copy); });
     } else if (resp.status === 403) {
