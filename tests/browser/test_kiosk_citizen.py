@@ -292,3 +292,22 @@ def test_text_size_and_language_switch(live_app_factory, page):
     assert "Start" in page.locator("#k-begin").inner_text()
     assert_accessible(page, "start en")
     save_screenshot(page, "kiosk-start-en")
+
+
+def test_start_screen_is_at_most_20_kb_compressed_on_a_cold_load(live_app_factory, page):
+    """What nginx sends (gzip, level 6): every request of the start screen's cold load;
+    the service worker's own precache requests are not the page's."""
+    import gzip
+
+    sizes: list[tuple[str, int]] = []
+
+    def finished(request):
+        response = request.response()
+        if response is not None and not request.service_worker:
+            sizes.append((request.url, len(gzip.compress(response.body(), 6))))
+
+    page.on("requestfinished", finished)
+    start_kiosk(live_app_factory, page)
+    page.wait_for_load_state("networkidle")
+    assert sizes
+    assert sum(n for _u, n in sizes) <= 20 * 1024, sizes

@@ -25,7 +25,7 @@ def test_service_worker_is_served_for_the_kiosk_scope(app, kiosk):
     assert resp.headers["Cache-Control"] == "no-cache"
     text = resp.get_data(as_text=True)
     assert 'var SHELL = "/kiosk/";' in text
-    for path in ("/kiosk/static/kiosk/kiosk.js", "/kiosk/static/kiosk/kiosk.css",
+    for path in ("/kiosk/kiosk.js", "/kiosk/static/kiosk/kiosk.css",
                  "/static/css/app.css", "/kiosk/static/kiosk/faces/f5.svg"):
         assert f'"{path}"' in text
     assert 'var CACHE = "sipas-kiosk-' in text
@@ -50,3 +50,14 @@ def test_heartbeat_records_whether_the_offline_shell_is_active(app, kiosk):
     assert bad.status_code == 400 and "offline_shell" in bad.get_json()["fields"]
     db.session.remove()
     assert kiosk_service.list_kiosks()[0].offline_shell_reported is True
+
+
+def test_the_script_is_served_compacted_and_revalidated(app, kiosk):
+    client = Client(app)
+    resp = client.get("/kiosk/kiosk.js")
+    assert resp.status_code == 200 and resp.mimetype == "text/javascript"
+    text = resp.get_data(as_text=True)
+    assert "/* SIPAS kiosk" not in text and "\n  " not in text  # comments and indentation
+    assert "function collectPartial()" in text and "sipasContactOk" in text
+    again = client.get("/kiosk/kiosk.js", headers={"If-None-Match": resp.headers["ETag"]})
+    assert again.status_code == 304
