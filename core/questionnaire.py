@@ -129,18 +129,18 @@ def questionnaire_form(instrument: Instrument, locale: str = "vi",
                                           "spellcheck": "false", "autocapitalize": "none"})}
     for c in instrument.criteria:
         attrs[field_name(c.code)] = RadioField(
-            f"{c.code}. {c.text.get(locale)}", choices=list(level_choices),
+            f"{c.code}. {c.asked(locale)}", choices=list(level_choices),
             validate_choice=False)
     exp_choices = [SelectChoice(str(v), t.get(locale)) for v, t in instrument.expectation_levels]
     for a in instrument.expectation_areas:
-        attrs["e_" + a.code] = RadioField(a.label.get(locale), choices=list(exp_choices),
+        attrs["e_" + a.code] = RadioField(a.asked(locale), choices=list(exp_choices),
                                           validate_choice=False)
     if instrument.demographics:
         attrs[REFUSE_DEMOGRAPHICS] = BooleanField(
             _l("I do not want to answer these questions"))
     for q in instrument.demographics:
         attrs["d_" + q.code] = RadioField(
-            q.label.get(locale), choices=[SelectChoice(o.code, o.label.get(locale))
+            q.asked(locale), choices=[SelectChoice(o.code, o.asked(locale))
                                           for o in q.options], validate_choice=False)
     form_class = type(f"Questionnaire_{instrument.id}", (QuestionnaireForm,), attrs)
     if formdata is not None:
