@@ -434,6 +434,13 @@ def test_not_activated_and_revoked_tablets(live_app_factory, page):
                                "domain": "127.0.0.1", "path": "/kiosk"}])
     page.goto(server.url + "/kiosk/")
     page.wait_for_selector("html.js")
+    for _ in range(100):  # the page's first heartbeat (after its queue opened) went through
+        with server.app.app_context():
+            seen = kiosk_service.list_kiosks()[0].last_seen_at
+            db.session.remove()
+        if seen is not None:
+            break
+        page.wait_for_timeout(100)
     with server.app.app_context():
         kiosk_service.revoke_kiosk(1, actor="tester")
         db.session.remove()

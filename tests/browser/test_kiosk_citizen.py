@@ -71,13 +71,14 @@ def test_only_no_answer_or_unfinished_dimensions_send_nothing(live_app_factory, 
 
 
 def test_idle_modal_counts_down_and_eats_the_dismissing_tap(live_app_factory, page):
-    start_kiosk(live_app_factory, page, idle_seconds=6)
+    # 12 s idle: the warning after 6 s, leaving 6 s for the checks below on a busy machine
+    start_kiosk(live_app_factory, page, idle_seconds=12)
     page.get_by_role("link", name="Bắt đầu đánh giá").click()
     target = page.locator("#k-step-1 fieldset.question").nth(1).locator("label.choice-5 span")
     box = target.bounding_box()
-    expect_visible(page, "#k-idle", timeout=6000)
+    expect_visible(page, "#k-idle", timeout=10000)
     n = int(page.locator("#k-idle-n").inner_text())
-    assert 1 <= n <= 3
+    assert 1 <= n <= 6
     assert page.get_by_role("alertdialog").is_visible()
     assert page.get_by_role("button", name="Tôi vẫn đang trả lời").is_visible()
     assert_accessible(page, "idle modal")
@@ -88,7 +89,7 @@ def test_idle_modal_counts_down_and_eats_the_dismissing_tap(live_app_factory, pa
     assert page.locator("input[type=radio]:checked").count() == 0
     assert page.locator("#k-step-1").is_visible()
     # the big button works as well, and the next tap then reaches the answers
-    expect_visible(page, "#k-idle", timeout=6000)
+    expect_visible(page, "#k-idle", timeout=10000)
     page.get_by_role("button", name="Tôi vẫn đang trả lời").click()
     assert page.locator("#k-idle").is_hidden()
     target.click()

@@ -11,6 +11,7 @@ import re
 import pytest
 
 from core.questionnaire import field_name
+from core.services.common import get_instrument
 from core.services.offices import get_office, import_offices
 from core.services.receipts import mint_receipt
 from tests.conftest import SMALL_TREE
@@ -38,6 +39,13 @@ def csrf_app(make_app):
     with app.app_context():
         import_offices(io.StringIO(SMALL_TREE))
         yield app
+
+
+@pytest.fixture
+def instrument(csrf_app):
+    """(Not the shared fixture: that one builds another app, which on PostgreSQL empties the
+    tables this one filled.)"""
+    return get_instrument("hanoi-2022")
 
 
 def test_steps_carry_answers_and_send_once(csrf_app, instrument):
