@@ -312,3 +312,26 @@ def test_start_screen_is_at_most_20_kb_compressed_on_a_cold_load(live_app_factor
     page.wait_for_load_state("networkidle")
     assert sizes
     assert sum(n for _u, n in sizes) <= 20 * 1024, sizes
+
+
+def test_citizen_screens_have_no_moderate_or_worse_violations(live_app_factory, page):
+    """axe-core: 0 serious (and 0 moderate) on the start screen, a dimension and the
+    suggestions screen."""
+    from tests.browser.conftest import axe_violations
+
+    worse = ("moderate", "serious", "critical")
+    start_kiosk(live_app_factory, page)
+    assert axe_violations(page, worse) == []
+    page.get_by_role("link", name="Bắt đầu đánh giá").click()
+    result = page.evaluate("""async () => (await axe.run(document, {runOnly: {type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations
+        .filter(v => ['moderate', 'serious', 'critical'].includes(v.impact)).map(v => v.id)""")
+    assert result == []
+    for step in range(1, 6):
+        answer_screen(page, step, "4")
+        page.get_by_role("button", name="Tiếp tục").click()
+    expect_visible(page, "#k-step-6")
+    result = page.evaluate("""async () => (await axe.run(document, {runOnly: {type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations
+        .filter(v => ['moderate', 'serious', 'critical'].includes(v.impact)).map(v => v.id)""")
+    assert result == []
