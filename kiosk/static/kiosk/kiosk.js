@@ -466,6 +466,9 @@
   root.sipasQueue = queue;  // for the tests
 
   function enqueue(payload) {
+    // shown at once (the write below is asynchronous); the stored queue then says the truth
+    pendingN.textContent = String((Number(pendingN.textContent) || 0) + 1);
+    pendingBox.hidden = false;
     return queue.update(function (q) {
       q.push({ payload: payload, credential: cfg.credential, tries: 0, notBefore: 0 });
       return q;
