@@ -41,7 +41,8 @@ def office_report(code: str, period: str):
     scope.require(user, "read")
     office = scope.office_in_scope(user, code)
     data = period_report(office, period, request.args.get("instrument") or None,
-                         locale=locale_code())
+                         locale=locale_code(),
+                         include_partial=request.args.get("partial") in ("1", "true"))
     by = request.args.get("by")
     if by:
         add_breakdown(data, office, by, locale=locale_code())

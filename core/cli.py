@@ -336,8 +336,11 @@ def retention_status() -> None:
 @click.option("--final", "final", type=click.IntRange(1), default=None,
               help="A finalised version of the report of PERIOD: its frozen PDF bytes, "
                    "figures (json, csv) as finalised.")
+@click.option("--include-partial", is_flag=True,
+              help="Include partial responses (kiosk walk-aways) in the figures.")
 def report(office_code: str, period: str, fmt: str, output: Path | None,
-           instrument_id: str | None, lang: str, by: str | None, final: int | None) -> None:
+           instrument_id: str | None, lang: str, by: str | None, final: int | None,
+           include_partial: bool) -> None:
     """SIPAS figures for OFFICE_CODE and everything below it over PERIOD: a month YYYY-MM,
     a quarter YYYY-Qn, a half-year YYYY-Hn, a year YYYY or a range YYYY-MM..YYYY-MM."""
     from core.services.breakdowns import add_breakdown
@@ -367,7 +370,8 @@ def report(office_code: str, period: str, fmt: str, output: Path | None,
     with force_locale(lang):
         try:
             office = get_office(office_code)
-            data = period_report(office, period, instrument_id, locale=lang)
+            data = period_report(office, period, instrument_id, locale=lang,
+                                 include_partial=include_partial)
             if by is not None:
                 add_breakdown(data, office, by, locale=lang)
         except DomainError as exc:

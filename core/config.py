@@ -129,8 +129,12 @@ class Defaults:
     # the mixing stage (core/services/mixing.py, `flask responses mix`)
     MIX_MIN_BATCH = 5  # an office-day is released with at least this many answers
     SUBMISSION_KEY_DAYS = 31  # a kiosk's re-sent copy is recognised this long (digest only)
+    # Partial responses (a kiosk questionnaire left before the end) enter the figures only when
+    # this is on (SIPAS_COUNT_PARTIAL=true; then run `flask tallies rebuild`): people who
+    # leave are not a random sample, and dimension V always comes last.
+    COUNT_PARTIAL = False
     # kiosk tablets (kiosk/)
-    KIOSK_IDLE_SECONDS = 60  # default per kiosk: idle time before a partial questionnaire is reset
+    KIOSK_IDLE_SECONDS = 60  # default per kiosk: idle time before a reset (finished parts: partial)
     KIOSK_THANKS_SECONDS = 8  # how long the thank-you screen stays
     KIOSK_MIN_SECONDS_BETWEEN = 5  # per-kiosk rate limit: one new submission per N s (0 = off)
     KIOSK_CLOCK_WINDOW_DAYS = 7  # client submitted_at older than this: server time + "clock" flag

@@ -3,7 +3,13 @@
 An instrument (``core/instruments/<id>.json``) holds the dimensions, criteria, wording in each
 language, the answer scale, the expectation areas and the optional demographic questions. Its
 official Vietnamese wording lives here, not in gettext, so a translator cannot change an official
-question.
+question. Beside an official wording (``text``, ``name``, ``label``) an optional ``plain`` one
+is what citizens read (abbreviations spelled out); reports keep the official one.
+
+Versions: a change of wording (official or plain) raises the file's ``version`` and keeps its
+``id`` and criterion codes, so answers before and after are tallied and reported together
+(tallies are keyed by ``id`` and criterion code). A change of criteria, codes or scale is a new
+instrument with a new ``id``: its figures are reported apart.
 
 Pure Python: no Flask, no SQLAlchemy.
 """
@@ -35,13 +41,25 @@ class Text:
         return self.en if (locale or "vi").startswith("en") else self.vi
 
 
+def _asked(official: Text, plain: Text | None, locale: str | None) -> str:
+    return (plain or official).get(locale)
+
+
 @dataclass(frozen=True)
 class Criterion:
     """One rated statement (e.g. "I.1"), answered on the 1-5 scale."""
 
     code: str
     dimension: str  # the code of its dimension ("I")
+    #: the official wording (reports, exports, the official PDF)
     text: Text
+    #: the wording citizens read, abbreviations spelled out ("TTHC" -> "thủ tục hành chính");
+    #: None: the official one
+    plain: Text | None = None
+
+    def asked(self, locale: str | None) -> str:
+        """What a citizen reads: the plain wording, else the official one."""
+        return _asked(self.text, self.plain, locale)
 
 
 @dataclass(frozen=True)
@@ -51,6 +69,10 @@ class Dimension:
     code: str
     name: Text
     criteria: tuple[Criterion, ...]
+    plain: Text | None = None
+
+    def asked(self, locale: str | None) -> str:
+        return _asked(self.name, self.plain, locale)
 
 
 @dataclass(frozen=True)
@@ -59,13 +81,17 @@ class Option:
 
     code: str
     label: Text
+    plain: Text | None = None
+
+    def asked(self, locale: str | None) -> str:
+        return _asked(self.label, self.plain, locale)
 
 
 @dataclass(frozen=True)
 class Question(Option):
     """An optional demographic question: a coded label with its options."""
 
-    options: tuple[Option, ...]
+    options: tuple[Option, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -151,6 +177,11 @@ def _text(raw: object, where: str) -> Text:
     return Text(vi=raw["vi"].strip(), en=raw["en"].strip())
 
 
+def _plain(raw: dict, where: str) -> Text | None:
+    """The optional citizen-facing wording ``plain`` beside an official one."""
+    return None if raw.get("plain") is None else _text(raw["plain"], f"{where} plain")
+
+
 def _require(raw: dict, key: str, kind: type, where: str):
     value = raw.get(key)
     if not isinstance(value, kind) or (kind in (list, str) and not value):
@@ -166,7 +197,8 @@ def _options(raw_list: object, where: str) -> tuple[Option, ...]:
         if not isinstance(raw, dict):
             raise InstrumentError(f"{where}[{i}]: not an object")
         code = _require(raw, "code", str, f"{where}[{i}]")
-        options.append(Option(code=code, label=_text(raw.get("label"), f"{where}.{code}")))
+        options.append(Option(code=code, label=_text(raw.get("label"), f"{where}.{code}"),
+                              plain=_plain(raw, f"{where}.{code}")))
     codes = [o.code for o in options]
     if len(set(codes)) != len(codes):
         raise InstrumentError(f"{where}: duplicate option codes")
@@ -208,12 +240,13 @@ def parse_instrument(data: object, source: str = "<data>") -> Instrument:
             if ccode in seen:
                 raise InstrumentError(f"{where}: duplicate criterion code {ccode}")
             seen.add(ccode)
-            criteria.append(Criterion(ccode, dcode, _text(raw_c.get("text"), f"{where} {ccode}")))
+            criteria.append(Criterion(ccode, dcode, _text(raw_c.get("text"), f"{where} {ccode}"),
+                                      _plain(raw_c, f"{where} {ccode}")))
         if dcode in seen:
             raise InstrumentError(f"{where}: duplicate dimension code {dcode}")
         seen.add(dcode)
         dimensions.append(Dimension(dcode, _text(raw_dim.get("name"), f"{where} {dcode}"),
-                                    tuple(criteria)))
+                                    tuple(criteria), _plain(raw_dim, f"{where} {dcode}")))
 
     exp = data.get("expectations") or {}
     if not isinstance(exp, dict):
@@ -235,7 +268,8 @@ def parse_instrument(data: object, source: str = "<data>") -> Instrument:
             raise InstrumentError(f"{where}: demographics[{i}] is not an object")
         qcode = _require(raw_q, "code", str, f"{where} demographics[{i}]")
         demographics.append(Question(qcode, _text(raw_q.get("label"), f"{where} {qcode}"),
-                                     _options(raw_q.get("options"), f"{where} {qcode}")))
+                                     plain=_plain(raw_q, f"{where} {qcode}"),
+                                     options=_options(raw_q.get("options"), f"{where} {qcode}")))
 
     themes = (_options(data["comment_themes"], f"{where} comment_themes")
               if data.get("comment_themes") is not None else ())

@@ -29,7 +29,22 @@ from core.personal_data import MAX_CONTACT
 from core.services.intake import criterion_field as field_name
 from core.services.intake import limits
 
-__all__ = ["REFUSE_DEMOGRAPHICS", "QuestionnaireForm", "field_name", "questionnaire_form"]
+__all__ = ["ANSWER_MINUTES", "REFUSE_DEMOGRAPHICS", "QuestionnaireForm", "field_name",
+           "questionnaire_form", "time_estimate"]
+
+#: How long answering the whole questionnaire takes, in minutes (low, high), measured by
+#: ``bench/kiosk_citizen_run.py``: a full kiosk run takes 2 min 50 s at 200 words per minute
+#: and 3 min 31 s at 150 (a slow, careful reader), taps included. Every screen and printout
+#: that gives an estimate says :func:`time_estimate`, so they never disagree.
+ANSWER_MINUTES = (3, 4)
+
+
+def time_estimate() -> str:
+    """'It takes about 3 to 4 minutes.' in the current locale."""
+    from flask_babel import gettext
+
+    low, high = ANSWER_MINUTES
+    return gettext("It takes about %(low)s to %(high)s minutes.", low=low, high=high)
 
 #: The box "I do not want to answer these questions": the questions about the citizen
 #: (demographics) are optional and may be refused as a whole; then they are not asked again
@@ -114,18 +129,18 @@ def questionnaire_form(instrument: Instrument, locale: str = "vi",
                                           "spellcheck": "false", "autocapitalize": "none"})}
     for c in instrument.criteria:
         attrs[field_name(c.code)] = RadioField(
-            f"{c.code}. {c.text.get(locale)}", choices=list(level_choices),
+            f"{c.code}. {c.asked(locale)}", choices=list(level_choices),
             validate_choice=False)
     exp_choices = [SelectChoice(str(v), t.get(locale)) for v, t in instrument.expectation_levels]
     for a in instrument.expectation_areas:
-        attrs["e_" + a.code] = RadioField(a.label.get(locale), choices=list(exp_choices),
+        attrs["e_" + a.code] = RadioField(a.asked(locale), choices=list(exp_choices),
                                           validate_choice=False)
     if instrument.demographics:
         attrs[REFUSE_DEMOGRAPHICS] = BooleanField(
             _l("I do not want to answer these questions"))
     for q in instrument.demographics:
         attrs["d_" + q.code] = RadioField(
-            q.label.get(locale), choices=[SelectChoice(o.code, o.label.get(locale))
+            q.asked(locale), choices=[SelectChoice(o.code, o.asked(locale))
                                           for o in q.options], validate_choice=False)
     form_class = type(f"Questionnaire_{instrument.id}", (QuestionnaireForm,), attrs)
     if formdata is not None:

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 
 from core import privacy
 from core.i18n import LOCALE_COOKIE, locale_code
+from core.questionnaire import time_estimate
 from core.redirects import safe_next
 from core.services.common import get_instrument
 
@@ -16,7 +17,8 @@ bp = Blueprint("web", __name__)
 @bp.app_context_processor
 def _privacy_facts() -> dict:
     """Every template may state the notice's facts (the survey pages' short notice does)."""
-    return {"privacy_facts": privacy.notice_facts(current_app.config)}
+    return {"privacy_facts": privacy.notice_facts(current_app.config),
+            "time_estimate": time_estimate}
 
 
 @bp.get("/")

@@ -63,4 +63,5 @@ def post_heartbeat():
     kiosk, body = _json_body()
     if not isinstance(body, dict):
         raise Invalid("invalid", _("The body must be a JSON object."))
-    return jsonify(kiosk_service.heartbeat(kiosk, body.get("pending"), body.get("rejected")))
+    return jsonify(kiosk_service.heartbeat(kiosk, body.get("pending"), body.get("rejected"),
+                                           body.get("offline_shell")))

@@ -9,7 +9,11 @@ dimension, submitted through ``POST /api/v1/responses`` with an offline queue.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import re
 import uuid as uuidlib
+from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -31,6 +35,7 @@ from core.questionnaire import field_name, questionnaire_form
 from core.services import intake
 from core.services import kiosks as kiosk_service
 from core.services.common import get_instrument
+from kiosk.audio import audio_files, send_audio
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk", template_folder="templates",
                static_folder="static")
@@ -61,8 +66,11 @@ def _render_kiosk(kiosk, form, *, status: int = 200, notice: str | None = None,
     cfg = current_app.config
     instrument = form.instrument
     steps = len(instrument.dimensions) + 1
+    audio = {code: url_for("kiosk.audio", instrument_id=instrument.id, locale=form.locale,
+                           name=name)
+             for code, name in audio_files(instrument.id, form.locale).items()}
     resp = make_response(render_template(
-        "kiosk/kiosk.html", kiosk=kiosk, form=form, instrument=instrument,
+        "kiosk/kiosk.html", kiosk=kiosk, form=form, instrument=instrument, audio=audio,
         locale=form.locale, steps=steps, notice=notice, problem=problem,
         submission_id=submission_id or str(uuidlib.uuid4()),
         credential=request.cookies.get(COOKIE),
@@ -116,6 +124,76 @@ def submit():
         return _render_kiosk(kiosk, form, status=400, submission_id=submission_id,
                              problem=problem)
     return redirect(url_for("kiosk.thanks"), 303)
+
+
+#: What the offline shell keeps besides the page and the script: (endpoint, filename).
+SHELL_ASSETS = (("static", "css/app.css"), ("kiosk.static", "kiosk/kiosk.css"),
+                ("kiosk.static", "kiosk/speaker.svg"),
+                *(("kiosk.static", f"kiosk/faces/f{n}.svg") for n in range(1, 6)))
+
+
+_COMMENT_BLOCK = re.compile(r"^[ \t]*/\*.*?\*/[ \t]*\n", re.M | re.S)
+_COMMENT_LINE = re.compile(r"^[ \t]*//.*\n", re.M)
+_INDENT = re.compile(r"^[ \t]+", re.M)
+
+
+@functools.lru_cache(maxsize=4)
+def _compact_script(path: str, mtime: float) -> bytes:
+    """kiosk.js without its comment lines and indentation (a third smaller once gzipped: the
+    start screen's budget). Only whole comment lines are removed, never code."""
+    text = Path(path).read_text(encoding="utf-8")
+    text = _INDENT.sub("", _COMMENT_LINE.sub("", _COMMENT_BLOCK.sub("", text)))
+    return text.encode("utf-8")
+
+
+def _script_bytes() -> bytes:
+    path = Path(bp.static_folder) / "kiosk" / "kiosk.js"
+    return _compact_script(str(path), path.stat().st_mtime)
+
+
+@bp.get("/kiosk.js")
+def script():
+    """The kiosk's script (static/kiosk/kiosk.js, compacted); revalidated by its ETag."""
+    resp = make_response(_script_bytes())
+    resp.mimetype = "text/javascript"
+    resp.headers["Cache-Control"] = "no-cache"
+    resp.set_etag(hashlib.sha256(resp.get_data()).hexdigest()[:32])
+    return resp.make_conditional(request)
+
+
+def _shell_version() -> str:
+    """A digest of the files the offline shell keeps (a new version: a new cache)."""
+    digest = hashlib.sha256(current_app.config["DEFAULT_INSTRUMENT"].encode())
+    digest.update(_script_bytes())
+    for endpoint, filename in SHELL_ASSETS:
+        folder = current_app.static_folder if endpoint == "static" else bp.static_folder
+        digest.update((Path(folder) / filename).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The offline shell's service worker. Served here, not under /kiosk/static/, so that
+    its scope is the kiosk page; not cached by the browser, so a new version is seen at the
+    next load."""
+    instrument_id = current_app.config["DEFAULT_INSTRUMENT"]
+    audio = [url_for("kiosk.audio", instrument_id=instrument_id, locale=locale, name=name)
+             for locale in current_app.config["LANGUAGES"]
+             for name in audio_files(instrument_id, locale).values()]
+    body = render_template(
+        "kiosk/sw.js", cache=f"sipas-kiosk-{_shell_version()}", shell=url_for("kiosk.index"),
+        assets=[url_for("kiosk.script"),
+                *(url_for(endpoint, filename=name) for endpoint, name in SHELL_ASSETS), *audio])
+    resp = make_response(body)
+    resp.mimetype = "text/javascript"
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+@bp.get("/audio/<instrument_id>/<locale>/<name>")
+def audio(instrument_id: str, locale: str, name: str):
+    """A recorded question or the levels, for the read-aloud button (kiosk/audio.py)."""
+    return send_audio(instrument_id, locale, name)
 
 
 @bp.get("/thanks")

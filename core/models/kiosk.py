@@ -41,6 +41,9 @@ class Kiosk(Base):
     #: Submissions the tablet set aside because the server refused them for good (a 4xx),
     #: in total, as last reported by its heartbeat.
     rejected_reported: Mapped[int | None] = mapped_column()
+    #: Whether the tablet's page runs under its service worker (the offline shell that
+    #: survives a reload during an outage), as last reported by its heartbeat.
+    offline_shell_reported: Mapped[bool | None] = mapped_column()
 
     office: Mapped[Office] = relationship()
 

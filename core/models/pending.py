@@ -40,6 +40,8 @@ class PendingAnswer(Base):
     demographics: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
     counted: Mapped[bool] = mapped_column(default=True)
     flags: Mapped[str | None] = mapped_column(sa.String(64))
+    #: A questionnaire left before the end (see :attr:`core.models.Response.partial`).
+    partial: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class SubmissionKey(Base):

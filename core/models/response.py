@@ -63,6 +63,10 @@ class Response(Base):
     #: "released" (now counted) or "discarded" (kept, never counted). See
     #: :mod:`core.services.review`.
     review: Mapped[str | None] = mapped_column(sa.String(16))
+    #: A questionnaire left before the end: the criteria of the dimensions the citizen
+    #: finished at a kiosk before walking away, nothing else. Held out of the tallies unless
+    #: ``COUNT_PARTIAL``; reports give their number (:mod:`core.services.partials`).
+    partial: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class _MonthlyKey:

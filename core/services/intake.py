@@ -301,6 +301,9 @@ class RawSubmission:
     #: the consent box (``True`` only when ticked) and the contact given with it
     consent: Any = None
     contact: Any = None
+    #: a questionnaire left before the end (kiosk walk-away): ``True`` or absent; it carries
+    #: criterion answers only
+    partial: Any = None
     every_criterion: bool = False
     #: what the channel's adapter found wrong with the envelope (field key -> message)
     problems: dict[str, str] = field(default_factory=dict)
@@ -339,7 +342,8 @@ def raw_from_json(body: Any) -> RawSubmission:
                          demographics=body.get("demographics"), id=body.get("id"),
                          submitted_at=body.get("submitted_at"),
                          started_at=body.get("started_at"), consent=body.get("consent"),
-                         contact=body.get("contact"), problems=problems)
+                         contact=body.get("contact"), partial=body.get("partial"),
+                         problems=problems)
 
 
 def criterion_field(code: str) -> str:
@@ -421,6 +425,7 @@ def check_submission(raw: RawSubmission, *, require_id: bool = False) -> Submiss
                                  ids=", ".join(registry().ids()))
     submitted = parse_time(raw.submitted_at, "submitted_at", errors)
     started = parse_time(raw.started_at, "started_at", errors)
+    partial = _check_partial(raw, errors)
     if errors:
         raise ValidationFailed(errors)
     contact, problems = clean_contact(raw.consent, raw.contact)
@@ -439,11 +444,29 @@ def check_submission(raw: RawSubmission, *, require_id: bool = False) -> Submiss
         raise
     if problems:
         raise ValidationFailed(problems)
+    if partial:
+        clean = replace(clean, partial=True)
     if contact is None:
         return Submission(clean, uid, submitted, started)
     # the comment goes with the contact, never with the scores
     request = NewContactRequest(clean.comment, contact)
     return Submission(replace(clean, comment=None), uid, submitted, started, request)
+
+
+def _check_partial(raw: RawSubmission, errors: dict[str, str]) -> bool:
+    """Whether ``raw`` is a partial questionnaire (a kiosk's walk-away answers). A partial
+    one carries the criterion answers of the finished dimensions and nothing the citizen did
+    not send themselves: a comment, expectations, demographics or a contact make it
+    invalid (field ``partial``)."""
+    if raw.partial is None or raw.partial is False:
+        return False
+    if raw.partial is not True:
+        errors["partial"] = _("must be true or false")
+        return False
+    if any(value not in (None, "", {}, False) for value in (
+            raw.comment, raw.expectations, raw.demographics, raw.contact, raw.consent)):
+        errors["partial"] = _("a partial questionnaire carries criterion answers only")
+    return True
 
 
 # --- the door ----------------------------------------------------------------------------------

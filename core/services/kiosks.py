@@ -78,13 +78,14 @@ class KioskInfo:
     last_seen_at: datetime | None
     pending_reported: int | None
     rejected_reported: int | None = None
+    offline_shell_reported: bool | None = None
 
     @classmethod
     def of(cls, kiosk: Kiosk) -> KioskInfo:
         return cls(kiosk.id, kiosk.office_id, kiosk.office.code, kiosk.office.name, kiosk.name,
                    kiosk.status, kiosk.idle_seconds, kiosk.created_at, kiosk.activated_at,
                    kiosk.revoked_at, kiosk.last_seen_at, kiosk.pending_reported,
-                   kiosk.rejected_reported)
+                   kiosk.rejected_reported, kiosk.offline_shell_reported)
 
 
 @dataclass(frozen=True)
@@ -270,19 +271,25 @@ def authenticate_device(credential: str | None) -> KioskRef | None:
     return KioskRef(kid, office_id, OfficeRef(office_id, bool(active), office_name))
 
 
-def heartbeat(kiosk: Kiosk, pending: Any, rejected: Any = None) -> dict[str, Any]:
-    """Record that the kiosk is alive, how many submissions wait in its offline queue and
-    how many it has set aside (refused for good). Commits. Returns the settings the tablet
-    should use. Raises ValidationFailed naming each count that is not a whole number from 0
-    to 100000."""
+def heartbeat(kiosk: Kiosk, pending: Any, rejected: Any = None,
+              offline_shell: Any = None) -> dict[str, Any]:
+    """Record that the kiosk is alive, how many submissions wait in its offline queue, how
+    many it has set aside (refused for good) and whether its page runs under the offline
+    shell (its service worker). Commits. Returns the settings the tablet should use. Raises
+    ValidationFailed naming each count that is not a whole number from 0 to 100000, and an
+    ``offline_shell`` that is not true or false."""
     problems = {name: _("must be a whole number from 0 to 100000")
                 for name, value in (("pending", pending), ("rejected", rejected))
                 if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                           or not 0 <= value <= 100_000)}
+    if offline_shell is not None and not isinstance(offline_shell, bool):
+        problems["offline_shell"] = _("must be true or false")
     if problems:
         raise ValidationFailed(problems)
     with transaction():
         kiosk.last_seen_at = utcnow()
+        if offline_shell is not None:
+            kiosk.offline_shell_reported = offline_shell
         if pending is not None:
             kiosk.pending_reported = pending
         if rejected is not None:

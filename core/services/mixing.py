@@ -79,7 +79,8 @@ def hold(response: CleanResponse, office_id: int, channel: str, day: date, *,
         "office_id": office_id, "day": day, "instrument_id": response.instrument_id,
         "channel": channel, "answers": response.answers, "comment": response.comment,
         "procedure": response.procedure, "expectations": response.expectations,
-        "demographics": response.demographics, "counted": counted, "flags": flags})
+        "demographics": response.demographics, "counted": counted, "flags": flags,
+        "partial": response.partial})
 
 
 def claim_submission_key(submission_id: str, today: date | None = None) -> bool:
@@ -161,7 +162,7 @@ class MixReport:
 
 
 _COLUMNS = ("id", "office_id", "day", "instrument_id", "channel", "answers", "comment",
-            "procedure", "expectations", "demographics", "counted", "flags")
+            "procedure", "expectations", "demographics", "counted", "flags", "partial")
 
 
 #: Offices are released together, one transaction per batch, up to about this many answers
@@ -221,6 +222,7 @@ def _release(office_ids: list[int], last_closed: date, minimum: int, shuffle: Sh
             .where(_PENDING.c.office_id.in_(office_ids), _PENDING.c.day <= last_closed)
             .order_by(_PENDING.c.office_id, _PENDING.c.day, _PENDING.c.id)).all()
         tallies = TallyAccumulator()
+        count_partial = bool(current_app.config["COUNT_PARTIAL"])
         released_ids: list[int] = []
         groups = 0
         for _office, office_rows in groupby(rows, key=attrgetter("office_id")):
@@ -236,11 +238,11 @@ def _release(office_ids: list[int], last_closed: date, minimum: int, shuffle: Sh
                      "answers": r.answers, "month": month, "submitted_at": stamp,
                      "received_at": stamp, "comment": r.comment, "procedure": r.procedure,
                      "expectations": r.expectations, "demographics": r.demographics,
-                     "counted": r.counted, "flags": r.flags}
+                     "counted": r.counted, "flags": r.flags, "partial": r.partial}
                     for r in group])
                 for r in group:
                     released_ids.append(r.id)
-                    if r.counted:
+                    if r.counted and (count_partial or not r.partial):
                         tallies.add(TallyRow(r.office_id, month, r.instrument_id, r.channel,
                                              r.answers, r.expectations))
         for start in range(0, len(released_ids), 500):

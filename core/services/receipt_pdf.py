@@ -18,6 +18,7 @@ from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
 from core.pdf_fonts import register_fonts
+from core.questionnaire import time_estimate
 from core.services.qrcodes import dark_runs, qr_matrix
 
 PAGE_SIZES = {"A4": A4, "A5": A5}
@@ -143,7 +144,7 @@ def poster_pdf(office_name: str, url: str, size: str = "A4", counter: str | None
     steps = [
         _("1. Open your phone camera and point it at the QR code."),
         _("2. Tap the link that appears."),
-        _("3. Answer the questions (about 5 minutes). Your name is not asked."),
+        _("3. Answer the questions. Your name is not asked.") + " " + time_estimate(),
     ]
     for step in steps:
         y = _lines(canvas, step, regular, 14 * scale, margin + 10 * scale, y, width - 20 * scale)

@@ -32,6 +32,7 @@ from core.errors import Invalid
 from core.instrument import Instrument
 from core.models import OVERALL, Office
 from core.periods import Period, month_period, parse_period
+from core.services import partials
 from core.services.common import get_instrument, registry
 from core.services.pooling import pooled_cross_tallies, pooled_responses, pooled_tallies
 from core.services.sheets import csv_string
@@ -115,30 +116,36 @@ class MonthFigures:
 
 
 def monthly_report(office: Office, month: str, instrument_id: str | None = None,
-                   locale: str = "vi") -> dict[str, Any]:
+                   locale: str = "vi", include_partial: bool = False) -> dict[str, Any]:
     """The month's figures for ``office`` and its descendants, as plain data, with targets
     and the changes against the previous month and the same month a year earlier.
 
     Indices are unrounded percentages (None where nothing was answered).
+    ``include_partial``: with the partial responses (:mod:`core.services.partials`) in the
+    figures, even when ``COUNT_PARTIAL`` is off.
     Raises Invalid(400) for a bad month or instrument.
     """
     check_month(month)
-    return period_report(office, month_period(month), instrument_id, locale)
+    return period_report(office, month_period(month), instrument_id, locale,
+                         include_partial=include_partial)
 
 
 def period_report(office: Office, period: Period | str, instrument_id: str | None = None,
-                  locale: str = "vi") -> dict[str, Any]:
+                  locale: str = "vi", include_partial: bool = False) -> dict[str, Any]:
     """The figures of ``period`` (a :class:`core.periods.Period` or its label) for ``office``
     and its descendants, as plain data: the months' tallies pooled, with the targets of the
     period's year, the changes against the period of the same kind before it and the same
     period a year earlier, and the dossier volumes and sample adequacy
     (:mod:`core.services.dossiers`). Nine pooled queries whatever the period's length.
+    ``partial_responses`` counts the kiosk walk-aways of the period; ``include_partial``
+    adds them to the figures when the tallies do not hold them (``COUNT_PARTIAL`` off).
 
     Raises Invalid(400) for a bad period or instrument.
     """
     period = check_period(period)
     periods = {"current": period, **comparison_periods(period)}
-    figures = period_figures(office, periods, instrument_id, "current", locale)
+    figures = period_figures(office, periods, instrument_id, "current", locale,
+                             include_partial=include_partial)
     return finish_period(office, period, figures["current"],
                          {key: figures[key] for key in COMPARISONS})
 
@@ -153,7 +160,8 @@ def _sum_cross(parts: list[scoring.CrossTally]) -> scoring.CrossTally | None:
 
 
 def period_figures(office: Office, periods: Mapping[str, Period], instrument_id: str | None,
-                   current: str, locale: str = "vi") -> dict[str, MonthFigures]:
+                   current: str, locale: str = "vi", include_partial: bool = False
+                   ) -> dict[str, MonthFigures]:
     """The figures of ``office`` for each of ``periods`` (key -> period; without targets or
     comparisons), all of the instrument chosen for ``periods[current]`` (the requested one,
     else the one most answered then), from three pooled queries grouped by month whose rows
@@ -176,6 +184,16 @@ def period_figures(office: Office, periods: Mapping[str, Period], instrument_id:
     instrument = pick_instrument(period_channels(periods[current]), instrument_id)
     tallies = pooled_tallies(office.id, months, instrument.id, by=("month",))
     cross = pooled_cross_tallies(office.id, months, instrument.id, by=("month",))
+    counting = partials.counting_partial()
+    if include_partial and not counting:  # the tallies hold no partial: add them per month
+        for m, extra in partials.partial_figures(office.id, months, instrument.id).items():
+            merged = partials.add_partial(
+                tallies.get((m,), {}), channels[m][instrument.id], cross.get((m,)), extra,
+                instrument.criterion_codes, instrument.id)
+            tallies[(m,)], channels[m][instrument.id] = merged[0], merged[1]
+            if merged[2] is not None:
+                cross[(m,)] = merged[2]
+    n_partial = partials.partial_counts(office.id, months)
     ref = office_ref(office)
     out = {}
     for key, period in periods.items():
@@ -186,16 +204,19 @@ def period_figures(office: Office, periods: Mapping[str, Period], instrument_id:
         out[key] = figures_from_tallies(
             ref, period, instrument, period_channels(period, instrument.id)[instrument.id],
             pooled, locale, _sum_cross([cross[(m,)] for m in period.months if (m,) in cross]))
+        out[key].report["partial_responses"] = sum(n_partial.get(m, 0) for m in period.months)
+        out[key].report["partial_included"] = include_partial or counting
     return out
 
 
 def month_figures(office: Office, months: Collection[str], instrument_id: str | None,
-                  current: str, locale: str = "vi") -> dict[str, MonthFigures]:
+                  current: str, locale: str = "vi", include_partial: bool = False
+                  ) -> dict[str, MonthFigures]:
     """The figures of ``office`` for each of ``months`` (without targets or comparisons),
     all of the instrument chosen for ``current`` (:func:`period_figures` of one-month
     periods). Raises Invalid(400) for an unknown instrument."""
     return period_figures(office, {m: month_period(m) for m in sorted(months)}, instrument_id,
-                          current, locale)
+                          current, locale, include_partial=include_partial)
 
 
 def finish_period(office: Office, period: Period, now: MonthFigures,

@@ -24,3 +24,5 @@ class CleanResponse:
     procedure: str | None = None
     expectations: dict[str, int] | None = None
     demographics: dict[str, str] | None = None
+    #: a questionnaire left before the end (kiosk walk-away): criterion answers only
+    partial: bool = False

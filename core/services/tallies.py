@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from core import scoring
@@ -373,6 +374,8 @@ def rebuild_tallies(session: Session, progress: Callable[[int], None] | None = N
     query = (sa.select(Response.office_id, Response.month, Response.instrument_id,
                        Response.channel, Response.answers, Response.expectations)
              .where(Response.counted.is_(True)))
+    if not current_app.config["COUNT_PARTIAL"]:
+        query = query.where(Response.partial.is_(False))
     read = 0
     for office_id, month, iid, channel, answers, expectations in session.execute(
             query, execution_options={"yield_per": 20_000}):

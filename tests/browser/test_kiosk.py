@@ -155,14 +155,14 @@ def test_back_keeps_answers_within_one_citizen(live_app_factory, page):
     assert page.locator("#k-step-1 input[type=radio]:checked").count() == 4
 
 
-def test_idle_reset_discards_a_partial_answer(live_app_factory, page):
+def test_idle_reset_discards_an_unfinished_dimension(live_app_factory, page):
     server = start_kiosk(live_app_factory, page, idle_seconds=4)
     page.get_by_role("link", name="Bắt đầu đánh giá").click()
     page.locator("#k-step-1 fieldset.question").first.locator("label.choice-1 span").click()
     assert page.locator("input[type=radio]:checked").count() == 1
     # a warning first; one touch carries on
     expect_visible(page, "#k-idle", timeout=4000)
-    assert "chạm vào màn hình" in page.locator("#k-idle").inner_text()
+    assert "Ông/Bà vẫn đang trả lời?" in page.locator("#k-idle").inner_text()
     page.mouse.click(5, 300)
     assert page.locator("#k-idle").is_hidden() and page.locator("#k-step-1").is_visible()
     assert page.locator("input[type=radio]:checked").count() == 1
@@ -193,7 +193,7 @@ def test_offline_queue_delivers_each_submission_exactly_once(live_app_factory, p
     # the queue survives a reload (durable browser storage)
     page.reload()
     page.wait_for_selector("html.js")
-    assert page.locator("#k-pending-n").inner_text() == "2"
+    expect(page.locator("#k-pending-n")).to_have_text("2")
     save_screenshot(page, "kiosk-offline-pending")
     # the heartbeat (not blocked) tells the server how many answers wait on the tablet
     for _ in range(50):
@@ -250,8 +250,9 @@ QUEUE, REJECTED = "sipas.kiosk.queue.v1", "sipas.kiosk.rejected.v1"
 
 
 def queue_ids(page) -> list[str]:
-    return page.evaluate(f"JSON.parse(localStorage.getItem('{QUEUE}') || '[]')"
-                         ".map(i => i.payload.id)")
+    """The ids in the tablet's offline queue (IndexedDB, read through the page's queue)."""
+    return page.evaluate("async () => (await document.getElementById('kiosk').sipasQueue"
+                         ".load()).map(i => i.payload.id)")
 
 
 def test_a_final_refusal_is_set_aside_and_reported_not_retried_forever(live_app_factory,
@@ -273,14 +274,15 @@ def test_a_final_refusal_is_set_aside_and_reported_not_retried_forever(live_app_
     page.route("**/api/v1/responses", refuse)
     run_questionnaire(page, "5")  # one citizen's run, refused with a 403
     # and five more waiting on the tablet, refused with other statuses
-    page.evaluate("""([key, ids]) => {
-        const q = JSON.parse(localStorage.getItem(key) || '[]');
-        for (const id of ids) {
-            q.push({payload: {id, instrument: 'hanoi-2022', answers: {'I.1': 4}},
-                    tries: 0, notBefore: 0});
-        }
-        localStorage.setItem(key, JSON.stringify(q));
-    }""", [QUEUE, [k for k in refusals if k != "403"]])
+    page.evaluate("""async (ids) => {
+        await document.getElementById('kiosk').sipasQueue.update(q => {
+            for (const id of ids) {
+                q.push({payload: {id, instrument: 'hanoi-2022', answers: {'I.1': 4}},
+                        tries: 0, notBefore: 0});
+            }
+            return q;
+        });
+    }""", [k for k in refusals if k != "403"])
     for _ in range(150):  # (wait_for_function evaluates a string: the page's CSP forbids it)
         if len(page.evaluate(f"JSON.parse(localStorage.getItem('{REJECTED}') || '[]')")) == 6:
             break
@@ -393,7 +395,7 @@ def test_tablet_sizes_touch_targets_and_text(live_app_factory, page):
     page.get_by_role("link", name="Bắt đầu đánh giá").click()
     save_screenshot(page, f"kiosk-step1-{name}")
     sizes = page.evaluate("""() => {
-        const visible = el => el.offsetParent !== null || getComputedStyle(el).position === 'fixed';
+        const visible = el => el.getClientRects().length > 0;
         const targets = [...document.querySelectorAll('label.choice span, .k-button, button')]
             .filter(visible).map(el => el.getBoundingClientRect())
             .map(r => [r.width, r.height]);
@@ -432,6 +434,13 @@ def test_not_activated_and_revoked_tablets(live_app_factory, page):
                                "domain": "127.0.0.1", "path": "/kiosk"}])
     page.goto(server.url + "/kiosk/")
     page.wait_for_selector("html.js")
+    for _ in range(100):  # the page's first heartbeat (after its queue opened) went through
+        with server.app.app_context():
+            seen = kiosk_service.list_kiosks()[0].last_seen_at
+            db.session.remove()
+        if seen is not None:
+            break
+        page.wait_for_timeout(100)
     with server.app.app_context():
         kiosk_service.revoke_kiosk(1, actor="tester")
         db.session.remove()

@@ -34,7 +34,7 @@ def test_phone_survey_in_a_mobile_browser(live_app_factory, page):
     tokens: list[str] = []
     server = live_app_factory(setup=_setup(tokens))
     url = f"{server.url}/s/{tokens[0]}"
-    page.goto(url)
+    page.goto(url + "?all=1")  # the whole questionnaire on one page (steps: test_phone_steps)
     assert page.locator("html").get_attribute("lang") == "vi"
     assert "Ông/Bà hài lòng thế nào" in page.locator("h1").inner_text()
     assert axe_violations(page) == []
@@ -73,7 +73,7 @@ def test_phone_survey_in_a_mobile_browser(live_app_factory, page):
 @pytest.mark.parametrize("page", [PHONE], indirect=True)
 def test_generic_link_in_a_mobile_browser(live_app_factory, page):
     server = live_app_factory(setup=_setup([]))
-    page.goto(f"{server.url}/o/BD-KM")
+    page.goto(f"{server.url}/o/BD-KM?all=1")
     assert "UBND phường Kim Mã" in page.content()
     assert not page.locator("#website").is_visible() or page.locator(
         "#website").bounding_box()["x"] < 0  # the honeypot is off-screen
@@ -98,7 +98,7 @@ def test_phone_notice_opens_beside_the_form_and_the_questions_about_you_can_be_r
 
     tokens: list[str] = []
     server = live_app_factory(setup=_setup(tokens))
-    page.goto(f"{server.url}/s/{tokens[0]}")
+    page.goto(f"{server.url}/s/{tokens[0]}?all=1")
     note = page.locator("#privacy-note")
     assert note.is_visible() and "Câu trả lời được ẩn danh" in note.inner_text()
     assert "vài thông tin về bản thân" in note.inner_text()

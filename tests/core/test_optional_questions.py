@@ -71,8 +71,8 @@ def test_no_answer_is_preselected_on_any_survey_form(surveys):
 
 def test_optional_questions_say_they_are_optional(surveys, instrument):
     client, receipt, _kiosk = surveys
-    for url in (receipt(), "/o/BD-KM"):
-        page = client.get(url).get_data(as_text=True)
+    for url in (receipt(), "/o/BD-KM"):  # the whole questionnaire on one page
+        page = client.get(url + "?all=1").get_data(as_text=True)
         assert "Ý kiến góp ý của Ông/Bà (không bắt buộc)" in page
         assert "Ý kiến khác (không bắt buộc)" in page
         assert "Thông tin về Ông/Bà (không bắt buộc)" in page
@@ -80,7 +80,7 @@ def test_optional_questions_say_they_are_optional(surveys, instrument):
         assert "Tôi không muốn trả lời các câu hỏi này" in page
         for q in instrument.demographics:
             assert f'name="d_{q.code}"' in page
-        en = client.get(url + "?lang=en").get_data(as_text=True)
+        en = client.get(url + "?all=1&lang=en").get_data(as_text=True)
         assert "About you (optional)" in en and "I do not want to answer these questions" in en
     kiosk = client.get("/kiosk/").get_data(as_text=True)
     assert "Ý kiến góp ý của Ông/Bà (không bắt buộc)" in kiosk

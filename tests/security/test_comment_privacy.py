@@ -305,7 +305,7 @@ def test_the_consent_box_is_never_ticked_in_advance(channel_app):
     token = mint_receipt(get_office("BD-DB"), "000.00.20.H26-261130-0002").token
     db.session.remove()
     channels.client.set_cookie("sipas_kiosk", channels.kiosk.credential, path="/kiosk")
-    for url in (f"/s/{token}", "/o/STP", "/kiosk/"):
+    for url in (f"/s/{token}?all=1", "/o/STP?all=1", "/kiosk/"):
         html = channels.client.get(url).get_data(as_text=True)
         box = re.search(r'<input[^>]*name="consent"[^>]*>', html)
         assert box, url

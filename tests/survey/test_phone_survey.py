@@ -64,7 +64,7 @@ def test_no_js_form_end_to_end_with_csrf(make_app, instrument):
         token = mint_receipt(get_office("BD-KM"), CODE, procedure="Chứng thực bản sao").token
         client = app.test_client()
 
-        page = client.get(f"/s/{token}")
+        page = client.get(f"/s/{token}?all=1")
         assert page.status_code == 200
         html = page.get_data(as_text=True)
         assert 'lang="vi"' in html and "UBND phường Kim Mã" in html

@@ -33,7 +33,7 @@ def test_seed_typo_niem_vet_is_fixed():
     assert inst.criterion("II.1").text.vi == "Quy định TTHC được niêm yết công khai dễ thấy"
     assert all("niêm vết" not in c.text.vi for c in inst.criteria)
     assert inst.criterion("III.7").text.vi == "Công chức tận tình giúp đỡ"
-    assert inst.dimensions[4].name.vi == "Tiếp nhận, xử lý ý kiến góp ý, phản ánh kiến nghị"
+    assert inst.dimensions[4].name.vi == "Tiếp nhận, xử lý ý kiến góp ý, phản ánh, kiến nghị"
 
 
 def test_every_text_has_english_too():
@@ -86,3 +86,23 @@ def test_registry_finds_a_second_instrument_without_code_changes():
     assert mini.structure() == {"A": ("A.1", "A.2"), "B": ("B.1",)}
     with pytest.raises(KeyError):
         reg.get("nope")
+
+
+def test_citizens_read_plain_words_reports_keep_the_official_ones():
+    """Abbreviations are spelled out for citizens ("plain"); the official wording stays for
+    reports; the codes do not change with the wording (version 2 pools with version 1)."""
+    from core.instrument import BUILTIN_DIR, load_instrument
+
+    inst = load_instrument(BUILTIN_DIR / "hanoi-2022.json")
+    ii1 = inst.criterion("II.1")
+    assert "TTHC" in ii1.text.vi and "TTHC" not in ii1.asked("vi")
+    assert ii1.asked("vi") == "Quy định thủ tục hành chính được niêm yết công khai dễ thấy"
+    assert inst.criterion("I.1").asked("vi") == inst.criterion("I.1").text.vi  # no plain one
+    education = inst.demographic("education")
+    assert education.options[0].code == "none"
+    assert education.options[0].asked("vi") == "Không đi học / chưa hết tiểu học"
+    labels = [o.asked("vi") for o in education.options]
+    assert "THCS" not in labels and "Trung học cơ sở (cấp 2)" in labels
+    assert [o.label.vi for o in education.options][2:4] == ["THCS", "THPT"]
+    for c in inst.criteria:  # nothing a citizen reads is abbreviated
+        assert not any(w in c.asked("vi") for w in ("TTHC", "THCS", "THPT", "CBCC"))

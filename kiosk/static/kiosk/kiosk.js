@@ -1,5 +1,7 @@
 /* SIPAS kiosk: turns the server-rendered questionnaire form into one screen per dimension,
- * sends answers through POST /api/v1/responses and keeps an offline queue in localStorage.
+ * sends answers through POST /api/v1/responses and keeps an offline queue in IndexedDB; a
+ * service worker (/kiosk/sw.js, on HTTPS or localhost) keeps the page itself available
+ * offline, so a tablet that reloads during a LAN outage still shows the questionnaire.
  *
  * - A submission is written to the queue BEFORE it is sent and removed only when the server
  *   has answered for good, so nothing is lost when the network or the server is down;
@@ -9,7 +11,12 @@
  *   final: the submission is set aside (its id, status and error code kept on the tablet,
  *   not its answers) and counted in the heartbeat's "rejected"; an all-"no answer" run
  *   (400 "empty") is dropped silently.
- * - Idle for data-idle-seconds on any screen but the start: everything is cleared.
+ * - Idle for data-idle-seconds on any screen but the start: a warning modal first (a countdown
+ *   and "I am still answering"; the tap that dismisses it never reaches the answer under it),
+ *   then everything is cleared. When the citizen had finished at least one dimension (moved
+ *   past it, and not with "No answer" only), the criterion answers of the finished dimensions
+ *   are queued first, once, as a response flagged "partial": never a comment, an
+ *   expectation, a demographic answer or a contact.
  * - The page never needs its CSRF token or session: the API is authenticated by the device
  *   credential, so a page left open for days keeps working.
  * - A request to be contacted (the consent box and the contact) is checked before the run is
@@ -23,7 +30,7 @@
 
   var root = document.getElementById("kiosk");
   var form = document.getElementById("k-form");
-  if (!root || !form || !window.JSON || !window.localStorage) { return; }
+  if (!root || !form || !window.JSON || !window.localStorage || !window.Promise) { return; }
 
   var QUEUE_KEY = "sipas.kiosk.queue.v1";
   var REJECTED_KEY = "sipas.kiosk.rejected.v1";         // the last 50 set aside
@@ -54,6 +61,7 @@
   if (notice) { notice.parentNode.removeChild(notice); }
 
   var current = 0;         // index in screens; THANKS or PRIVACY
+  var furthest = 0;        // the furthest screen of this run (finished dimensions are before it)
   var lastActivity = Date.now();
   var thanksTimer = null;
   var revoked = false;
@@ -67,6 +75,8 @@
       if (s) { s.classList.toggle("k-active", s === target); }
     });
     current = index;
+    if (index > furthest) { furthest = index; }
+    stopReading();
     root.dataset.screen = index === THANKS ? "thanks" :
       (index === PRIVACY ? "privacy" : (index === 0 ? "start" : "step"));
     root.dataset.last = index === screens.length - 1 ? "1" : "0";
@@ -74,6 +84,30 @@
     window.scrollTo(0, 0);
     var heading = target.querySelector("h1, h2");
     if (heading && index !== 0) { heading.focus({ preventScroll: true }); }
+    updateMore();
+  }
+
+  // "More questions below": on a screen of questions that goes on under the navigation bar
+  var more = document.getElementById("k-more");
+  var nav = document.getElementById("k-nav");
+  function updateMore() {
+    if (!more) { return; }
+    var onStep = current > 0 && root.dataset.screen === "step";
+    var navTop = nav ? nav.getBoundingClientRect().top : window.innerHeight;
+    var below = false;
+    if (onStep) {
+      var last = screens[current].querySelectorAll("fieldset, .k-send");
+      var end = last.length ? last[last.length - 1].getBoundingClientRect().bottom : 0;
+      below = end > navTop + 2;
+    }
+    more.hidden = !below;
+  }
+  if (more) {
+    more.addEventListener("click", function () {
+      window.scrollBy({ top: Math.round(window.innerHeight * 0.6), behavior: "smooth" });
+    });
+    window.addEventListener("scroll", updateMore, { passive: true });
+    window.addEventListener("resize", updateMore);
   }
 
   function setMessage(text) { msg.textContent = text; }
@@ -91,11 +125,17 @@
     Array.prototype.forEach.call(form.querySelectorAll(".k-missing"), function (f) {
       f.classList.remove("k-missing");
     });
+    hideClears();
   }
 
   function reset() {
     if (thanksTimer) { clearTimeout(thanksTimer); thanksTimer = null; }
     clearAnswers();
+    furthest = 0;
+    stopReading();
+    setLarge(false);
+    // the next citizen starts in Vietnamese (the kept page when offline)
+    if (cfg.lang !== "vi" && cfg.swScope) { window.location.replace(cfg.swScope); return; }
     show(0);
     if (revoked) { reloadIfReachable(); }
   }
@@ -140,6 +180,28 @@
     if (current <= 1) { reset(); } else { show(current - 1); }
   }
 
+  // Optional questions (expectations) can be cleared: a "Clear this answer" button under
+  // each, shown once something is chosen.
+  Array.prototype.forEach.call(form.querySelectorAll(".k-extras fieldset.question"), function (fs) {
+    if (fs.hasAttribute("data-required")) { return; }
+    var clear = document.createElement("button");
+    clear.type = "button";
+    clear.className = "k-clear";
+    clear.textContent = form.dataset.clear;
+    clear.hidden = true;
+    clear.addEventListener("click", function () {
+      Array.prototype.forEach.call(fs.querySelectorAll("input[type=radio]"), function (r) {
+        r.checked = false;
+      });
+      clear.hidden = true;
+    });
+    fs.appendChild(clear);
+    fs.addEventListener("change", function () { clear.hidden = !fs.querySelector("input:checked"); });
+  });
+  function hideClears() {
+    Array.prototype.forEach.call(form.querySelectorAll(".k-clear"), function (b) { b.hidden = true; });
+  }
+
   form.addEventListener("change", function (ev) {
     var fs = ev.target.closest && ev.target.closest("fieldset.k-missing");
     if (fs) { fs.classList.remove("k-missing"); }
@@ -150,6 +212,7 @@
   document.getElementById("k-begin").addEventListener("click", function (ev) {
     ev.preventDefault();
     clearAnswers();
+    furthest = 0;
     show(1);
   });
   document.getElementById("k-next").addEventListener("click", next);
@@ -209,6 +272,32 @@
     };
   }
 
+  // The walk-away answers: the criteria of the dimensions this citizen finished (every
+  // question chosen, moved past, at least one rated), or null when there are none.
+  function collectPartial() {
+    var codeOf = {};
+    criteria.forEach(function (c) { codeOf[c.name] = c.code; });
+    var answers = {}, finished = 0;
+    steps.forEach(function (step, i) {
+      if (step.classList.contains("k-extras") || i + 1 >= furthest) { return; }
+      var fieldsets = step.querySelectorAll("fieldset[data-required]");
+      if (!fieldsets.length || missingOnScreen(step).length) { return; }
+      var rated = false, mine = {};
+      Array.prototype.forEach.call(fieldsets, function (fs) {
+        var r = fs.querySelector("input[type=radio]:checked");
+        if (!codeOf[r.name]) { return; }
+        mine[codeOf[r.name]] = r.value !== "0" ? Number(r.value) : null;
+        if (r.value !== "0") { rated = true; }
+      });
+      if (!rated) { return; }
+      finished += 1;
+      Object.keys(mine).forEach(function (k) { answers[k] = mine[k]; });
+    });
+    if (!finished) { return null; }
+    return { id: uuid4(), instrument: cfg.instrument, answers: answers, partial: true,
+             submitted_at: new Date().toISOString() };
+  }
+
   // --- the request to be contacted ----------------------------------------------------------
   var consentBox = form.querySelector("input[name=consent]");
   var contactInput = form.querySelector("input[name=contact]");
@@ -250,54 +339,154 @@
       (problem === msg.dataset.consentMissing ? consentBox : contactInput).focus();
       return;
     }
-    enqueue(collect());
+    enqueue(collect()).then(flushSoon);
     clearAnswers();
     show(-1);
     thanksTimer = setTimeout(reset, thanksMs);
-    flushSoon();
   });
 
   // --- idle reset ------------------------------------------------------------------------
   // A warning first (WCAG 2.2.1: at least 20 s, or half the idle time when it is shorter,
   // to carry on with a single touch), then everything the citizen entered is cleared.
+  // The warning is a modal over the whole page: the tap that dismisses it lands on the modal,
+  // never on the answer underneath (the rest of the page is inert while it shows).
   var idleBox = document.getElementById("k-idle");
+  var idleN = document.getElementById("k-idle-n");
+  var idleStay = document.getElementById("k-idle-stay");
+  var behind = [form, document.getElementById("k-nav"), privacy, more].filter(Boolean);
+
+  function setIdle(open) {
+    if (open === !idleBox.hidden) { return; }
+    idleBox.hidden = !open;
+    behind.forEach(function (el) { el.inert = open; });
+    if (open) { idleStay.focus(); }
+  }
   ["pointerdown", "keydown", "input", "touchstart", "wheel"].forEach(function (type) {
     document.addEventListener(type, function () {
-      lastActivity = Date.now();
-      idleBox.hidden = true;
+      if (idleBox.hidden) { lastActivity = Date.now(); }
     }, { passive: true, capture: true });
+  });
+  // dismissed on the click that ends the tap (the modal stays until then, so the tap's
+  // click event is the modal's own)
+  idleBox.addEventListener("click", function (ev) {
+    ev.preventDefault();
+    ev.stopPropagation();
+    lastActivity = Date.now();
+    setIdle(false);
+  });
+  idleBox.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape") { lastActivity = Date.now(); setIdle(false); }
   });
   setInterval(function () {
     var idle = Date.now() - lastActivity;
-    if (current === 0 || current === THANKS) { idleBox.hidden = true; return; }
-    if (idle >= idleMs) { idleBox.hidden = true; reset(); return; }
+    if (current === 0 || current === THANKS) { setIdle(false); return; }
+    if (idle >= idleMs) {
+      setIdle(false);
+      var partial = current === PRIVACY ? null : collectPartial();
+      if (partial) { enqueue(partial).then(flushSoon); }
+      reset();
+      return;
+    }
     var warnAt = idleMs - Math.min(20000, idleMs / 2);
-    if (idle >= warnAt && idleBox.hidden) { idleBox.hidden = false; }
+    if (idle >= warnAt) {
+      idleN.textContent = String(Math.max(1, Math.ceil((idleMs - idle) / 1000)));
+      setIdle(true);
+    }
   }, 250);
 
   // --- offline queue ---------------------------------------------------------------------
+  // The queue lives in IndexedDB (one record, changed in read-write transactions, so a change
+  // is whole or not at all); a queue left in localStorage by an older version of this page is
+  // moved there once. Without IndexedDB it stays in localStorage. The list of submissions set
+  // aside (no answers in it) stays in localStorage.
   function load(key) {
     try { return JSON.parse(localStorage.getItem(key) || "[]"); } catch (e) { return []; }
   }
   function save(key, items) { localStorage.setItem(key, JSON.stringify(items)); }
 
-  function enqueue(payload) {
-    var q = load(QUEUE_KEY);
-    q.push({ payload: payload, credential: cfg.credential, tries: 0, notBefore: 0 });
-    save(QUEUE_KEY, q);
-    updatePending();
+  var localQueue = {
+    load: function () { return Promise.resolve(load(QUEUE_KEY)); },
+    update: function (change) {
+      return new Promise(function (resolve) {
+        var q = change(load(QUEUE_KEY));
+        save(QUEUE_KEY, q);
+        resolve(q);
+      });
+    }
+  };
+
+  function idbQueue() {
+    var opened = new Promise(function (resolve, reject) {
+      var req = window.indexedDB.open("sipas-kiosk", 1);
+      req.onupgradeneeded = function () { req.result.createObjectStore("kv"); };
+      req.onsuccess = function () { resolve(req.result); };
+      req.onerror = function () { reject(req.error); };
+    });
+    function run(mode, change) {
+      return opened.then(function (idb) {
+        return new Promise(function (resolve, reject) {
+          var tx = idb.transaction("kv", mode);
+          var kv = tx.objectStore("kv");
+          var result = [];
+          var get = kv.get(QUEUE_KEY);
+          get.onsuccess = function () {
+            result = get.result || [];
+            if (change) {
+              result = change(result);
+              kv.put(result, QUEUE_KEY);
+            }
+          };
+          tx.oncomplete = function () { resolve(result); };
+          tx.onerror = tx.onabort = function () { reject(tx.error); };
+        });
+      });
+    }
+    var store = {
+      load: function () { return run("readonly"); },
+      update: function (change) { return run("readwrite", change); }
+    };
+    // move a localStorage queue over, once (ids already there are not added twice)
+    var moved = store.update(function (q) {
+      var have = {};
+      q.forEach(function (item) { have[item.payload.id] = true; });
+      load(QUEUE_KEY).forEach(function (item) {
+        if (!have[item.payload.id]) { q.push(item); }
+      });
+      return q;
+    }).then(function () { localStorage.removeItem(QUEUE_KEY); });
+    return moved.then(function () { return store; });
   }
 
-  function updatePending() {
-    var n = load(QUEUE_KEY).length;
-    pendingN.textContent = String(n);
-    pendingBox.hidden = n === 0;
+  var queueReady = (window.indexedDB ? idbQueue() : Promise.reject(new Error("no IndexedDB")))
+    .then(null, function () { return localQueue; });
+  var queue = {
+    load: function () { return queueReady.then(function (q) { return q.load(); }); },
+    update: function (change) { return queueReady.then(function (q) { return q.update(change); }); }
+  };
+  root.sipasQueue = queue;  // for the tests
+
+  function enqueue(payload) {
+    // shown at once (the write below is asynchronous); the stored queue then says the truth
+    pendingN.textContent = String((Number(pendingN.textContent) || 0) + 1);
+    pendingBox.hidden = false;
+    return queue.update(function (q) {
+      q.push({ payload: payload, credential: cfg.credential, tries: 0, notBefore: 0 });
+      return q;
+    }).then(showPending);
   }
+
+  function showPending(q) {
+    pendingN.textContent = String(q.length);
+    pendingBox.hidden = q.length === 0;
+    return q;
+  }
+
+  function updatePending() { return queue.load().then(showPending, function () {}); }
 
   function drop(id) {
-    var q = load(QUEUE_KEY).filter(function (item) { return item.payload.id !== id; });
-    save(QUEUE_KEY, q);
-    updatePending();
+    return queue.update(function (q) {
+      return q.filter(function (item) { return item.payload.id !== id; });
+    }).then(showPending);
   }
 
   function rejectedCount() {
@@ -310,20 +499,20 @@
   // kept (not the answers) and the heartbeat reports the count at once.
   function setAside(id, status, code) {
     var n = rejectedCount() + 1;
-    drop(id);
     var r = load(REJECTED_KEY);
     r.push({ id: id, status: status, error: code || null, at: new Date().toISOString() });
     save(REJECTED_KEY, r.slice(-50));
     localStorage.setItem(REJECTED_COUNT_KEY, String(n));
-    heartbeat();
+    return drop(id).then(heartbeat);
   }
 
   function delay(id, ms) {
-    var q = load(QUEUE_KEY);
-    q.forEach(function (item) {
-      if (item.payload.id === id) { item.tries += 1; item.notBefore = Date.now() + ms; }
+    return queue.update(function (q) {
+      q.forEach(function (item) {
+        if (item.payload.id === id) { item.tries += 1; item.notBefore = Date.now() + ms; }
+      });
+      return q;
     });
-    save(QUEUE_KEY, q);
   }
 
   function request(url, body, credential) {
@@ -348,41 +537,39 @@
   function flush() {
     flushTimer = null;
     if (flushing) { return; }
-    var item = load(QUEUE_KEY).filter(function (i) { return i.notBefore <= Date.now(); })[0];
-    if (!item) { return; }
     flushing = true;
+    queue.load().then(function (q) {
+      var item = q.filter(function (i) { return i.notBefore <= Date.now(); })[0];
+      if (!item) { flushing = false; return; }
+      send(item);
+    }, function () { flushing = false; });
+  }
+
+  function send(item) {
     var id = item.payload.id;
     var backoff = Math.min(MAX_DELAY_MS, 1000 * Math.pow(2, item.tries));
+    function done() { flushing = false; }
     request(cfg.api, item.payload, item.credential).then(function (resp) {
       if (resp.ok) {
-        flushing = false;
-        drop(id);
-        flushSoon();
-        return;
+        return drop(id).then(function () { done(); flushSoon(); });
       }
       if (resp.status < 400 || resp.status >= 500 || resp.status === 429) {
         // the server is busy, failing or asks to wait: try again later, never sooner than
         // it asks and never later than a minute
         var after = Number(resp.headers.get("Retry-After"));
         var wait = resp.status === 429 && after > 0 ? Math.min(MAX_DELAY_MS, 1000 * after) : backoff;
-        flushing = false;
-        delay(id, wait);
-        setTimeout(flush, wait + 50);
-        return;
+        return delay(id, wait).then(function () { done(); setTimeout(flush, wait + 50); });
       }
       if (resp.status === 401) { revoked = true; }  // the page shows why at the next reset
       // Any other 4xx can never succeed. Every answer "No answer" (error "empty"): nothing
       // to count, dropped silently (the citizen was thanked all the same).
       return resp.json().then(function (body) { return body && body.error; }, function () { return null; })
         .then(function (code) {
-          flushing = false;
-          if (code === "empty") { drop(id); } else { setAside(id, resp.status, code); }
-          flushSoon();
-        });
+          return code === "empty" ? drop(id) : setAside(id, resp.status, code);
+        }).then(function () { done(); flushSoon(); });
     }, function () {  // network down or server unreachable: try again later
-      flushing = false;
-      delay(id, Math.min(backoff, retryMs));
-    }).then(null, function () { flushing = false; });  // e.g. storage full: try again later
+      return delay(id, Math.min(backoff, retryMs)).then(done);
+    }).then(null, done);  // e.g. storage full: try again later
   }
 
   setInterval(flush, retryMs);
@@ -390,8 +577,13 @@
 
   // --- heartbeat -------------------------------------------------------------------------
   function heartbeat() {
-    var counts = { pending: load(QUEUE_KEY).length, rejected: rejectedCount() };
-    request(cfg.heartbeat, counts).then(function (resp) {
+    return queue.load().then(function (q) { return q.length; }, function () { return null; })
+      .then(beat);
+  }
+  function beat(pending) {
+    var counts = { pending: pending, rejected: rejectedCount(),
+                   offline_shell: offlineShell() };
+    return request(cfg.heartbeat, counts).then(function (resp) {
       if (resp.status === 401) {
         revoked = true;
         if (current === 0) { reloadIfReachable(); }
@@ -404,6 +596,105 @@
     }, function () { /* offline: the next beat will tell */ });
   }
   setInterval(heartbeat, heartbeatMs);
+
+  // --- text size (A / A+), for this citizen ------------------------------------------------
+  var sizeNormal = document.getElementById("k-size-normal");
+  var sizeLarge = document.getElementById("k-size-large");
+  function setLarge(on) {
+    document.documentElement.classList.toggle("k-large", on);
+    if (sizeNormal) {
+      sizeNormal.setAttribute("aria-pressed", String(!on));
+      sizeLarge.setAttribute("aria-pressed", String(on));
+    }
+    updateMore();
+  }
+  if (sizeNormal) {
+    sizeNormal.addEventListener("click", function () { setLarge(false); });
+    sizeLarge.addEventListener("click", function () { setLarge(true); });
+  }
+
+  // --- read aloud --------------------------------------------------------------------------
+  // A speaker button on each question: the recorded file of the instrument folder when there
+  // is one, else the tablet's speech synthesis when it has a voice for the page's language;
+  // with neither, no button.
+  var audio = {};
+  (cfg.audio ? cfg.audio.split(" ") : []).forEach(function (pair) {
+    var i = pair.indexOf("=");
+    audio[pair.slice(0, i)] = pair.slice(i + 1);
+  });
+  var synth = window.speechSynthesis;
+  var voice = null;
+  var player = null;
+
+  function stopReading() {
+    if (player) { player.pause(); player = null; }
+    if (synth && voice) { synth.cancel(); }
+  }
+
+  function playFiles(urls) {
+    if (!urls.length) { return; }
+    player = new Audio(urls[0]);
+    player.addEventListener("ended", function () { playFiles(urls.slice(1)); });
+    player.play().then(null, function () {});
+  }
+
+  function readAloud(fs, code) {
+    stopReading();
+    if (audio[code]) {
+      playFiles(audio.levels ? [audio[code], audio.levels] : [audio[code]]);
+      return;
+    }
+    var parts = [fs.querySelector("legend").textContent];
+    Array.prototype.forEach.call(fs.querySelectorAll(".k-levels span"), function (s) {
+      parts.push(s.textContent);
+    });
+    var say = new window.SpeechSynthesisUtterance(parts.join(". "));
+    say.voice = voice;
+    say.lang = voice.lang;
+    say.rate = 0.9;
+    synth.speak(say);
+  }
+
+  function addSpeakers() {
+    var codeOf = {};
+    criteria.forEach(function (c) { codeOf[c.name] = c.code; });
+    Array.prototype.forEach.call(form.querySelectorAll(".k-step fieldset[data-required]"), function (fs) {
+      var radio = fs.querySelector("input[type=radio]");
+      var code = radio && codeOf[radio.name];
+      if (!code || fs.querySelector(".k-speak") || !(audio[code] || voice)) { return; }
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "k-speak";
+      b.setAttribute("aria-label", form.dataset.read + ": " + code);
+      b.title = form.dataset.read;
+      b.addEventListener("click", function () { readAloud(fs, code); });
+      fs.classList.add("k-has-speak");
+      var legend = fs.querySelector("legend");
+      legend.parentNode.insertBefore(b, legend.nextSibling);
+    });
+    updateMore();
+  }
+
+  function pickVoice() {
+    var lang = (cfg.lang || "vi").toLowerCase();
+    voice = synth ? synth.getVoices().filter(function (v) {
+      return String(v.lang).toLowerCase().replace("_", "-").split("-")[0] === lang;
+    })[0] || null : null;
+    addSpeakers();
+  }
+  if (synth && synth.addEventListener) { synth.addEventListener("voiceschanged", pickVoice); }
+  pickVoice();
+
+  // --- offline shell ---------------------------------------------------------------------
+  // The service worker keeps this page, its styles, script and faces (the instrument is in the
+  // page) for a reload during an outage. Browsers allow one only in a secure context (HTTPS,
+  // or localhost): see docs/deploy.md. The heartbeat says whether it is active.
+  function offlineShell() {
+    return Boolean(navigator.serviceWorker && navigator.serviceWorker.controller);
+  }
+  if (cfg.sw && navigator.serviceWorker && window.isSecureContext) {
+    navigator.serviceWorker.register(cfg.sw, { scope: cfg.swScope }).then(null, function () {});
+  }
 
   show(0);
   updatePending();
