@@ -37,6 +37,7 @@ from core.models.response import (
     MonthlyChannelCount,
     MonthlyCrossTally,
     MonthlyExpectationTally,
+    MonthlyPartialCount,
     MonthlyTally,
     Response,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "Base", "UTCDateTime", "utcnow", "OFFICE_LEVELS", "OFFICE_REPORT_FIELDS", "Office",
     "OfficeClosure", "OfficeChange", "OFFICE_CHANGE_KINDS",
     "CHANNELS", "MonthlyChannelCount", "MonthlyCrossTally", "MonthlyExpectationTally",
+    "MonthlyPartialCount",
     "MonthlyTally", "Response",
     "GenericFormUse", "OfficeApiKey", "Receipt", "ReceiptUse",
     "Kiosk", "PendingAnswer", "SubmissionKey",

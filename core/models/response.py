@@ -107,6 +107,16 @@ class MonthlyChannelCount(_MonthlyKey, Base):
     responses: Mapped[int] = mapped_column(default=0)
 
 
+class MonthlyPartialCount(_MonthlyKey, Base):
+    """Number of released partial responses (kiosk walk-aways) per office x month x
+    instrument, counted or not into the tallies (``COUNT_PARTIAL``): what a report says of
+    them (``partial_responses``) without reading the answers."""
+
+    __tablename__ = "monthly_partial_count"
+
+    responses: Mapped[int] = mapped_column(default=0)
+
+
 class MonthlyCrossTally(_MonthlyKey, Base):
     """Pairs of criteria answered by the same respondents, per office x Vietnam month x
     instrument: what a respondent-level interval of a dimension or overall index needs

@@ -42,7 +42,7 @@ from core.extensions import db
 from core.models import PendingAnswer, Response, SubmissionKey
 from core.services.common import upsert
 from core.services.responses import CleanResponse
-from core.services.tallies import TallyAccumulator, TallyRow
+from core.services.tallies import TallyAccumulator, TallyRow, add_partial_counts
 from core.services.tx import transaction
 from core.timeutil import VN_TZ, utcnow
 
@@ -224,6 +224,7 @@ def _release(office_ids: list[int], last_closed: date, minimum: int, shuffle: Sh
         tallies = TallyAccumulator()
         count_partial = bool(current_app.config["COUNT_PARTIAL"])
         released_ids: list[int] = []
+        partial_counts: dict[tuple[int, str, str], int] = {}
         groups = 0
         for _office, office_rows in groupby(rows, key=attrgetter("office_id")):
             plan = plan_release([(row.day, row) for row in office_rows], last_closed, minimum)
@@ -245,10 +246,14 @@ def _release(office_ids: list[int], last_closed: date, minimum: int, shuffle: Sh
                     if r.counted and (count_partial or not r.partial):
                         tallies.add(TallyRow(r.office_id, month, r.instrument_id, r.channel,
                                              r.answers, r.expectations))
+                    if r.counted and r.partial:
+                        key = (r.office_id, month, r.instrument_id)
+                        partial_counts[key] = partial_counts.get(key, 0) + 1
         for start in range(0, len(released_ids), 500):
             conn.execute(sa.delete(_PENDING).where(
                 _PENDING.c.id.in_(released_ids[start:start + 500])))
         tallies.write(db.session)
+        add_partial_counts(db.session, partial_counts)
     return len(released_ids), groups
 
 

@@ -24,7 +24,7 @@ from flask import current_app
 
 from core import scoring
 from core.extensions import db
-from core.models import Response
+from core.models import MonthlyPartialCount, Response
 from core.services.pooling import within
 from core.services.tallies import cross_layout
 
@@ -54,10 +54,11 @@ class PartialFigures:
 
 
 def partial_counts(office_id: int, months: Collection[str]) -> dict[str, int]:
-    """month -> partial responses (counted, every instrument) in the office's subtree."""
-    query = within(sa.select(Response.month, sa.func.count()), Response.office_id, office_id)
-    query = (query.where(Response.month.in_(sorted(months)), Response.partial.is_(True),
-                         Response.counted.is_(True)).group_by(Response.month))
+    """month -> released partial responses (every instrument) in the office's subtree, from
+    ``monthly_partial_count`` (never the answers themselves)."""
+    t = MonthlyPartialCount
+    query = (within(sa.select(t.month, sa.func.sum(t.responses)), t.office_id, office_id)
+             .where(t.month.in_(sorted(months))).group_by(t.month))
     return {month: int(n) for month, n in db.session.execute(query)}
 
 

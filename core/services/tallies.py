@@ -25,6 +25,7 @@ from core.models import (
     MonthlyChannelCount,
     MonthlyCrossTally,
     MonthlyExpectationTally,
+    MonthlyPartialCount,
     MonthlyPriorityTally,
     MonthlyTally,
     Response,
@@ -200,6 +201,11 @@ def _upsert_statement(session: Session, kind: str) -> Any:
                 index_elements=["office_id", "month", "instrument_id", "criterion"],
                 set_={c: getattr(MonthlyTally, c) + getattr(stmt.excluded, c)
                       for c in COUNT_COLUMNS})
+        elif kind == "partial":
+            stmt = upsert(session, MonthlyPartialCount)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["office_id", "month", "instrument_id"],
+                set_={"responses": MonthlyPartialCount.responses + stmt.excluded.responses})
         elif kind == "expectation":
             stmt = upsert(session, MonthlyExpectationTally)
             stmt = stmt.on_conflict_do_update(
@@ -226,6 +232,16 @@ def add_expectation_tallies(session: Session,
              "level": k[4], "responses": v} for k, v in sorted(sums.items()) if v]
     if rows:
         session.connection().execute(_upsert_statement(session, "expectation"), rows)
+
+
+def add_partial_counts(session: Session, sums: Mapping[tuple[int, str, str], int]) -> None:
+    """Add released partial responses ((office, month, instrument) -> responses) to
+    ``monthly_partial_count``, in sorted key order. Kept whether or not ``COUNT_PARTIAL``
+    puts their answers into the tallies."""
+    rows = [{"office_id": k[0], "month": k[1], "instrument_id": k[2], "responses": v}
+            for k, v in sorted(sums.items()) if v]
+    if rows:
+        session.connection().execute(_upsert_statement(session, "partial"), rows)
 
 
 def add_cross_tallies(session: Session, sums: dict[tuple[int, str, str], list[int]]) -> None:
@@ -348,9 +364,13 @@ def _snapshot(session: Session) -> set[tuple]:
         MonthlyExpectationTally.office_id, MonthlyExpectationTally.month,
         MonthlyExpectationTally.instrument_id, MonthlyExpectationTally.area,
         MonthlyExpectationTally.level, MonthlyExpectationTally.responses)).all()
+    part = session.execute(sa.select(
+        MonthlyPartialCount.office_id, MonthlyPartialCount.month,
+        MonthlyPartialCount.instrument_id, MonthlyPartialCount.responses)).all()
     return ({("c", *r) for r in crit} | {("ch", *r) for r in chan}
             | {("x", *r[:3], bytes(r[3])) for r in cross}
-            | {("p", *r[:3], bytes(r[3])) for r in pri} | {("e", *r) for r in exp})
+            | {("p", *r[:3], bytes(r[3])) for r in pri} | {("e", *r) for r in exp}
+            | {("pa", *r) for r in part})
 
 
 def rebuild_tallies(session: Session, progress: Callable[[int], None] | None = None) -> int:
@@ -370,6 +390,13 @@ def rebuild_tallies(session: Session, progress: Callable[[int], None] | None = N
     session.execute(sa.delete(MonthlyCrossTally))
     session.execute(sa.delete(MonthlyPriorityTally))
     session.execute(sa.delete(MonthlyExpectationTally))
+    session.execute(sa.delete(MonthlyPartialCount))
+    add_partial_counts(session, {
+        (o, m, i): int(n) for o, m, i, n in session.execute(
+            sa.select(Response.office_id, Response.month, Response.instrument_id,
+                      sa.func.count())
+            .where(Response.counted.is_(True), Response.partial.is_(True))
+            .group_by(Response.office_id, Response.month, Response.instrument_id))})
     acc = TallyAccumulator()
     query = (sa.select(Response.office_id, Response.month, Response.instrument_id,
                        Response.channel, Response.answers, Response.expectations)

@@ -7,7 +7,14 @@ import pytest
 import sqlalchemy as sa
 
 from core.extensions import db
-from core.models import MonthlyChannelCount, MonthlyTally, Office, PendingAnswer, Response
+from core.models import (
+    MonthlyChannelCount,
+    MonthlyPartialCount,
+    MonthlyTally,
+    Office,
+    PendingAnswer,
+    Response,
+)
 from core.services import kiosks as kiosk_service
 from core.services.mixing import vn_day
 from core.services.reports import monthly_report
@@ -76,6 +83,11 @@ def test_partial_is_stored_once_mixed_and_held_out_of_the_figures(world):
     # the same pooled over the parent office
     parent = monthly_report(office.parent, _month(), include_partial=True)
     assert parent["partial_responses"] == 1 and parent["responses"] == 2
+    # their number is kept beside the tallies (a report never reads the answers for it)
+    assert [(c.month, c.responses) for c in db.session.scalars(
+        sa.select(MonthlyPartialCount))] == [(_month(), 1)]
+    assert rebuild_tallies(db.session) == 0
+    assert db.session.scalar(sa.select(MonthlyPartialCount.responses)) == 1
 
 
 @pytest.mark.parametrize("extra", [
