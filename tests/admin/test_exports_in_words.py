@@ -25,7 +25,7 @@ def test_raw_responses_in_words(client, world):
     digital = header.index("Mong đợi: Ứng dụng công nghệ thông tin, chuyển đổi số")
     assert {r[digital] for r in rows[1:]} >= {"Rất nhiều"}
     channel = header.index("Kênh")
-    assert {r[channel] for r in rows[1:]} == {"Máy tính bảng tại quầy", "Mã QR trên giấy hẹn",
+    assert {r[channel] for r in rows[1:]} == {"Máy tính bảng tại quầy", "Mã QR trên phiếu hẹn",
                                               "Phiếu giấy"}
 
 

@@ -36,7 +36,7 @@ def test_raw_rows_have_the_date_only_and_no_identifiers(world, offices, instrume
     assert rows[0][:3] == ["BD-DB", "UBND phường Điện Biên", world["month"]]
     dates = {r[3] for r in rows}
     assert all(len(d) == 10 and d.startswith(world["month"]) for d in dates)
-    assert {r[4] for r in rows} == {"Máy tính bảng tại quầy", "Mã QR trên giấy hẹn",
+    assert {r[4] for r in rows} == {"Máy tính bảng tại quầy", "Mã QR trên phiếu hẹn",
                                     "Phiếu giấy"}
     codes = list(instrument.criterion_codes)
     first = rows[0][6:6 + len(codes)]
