@@ -40,6 +40,9 @@ class Office(Base):
     signer_name: Mapped[str | None] = mapped_column(sa.String(128))
     #: recipients of the office's report, one per line; empty = the superior office
     report_recipients: Mapped[str | None] = mapped_column(sa.Text)
+    #: the office's results and published replies are shown on the public pages
+    #: (``/ket-qua/``); an administrator may switch them off (audited)
+    public_results: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     parent: Mapped[Office | None] = relationship(remote_side=[id], back_populates="children")

@@ -40,6 +40,10 @@ class PendingAnswer(Base):
     demographics: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
     counted: Mapped[bool] = mapped_column(default=True)
     flags: Mapped[str | None] = mapped_column(sa.String(64))
+    #: SHA-256 (hex) of the follow-up code the citizen was given with a comment (made on the
+    #: kiosk or the phone's page, never stored in clear); the release copies it to the
+    #: comment's handling record
+    followup_hash: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class SubmissionKey(Base):

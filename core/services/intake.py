@@ -54,6 +54,7 @@ from core import metrics
 from core.errors import Conflict, DomainError, Invalid, RateLimited
 from core.instrument import NO_ANSWER, Instrument
 from core.personal_data import MAX_CONTACT, Contact, mask_personal_data, normalize_contact
+from core.services import followup
 from core.services.common import registry
 from core.services.feedback import hold_request
 from core.services.offices import ensure_collecting
@@ -301,6 +302,8 @@ class RawSubmission:
     #: the consent box (``True`` only when ticked) and the contact given with it
     consent: Any = None
     contact: Any = None
+    #: SHA-256 of the follow-up code the citizen was given (core.services.followup)
+    followup_hash: Any = None
     every_criterion: bool = False
     #: what the channel's adapter found wrong with the envelope (field key -> message)
     problems: dict[str, str] = field(default_factory=dict)
@@ -339,7 +342,8 @@ def raw_from_json(body: Any) -> RawSubmission:
                          demographics=body.get("demographics"), id=body.get("id"),
                          submitted_at=body.get("submitted_at"),
                          started_at=body.get("started_at"), consent=body.get("consent"),
-                         contact=body.get("contact"), problems=problems)
+                         contact=body.get("contact"),
+                         followup_hash=body.get("followup_hash"), problems=problems)
 
 
 def criterion_field(code: str) -> str:
@@ -421,6 +425,7 @@ def check_submission(raw: RawSubmission, *, require_id: bool = False) -> Submiss
                                  ids=", ".join(registry().ids()))
     submitted = parse_time(raw.submitted_at, "submitted_at", errors)
     started = parse_time(raw.started_at, "started_at", errors)
+    followup_hash = followup.check_hash(raw.followup_hash, errors)
     if errors:
         raise ValidationFailed(errors)
     contact, problems = clean_contact(raw.consent, raw.contact)
@@ -440,6 +445,9 @@ def check_submission(raw: RawSubmission, *, require_id: bool = False) -> Submiss
     if problems:
         raise ValidationFailed(problems)
     if contact is None:
+        # a follow-up code goes with a comment kept on the answer, and only then
+        if followup_hash and clean.comment:
+            clean = replace(clean, followup_hash=followup_hash)
         return Submission(clean, uid, submitted, started)
     # the comment goes with the contact, never with the scores
     request = NewContactRequest(clean.comment, contact)

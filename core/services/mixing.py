@@ -39,7 +39,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from core.extensions import db
-from core.models import PendingAnswer, Response, SubmissionKey
+from core.models import CommentHandling, PendingAnswer, Response, SubmissionKey
 from core.services.common import upsert
 from core.services.responses import CleanResponse
 from core.services.tallies import TallyAccumulator, TallyRow
@@ -55,6 +55,7 @@ _PENDING = PendingAnswer.__table__
 _RESPONSE = Response.__table__
 _HOLD = _PENDING.insert()
 _RELEASE = _RESPONSE.insert()
+_HANDLING = CommentHandling.__table__
 #: The first key of the PostgreSQL advisory lock a mixer holds per office (the second is the
 #: office id): 'SMIX' as a 32-bit integer.
 _LOCK_NAMESPACE = 0x534D4958
@@ -79,7 +80,8 @@ def hold(response: CleanResponse, office_id: int, channel: str, day: date, *,
         "office_id": office_id, "day": day, "instrument_id": response.instrument_id,
         "channel": channel, "answers": response.answers, "comment": response.comment,
         "procedure": response.procedure, "expectations": response.expectations,
-        "demographics": response.demographics, "counted": counted, "flags": flags})
+        "demographics": response.demographics, "counted": counted, "flags": flags,
+        "followup_hash": response.followup_hash if response.comment else None})
 
 
 def claim_submission_key(submission_id: str, today: date | None = None) -> bool:
@@ -161,7 +163,8 @@ class MixReport:
 
 
 _COLUMNS = ("id", "office_id", "day", "instrument_id", "channel", "answers", "comment",
-            "procedure", "expectations", "demographics", "counted", "flags")
+            "procedure", "expectations", "demographics", "counted", "flags",
+            "followup_hash")
 
 
 #: Offices are released together, one transaction per batch, up to about this many answers
@@ -230,14 +233,16 @@ def _release(office_ids: list[int], last_closed: date, minimum: int, shuffle: Sh
                 shuffle(group)
                 stamp = day_start(day)
                 month = f"{day.year:04d}-{day.month:02d}"
+                uuids = [str(uuidlib.uuid4()) for _r in group]
                 conn.execute(_RELEASE, [
-                    {"uuid": str(uuidlib.uuid4()), "office_id": r.office_id,
+                    {"uuid": uid, "office_id": r.office_id,
                      "instrument_id": r.instrument_id, "channel": r.channel,
                      "answers": r.answers, "month": month, "submitted_at": stamp,
                      "received_at": stamp, "comment": r.comment, "procedure": r.procedure,
                      "expectations": r.expectations, "demographics": r.demographics,
                      "counted": r.counted, "flags": r.flags}
-                    for r in group])
+                    for uid, r in zip(uuids, group, strict=True)])
+                _attach_followups(conn, uuids, group, stamp)
                 for r in group:
                     released_ids.append(r.id)
                     if r.counted:
@@ -248,6 +253,22 @@ def _release(office_ids: list[int], last_closed: date, minimum: int, shuffle: Sh
                 _PENDING.c.id.in_(released_ids[start:start + 500])))
         tallies.write(db.session)
     return len(released_ids), groups
+
+
+def _attach_followups(conn: sa.Connection, uuids: list[str], group: list[Any],
+                      stamp: datetime) -> None:
+    """Give each released comment that came with a follow-up code its handling record,
+    carrying the code's hash (its times: the day's start, like the answer's)."""
+    hashes = {uid: r.followup_hash for uid, r in zip(uuids, group, strict=True)
+              if r.followup_hash and r.comment}
+    if not hashes:
+        return
+    ids = conn.execute(sa.select(_RESPONSE.c.uuid, _RESPONSE.c.id)
+                       .where(_RESPONSE.c.uuid.in_(list(hashes)))).all()
+    conn.execute(_HANDLING.insert(), [
+        {"response_id": rid, "status": "new", "followup_hash": hashes[uid],
+         "reply_public": False, "comment_public": False, "created_at": stamp,
+         "updated_at": stamp} for uid, rid in ids])
 
 
 def _vacuum() -> None:

@@ -24,3 +24,5 @@ class CleanResponse:
     procedure: str | None = None
     expectations: dict[str, int] | None = None
     demographics: dict[str, str] | None = None
+    #: SHA-256 of the citizen's follow-up code (core.services.followup), only with a comment
+    followup_hash: str | None = None
