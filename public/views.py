@@ -25,11 +25,11 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from core.errors import DomainError, Invalid, RateLimited
+from core.errors import DomainError, RateLimited
 from core.http_errors import headers_of, status_of
 from core.i18n import locale_code
 from core.ratelimit import limiter
-from core.services import followup
+from core.services import followup as followup_service
 from core.services import public as public_service
 
 bp = Blueprint("public", __name__, template_folder="templates", static_folder="static",
@@ -69,10 +69,10 @@ def followup_form():
     typed = request.args.get("ma")
     problem = None
     if typed is not None:
-        code = followup.normalize(typed)
+        code = followup_service.normalize(typed)
         if code is not None:
             return redirect(url_for(".followup", token=code), 303)
-        problem = followup.invalid_code()
+        problem = followup_service.invalid_code()
     return render_template("public/followup_form.html", problem=problem,
                            typed=typed or ""), 400 if problem else 200
 
@@ -86,7 +86,7 @@ def followup(token: str):
         raise RateLimited("rate_limited", _("Too many codes were looked up from this "
                                             "connection. Please try again later."),
                           retry_after=limiter().window_seconds(limit))
-    found = followup.lookup(token)
+    found = followup_service.lookup(token)
     return render_template("public/followup.html", found=found,
                            status_text=_status_text(found.status))
 
@@ -131,5 +131,3 @@ def board(office_code: str):
     return render_template("public/board.html", office=office,
                            items=public_service.board(office))
 
-
-__all__ = ["bp", "Invalid"]

@@ -70,6 +70,24 @@ def code_hash(code: str) -> str:
     return hashlib.sha256(code.encode("ascii")).hexdigest()
 
 
+def offer(raw: Any) -> str | None:
+    """For a channel without a script of its own (the phone's page, the kiosk's form without
+    JavaScript): a new code for a submission (intake ``RawSubmission``) that will keep a
+    comment on its answer (a comment, and no contact given), its hash set on ``raw``. The
+    caller shows the code once, after the answer is stored. None when no code is due."""
+    comment = raw.comment if isinstance(raw.comment, str) else ""
+    contact = raw.contact if isinstance(raw.contact, str) else ""
+    if not comment.strip() or contact.strip():
+        return None
+    code = new_code()
+    raw.followup_hash = code_hash(code)
+    return code
+
+
+#: the key of the session cookie carrying a code from the answer's POST to the thank-you page
+SESSION_KEY = "followup_code"
+
+
 def check_hash(value: Any, errors: dict[str, str]) -> str | None:
     """An optional ``followup_hash`` of a submission (64 lowercase hex digits)."""
     if value is None:

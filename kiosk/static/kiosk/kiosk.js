@@ -56,6 +56,7 @@
   var current = 0;         // index in screens; THANKS or PRIVACY
   var lastActivity = Date.now();
   var thanksTimer = null;
+  var followupNow = null;  // {code, hash} of the run being sent, until the thank-you shows it
   var revoked = false;
 
   document.documentElement.classList.add("js");
@@ -95,6 +96,7 @@
 
   function reset() {
     if (thanksTimer) { clearTimeout(thanksTimer); thanksTimer = null; }
+    if (window.sipasFollowup) { window.sipasFollowup.show(null); }  // the code is forgotten
     clearAnswers();
     show(0);
     if (revoked) { reloadIfReachable(); }
@@ -197,6 +199,8 @@
     });
     var comment = (form.querySelector("textarea[name=comment]") || {}).value || "";
     var contact = contactInput ? contactInput.value.trim() : "";
+    // a follow-up code for a comment (followup.js): only its hash is sent
+    followupNow = window.sipasFollowup ? window.sipasFollowup.prepare(comment, contact) : null;
     return {
       id: uuid4(),
       instrument: cfg.instrument,
@@ -205,6 +209,7 @@
       consent: consentBox ? consentBox.checked : false,
       contact: contact || null,
       expectations: Object.keys(expectations).length ? expectations : null,
+      followup_hash: followupNow ? followupNow.hash : null,
       submitted_at: new Date().toISOString()
     };
   }
@@ -253,7 +258,9 @@
     enqueue(collect());
     clearAnswers();
     show(-1);
-    thanksTimer = setTimeout(reset, thanksMs);
+    var withCode = window.sipasFollowup && window.sipasFollowup.show(followupNow && followupNow.code);
+    followupNow = null;
+    thanksTimer = setTimeout(reset, withCode ? Number(cfg.followupSeconds) * 1000 : thanksMs);
     flushSoon();
   });
 
