@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from admin import cli
+from admin import cli, public_views  # noqa: F401  (public_views: routes on admin.bp)
 from admin.api import api_bp
 from admin.auth import init_login
 from admin.views import bp

@@ -38,7 +38,7 @@ from core.models import CommentHandling, Office, Response, User
 from core.services import reports
 from core.services.audit import record
 from core.services.pooling import pooled_responses, within
-from core.services.scope import may_see
+from core.services.scope import may_read_comments, may_see
 from core.services.tx import transaction
 from core.timeutil import last_complete_month, shift_month
 
@@ -236,23 +236,22 @@ def _board(office: Office) -> list[BoardItem]:
 
 
 def publish(user: User, response_id: int, reply_public: bool, comment_public: bool
-            ) -> CommentHandling:
+            ) -> CommentHandling | None:
     """Make a comment's public reply public (and, optionally, its masked text beside it),
     or take them back; committed and audited without the texts. Raises NotFound like
     :func:`core.services.feedback.handle_comment`, Invalid when there is no reply to publish
     or the comment would be published without a reply."""
     resp = db.session.get(Response, response_id)
-    if resp is None or resp.comment is None or not may_see(user, resp.office_id):
+    if resp is None or resp.comment is None or not may_read_comments(user, resp.office_id):
         raise NotFound("not_found", _("There is no such comment."))
     handling = db.session.get(CommentHandling, response_id)
     reply = handling.public_reply if handling else None
     if (reply_public or comment_public) and not reply:
         raise Invalid("invalid", _("Write a public reply before publishing."),
                       {"reply_public": _("there is no public reply yet")})
+    if handling is None:  # nothing written, nothing to publish
+        return None
     with transaction():
-        assert handling is not None or not (reply_public or comment_public)
-        if handling is None:
-            return CommentHandling(response_id=response_id, status="new")
         handling.reply_public = bool(reply_public)
         handling.comment_public = bool(reply_public and comment_public)
         record("comment.publish", actor=user.username, office_id=resp.office_id,

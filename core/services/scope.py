@@ -18,7 +18,7 @@ from core.services.offices import get_office
 #: the actions each role may take, besides reading its scope
 PERMISSIONS = {
     "admin": {"read", "handle_comments", "export", "manage_users", "manage_targets",
-              "view_audit", "manage_kiosks"},
+              "view_audit", "manage_kiosks", "manage_public"},
     "head": {"read", "handle_comments", "export", "manage_kiosks"},
     "viewer": {"read", "export"},
 }
