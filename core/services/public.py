@@ -50,31 +50,36 @@ BOARD_SIZE = 100
 
 # --- a small cache ---------------------------------------------------------------------------
 
-_cache: dict[tuple, tuple[float, Any]] = {}
 _cache_lock = threading.Lock()
 
 
+def _store() -> dict[tuple, tuple[float, Any]]:
+    return current_app.extensions.setdefault("sipas_public_cache", {})
+
+
 def cached(key: tuple, compute: Callable[[], T]) -> T:
-    """``compute()``, kept ``PUBLIC_CACHE_SECONDS`` under ``key`` (0: not kept)."""
+    """``compute()``, kept ``PUBLIC_CACHE_SECONDS`` under ``key`` in this process (0: not
+    kept)."""
     ttl = float(current_app.config["PUBLIC_CACHE_SECONDS"])
     now = time.monotonic()
-    full_key = (id(current_app._get_current_object()), *key)  # type: ignore[attr-defined]
+    store = _store()
     with _cache_lock:
-        hit = _cache.get(full_key)
+        hit = store.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
     value = compute()
     if ttl > 0:
         with _cache_lock:
-            if len(_cache) > 1000:
-                _cache.clear()
-            _cache[full_key] = (now + ttl, value)
+            if len(store) > 1000:
+                store.clear()
+            store[key] = (now + ttl, value)
     return value
 
 
 def clear_cache() -> None:
+    """Forget what was cached (this process; others within ``PUBLIC_CACHE_SECONDS``)."""
     with _cache_lock:
-        _cache.clear()
+        _store().clear()
 
 
 # --- offices ---------------------------------------------------------------------------------
