@@ -78,7 +78,7 @@ class Defaults:
     # public pages (public/): follow-up codes, published replies, public results
     FOLLOWUP_RATE_LIMIT = "20/hour"  # /phan-hoi/<code> look-ups per client address
     PUBLIC_CACHE_SECONDS = 300  # public results and boards: server cache and max-age
-    KIOSK_FOLLOWUP_SECONDS = 60  # how long the kiosk's thank-you stays when it shows a code
+    KIOSK_FOLLOWUP_SECONDS = 30  # how long the kiosk's thank-you stays when it shows a code
     # cookies (admin/ turns SESSION_COOKIE_SECURE on when PREFERRED_URL_SCHEME is "https",
     # and gives the remember-me cookie the session cookie's Secure and SameSite)
     SESSION_COOKIE_HTTPONLY = True

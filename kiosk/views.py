@@ -157,3 +157,27 @@ def followup_url(code: str) -> str:
     path = url_for("public.followup_form")
     return ((base.rstrip("/") + path) if base
             else url_for("public.followup_form", _external=True)) + code
+
+
+# The route argument is called ``token`` so that the access log writes the route pattern,
+# never the one-time code (LOG_REDACTED_ROUTE_ARGS).
+@bp.get("/activate/<token>")
+def activate(token: str):
+    """Confirmation page for a one-time activation link (a GET changes nothing, so link
+    previews cannot use up the code)."""
+    kiosk = kiosk_service.kiosk_for_activation(token)
+    return _no_store(make_response(render_template(
+        "kiosk/activate.html", kiosk=kiosk, form=ActivateForm())))
+
+
+@bp.post("/activate/<token>")
+def activate_post(token: str):
+    form = ActivateForm()
+    if not form.validate():
+        raise Invalid("csrf", _("The page has expired. Please open the activation link "
+                                 "again."))
+    _info, credential = kiosk_service.activate_kiosk(token)
+    resp = redirect(url_for("kiosk.index"), 303)
+    resp.set_cookie(COOKIE, credential, max_age=COOKIE_MAX_AGE, path="/kiosk",
+                    httponly=True, samesite="Strict", secure=request.is_secure)
+    return resp
