@@ -9,14 +9,17 @@ was served when). Written at once, an answer would share its transaction (Postgr
 1. every channel's :class:`~core.services.intake.Door` stores the answer with :func:`hold`,
    in the one transaction that also claims what the channel claims (the receipt's use, the
    form token, the kiosk's submission key), and the citizen is acknowledged when it commits;
-   a pending row holds the answer and its Vietnam day, nothing else;
+   a pending row holds the answer and its Vietnam day, nothing else (with a comment, the hash
+   of the citizen's follow-up code: :mod:`core.services.followup`);
 2. :func:`mix` (``flask responses mix``, from cron) releases each closed office-day with at
    least ``MIX_MIN_BATCH`` answers: in one transaction (per batch of offices), it inserts them into
    ``response`` in an order drawn from a cryptographic generator, every time set to the start
-   of the day, adds them to the tallies and deletes the pending rows. Smaller days carry over
-   to the office's next day and take its date; what remains when a month is over is released
-   with the month's last day. The pending rows were the only rows that shared a transaction
-   with the channel's records, and the released rows are new ones, written by the release.
+   of the day, adds them to the tallies, gives each released comment that came with a
+   follow-up code its handling record carrying the code's hash, and deletes the pending rows.
+   Smaller days carry over to the office's next day and take its date; what remains when a
+   month is over is released with the month's last day. The pending rows were the only rows
+   that shared a transaction with the channel's records, and the released rows are new ones,
+   written by the release.
 
 Exactly once: acknowledging and releasing are each one transaction, and the release deletes
 what it inserts. Mixers may run concurrently (a lock per office: PostgreSQL advisory lock,

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from core.extensions import db
 from core.models import CommentHandling, Office, PendingAnswer, Response
 from tests.browser.conftest import axe_violations, save_screenshot
-from tests.browser.test_kiosk import FAST, expect_visible, run_questionnaire, start_kiosk
+from tests.browser.test_kiosk import expect_visible, run_questionnaire, start_kiosk
 from tests.helpers import release_all
 
 IMPACTS = ("moderate", "serious", "critical")
