@@ -17,29 +17,29 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE statements (SQLite adds a NOT NULL column with a default, and drops an
+# unindexed column, in place): a batch would copy and drop ``office``, which other tables
+# reference, and SQLite's foreign keys refuse that.
+
 def upgrade():
-    with op.batch_alter_table('pending_answer', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('followup_hash', sa.String(length=64), nullable=True))
-    with op.batch_alter_table('comment_handling', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('followup_hash', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('reply_public', sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
-        batch_op.add_column(sa.Column('comment_public', sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
-        batch_op.create_index('ix_comment_handling_followup_hash', ['followup_hash'],
-                              unique=False)
-    with op.batch_alter_table('office', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('public_results', sa.Boolean(), nullable=False,
+    op.add_column('pending_answer', sa.Column('followup_hash', sa.String(length=64),
+                                              nullable=True))
+    op.add_column('comment_handling', sa.Column('followup_hash', sa.String(length=64),
+                                                nullable=True))
+    op.add_column('comment_handling', sa.Column('reply_public', sa.Boolean(), nullable=False,
+                                                server_default=sa.false()))
+    op.add_column('comment_handling', sa.Column('comment_public', sa.Boolean(),
+                                                nullable=False, server_default=sa.false()))
+    op.create_index('ix_comment_handling_followup_hash', 'comment_handling',
+                    ['followup_hash'], unique=False)
+    op.add_column('office', sa.Column('public_results', sa.Boolean(), nullable=False,
                                       server_default=sa.true()))
 
 
 def downgrade():
-    with op.batch_alter_table('office', schema=None) as batch_op:
-        batch_op.drop_column('public_results')
-    with op.batch_alter_table('comment_handling', schema=None) as batch_op:
-        batch_op.drop_index('ix_comment_handling_followup_hash')
-        batch_op.drop_column('comment_public')
-        batch_op.drop_column('reply_public')
-        batch_op.drop_column('followup_hash')
-    with op.batch_alter_table('pending_answer', schema=None) as batch_op:
-        batch_op.drop_column('followup_hash')
+    op.drop_column('office', 'public_results')
+    op.drop_index('ix_comment_handling_followup_hash', table_name='comment_handling')
+    op.drop_column('comment_handling', 'comment_public')
+    op.drop_column('comment_handling', 'reply_public')
+    op.drop_column('comment_handling', 'followup_hash')
+    op.drop_column('pending_answer', 'followup_hash')

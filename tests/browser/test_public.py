@@ -131,3 +131,24 @@ def test_public_results_page_and_a_switched_off_office(live_app_factory, page):
     assert axe_violations(page, IMPACTS) == []
     assert page.goto(f"{server.url}/ket-qua/STP").status == 404
     assert page.goto(f"{server.url}/ket-qua/STP/phan-hoi").status == 404
+
+
+def test_phone_thank_you_shows_the_code_once(live_app_factory, browser):
+    from tests.browser.test_survey_phone import PHONE, _setup
+
+    server = live_app_factory(setup=_setup([]))
+    context = browser.new_context(viewport=PHONE, locale="vi-VN")
+    page = context.new_page()
+    page.goto(f"{server.url}/o/BD-KM")
+    for radio in page.locator("fieldset[id^='q-c_'] input[value='5']").all():
+        radio.check()
+    page.locator("textarea[name=comment]").fill(COMMENT)
+    page.get_by_role("button", name="Gửi đánh giá").click()
+    page.wait_for_url(re.compile(r"/survey/thanks"))
+    shown = page.locator("[data-followup-code]").inner_text()
+    assert re.fullmatch(r"[0-9A-Z]{5}-[0-9A-Z]{5}", shown)
+    assert axe_violations(page, IMPACTS) == []
+    save_screenshot(page, "phone-thanks-followup")
+    page.reload()
+    assert page.locator("[data-followup-code]").count() == 0  # shown once
+    context.close()
