@@ -182,7 +182,7 @@ def _results(office: Office, locale: str) -> list[MonthResult]:
                 change, significant = found["delta"], bool(found["significant"])
         out.append(MonthResult(
             m, report["responses"],
-            Figure("overall", _("Overall"), report["overall"], _ci(report["overall_ci95"])),
+            Figure("overall", _("Overall index"), report["overall"], _ci(report["overall_ci95"])),
             tuple(Figure(d["code"], d["name"] or d["code"], d["index"], _ci(d["ci95"]))
                   for d in report["dimensions"]),
             change, significant))
