@@ -11,6 +11,7 @@ from admin import (  # noqa: F401 - routes on the admin blueprint
     comment_views,
     offices_views,
     paper,
+    public_views,
     report_views,
     review_views,
     setup_views,

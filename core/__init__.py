@@ -202,4 +202,7 @@ def _init_shared(app: Flask) -> None:
     app.register_blueprint(web.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(api.bp)
+    import public
+
+    app.register_blueprint(public.bp)  # /phan-hoi/, /ket-qua/ (no sign-in)
     cli.init_app(app)

@@ -80,6 +80,10 @@ class Defaults:
     QR_ERROR_CORRECTION = "Q"  # L, M, Q or H; Q survives smudged or faded thermal paper
     GENERIC_RATE_LIMIT = "5/hour"  # answers per client and office through the generic link
     GENERIC_FORM_MAX_AGE = 4 * 3600  # seconds a generic-link form stays valid
+    # public pages (public/): follow-up codes, published replies, public results
+    FOLLOWUP_RATE_LIMIT = "20/hour"  # /phan-hoi/<code> look-ups per client address
+    PUBLIC_CACHE_SECONDS = 300  # public results and boards: server cache and max-age
+    KIOSK_FOLLOWUP_SECONDS = 30  # how long the kiosk's thank-you stays when it shows a code
     # cookies (admin/ turns SESSION_COOKIE_SECURE on when PREFERRED_URL_SCHEME is "https",
     # and gives the remember-me cookie the session cookie's Secure and SameSite)
     SESSION_COOKIE_HTTPONLY = True
@@ -90,7 +94,8 @@ class Defaults:
     # production operations (core/http.py, core/ops.py, core/db_setup.py; docs/deploy.md)
     PROXY_FIX = 0  # how many reverse proxies to trust for X-Forwarded-*; 0 = none
     ACCESS_LOG = True  # one JSON line per request on stdout
-    LOG_REDACTED_ROUTE_ARGS: tuple[str, ...] = ("token",)  # logged as /s/<token>
+    # logged as /s/<token>, /phan-hoi/<token>
+    LOG_REDACTED_ROUTE_ARGS: tuple[str, ...] = ("token",)
     REFERRER_POLICY = "strict-origin-when-cross-origin"
     # scripts and styles only from this site; templates carry no inline code
     CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; "

@@ -20,11 +20,12 @@ from flask import Flask, current_app, g, has_request_context, request
 #: one line per request (written by core.http)
 access_log = logging.getLogger("sipas.access")
 
-#: Paths under which a path segment is a secret (a receipt token, a kiosk activation code),
+#: Paths under which a path segment is a secret (a receipt token, a kiosk activation code, a
+#: citizen's follow-up code),
 #: for loggers that see only the path: gunicorn's access log (gunicorn.conf.py) and nginx's
 #: (deploy/nginx.conf keeps the same list). A test checks it covers every route whose
 #: argument is in ``LOG_REDACTED_ROUTE_ARGS``.
-SECRET_PATH_PREFIXES = ("/s/", "/kiosk/activate/", "/api/v1/receipts/")
+SECRET_PATH_PREFIXES = ("/s/", "/kiosk/activate/", "/api/v1/receipts/", "/phan-hoi/")
 
 
 def redact_path(path: str) -> str:

@@ -22,6 +22,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -32,7 +33,7 @@ from core.errors import Invalid, RateLimited
 from core.extensions import csrf
 from core.i18n import locale_code
 from core.questionnaire import field_name, questionnaire_form
-from core.services import intake
+from core.services import followup, intake
 from core.services import kiosks as kiosk_service
 from core.services.common import get_instrument
 from kiosk.audio import audio_files, send_audio
@@ -76,6 +77,7 @@ def _render_kiosk(kiosk, form, *, status: int = 200, notice: str | None = None,
         credential=request.cookies.get(COOKIE),
         criteria=[(c.code, field_name(c.code)) for c in instrument.criteria],
         thanks_seconds=cfg["KIOSK_THANKS_SECONDS"],
+        followup_seconds=cfg["KIOSK_FOLLOWUP_SECONDS"], followup_base=followup_url(""),
         heartbeat_seconds=cfg["KIOSK_HEARTBEAT_SECONDS"],
         retry_seconds=cfg["KIOSK_RETRY_SECONDS"],
         nojs_reset=cfg["KIOSK_NOJS_RESET_SECONDS"],
@@ -114,8 +116,9 @@ def submit():
                              notice=_("Your answers are kept. Please press “Send” once more "
                                       "to finish."))
     raw = intake.raw_from_form(instrument, request.form, submission_id=submission_id)
+    code = followup.offer(raw)
     try:
-        intake.submit(kiosk_service.KioskDoor(kiosk), raw)
+        stored = intake.submit(kiosk_service.KioskDoor(kiosk), raw)
     except RateLimited:
         return _render_kiosk(kiosk, form, status=429, submission_id=submission_id,
                              notice=_("Please wait a few seconds, then press “Send” again."))
@@ -123,12 +126,14 @@ def submit():
         form.show(problem)
         return _render_kiosk(kiosk, form, status=400, submission_id=submission_id,
                              problem=problem)
+    if code and stored.created:
+        session[followup.SESSION_KEY] = code
     return redirect(url_for("kiosk.thanks"), 303)
 
 
 #: What the offline shell keeps besides the page and the script: (endpoint, filename).
 SHELL_ASSETS = (("static", "css/app.css"), ("kiosk.static", "kiosk/kiosk.css"),
-                ("kiosk.static", "kiosk/speaker.svg"),
+                ("kiosk.static", "kiosk/speaker.svg"), ("kiosk.static", "kiosk/followup.js"),
                 *(("kiosk.static", f"kiosk/faces/f{n}.svg") for n in range(1, 6)))
 
 
@@ -200,7 +205,36 @@ def audio(instrument_id: str, locale: str, name: str):
 def thanks():
     if _device() is None:
         return _not_activated()
-    return _no_store(make_response(render_template("kiosk/thanks.html")))
+    code = session.pop(followup.SESSION_KEY, None)
+    return _no_store(make_response(render_template(
+        "kiosk/thanks.html", followup_code=followup.grouped(code) if code else None,
+        followup_qr=_followup_qr(code) if code else None)))
+
+
+def _followup_qr(code: str) -> str:
+    """The SVG of a QR code of the code's public page (made here: the code never leaves this
+    response)."""
+    from markupsafe import Markup, escape
+
+    from core.services.qrcodes import dark_runs, qr_matrix
+
+    matrix = qr_matrix.__wrapped__(followup_url(code), "M")  # not cached: the code is kept nowhere
+    n = len(matrix)
+    path = "".join(f"M{x} {y}h{length}v1h{-length}z" for y, x, length in dark_runs(matrix))
+    label = escape(_("QR code of your follow-up code"))
+    # numbers and the escaped label only
+    return Markup(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {n} {n}" '  # noqa: S704
+                  f'width="{n * 6}" height="{n * 6}" role="img" aria-label="{label}" '
+                  f'shape-rendering="crispEdges"><rect width="{n}" height="{n}" fill="#fff"/>'
+                  f'<path d="{path}" fill="#000"/></svg>')
+
+
+def followup_url(code: str) -> str:
+    """``<public base>/phan-hoi/<code>`` (the base alone for an empty code)."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    path = url_for("public.followup_form")
+    return ((base.rstrip("/") + path) if base
+            else url_for("public.followup_form", _external=True)) + code
 
 
 # The route argument is called ``token`` so that the access log writes the route pattern,

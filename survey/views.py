@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -22,7 +22,7 @@ from core.extensions import csrf
 from core.http_errors import domain_error_response, headers_of, status_of, wants_json
 from core.i18n import locale_code
 from core.questionnaire import QuestionnaireForm, questionnaire_form
-from core.services import intake
+from core.services import followup, intake
 from core.services.common import get_instrument
 from core.services.intake import ValidationFailed
 from core.services.receipts import (
@@ -85,7 +85,11 @@ def index():
 
 @bp.get("/survey/thanks")
 def thanks():
-    return render_template("survey/thanks.html")
+    # the follow-up code made when the answer was sent: shown once, on this no-store page
+    code = session.pop(followup.SESSION_KEY, None)
+    return render_template("survey/thanks.html",
+                           followup_code=followup.grouped(code) if code else None,
+                           followup_raw=code)
 
 
 def _form() -> QuestionnaireForm:
@@ -103,13 +107,18 @@ def _render(form: QuestionnaireForm, office: Any, *, problem: ValidationFailed |
 def _submit(form: QuestionnaireForm, door: Any, data: Any = None) -> ValidationFailed | None:
     """Send the posted answers (or ``data``) through the one door: None when stored, else
     the rule the answers broke (shown beside the questions). Other refusals raise (error
-    pages)."""
+    pages). A comment kept with the answer gets a follow-up code, shown once on the thank-you
+    page (:mod:`core.services.followup`)."""
     posted = request.form if data is None else data
+    raw = intake.raw_from_form(form.instrument, form.submitted(posted))
+    code = followup.offer(raw)
     try:
-        intake.submit(door, intake.raw_from_form(form.instrument, form.submitted(posted)))
+        intake.submit(door, raw)
     except ValidationFailed as problem:
         form.show(problem)
         return problem
+    if code:
+        session[followup.SESSION_KEY] = code
     return None
 
 

@@ -37,6 +37,14 @@ class CommentHandling(Base):
     #: the person the comment is assigned to (a user who handles comments of its office)
     assigned_to: Mapped[int | None] = mapped_column(
         sa.ForeignKey("app_user.id", ondelete="SET NULL"), index=True)
+    #: SHA-256 (hex) of the citizen's follow-up code (core.services.followup), copied from
+    #: the pending answer when it is released: never the code, never shown to anyone; the
+    #: public page ``/phan-hoi/<code>`` is the only way to it
+    followup_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    #: the head made ``public_reply`` public: on the office's board and behind the code
+    reply_public: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: the head also published the (masked) comment text on the board, beside the reply
+    comment_public: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 #: how a citizen asked to be contacted

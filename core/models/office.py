@@ -47,6 +47,9 @@ class Office(Base):
     #: ``opening_days`` (ISO weekday digits, "12345" = Monday to Friday); empty = not set
     opening_hours: Mapped[str | None] = mapped_column(sa.String(64))
     opening_days: Mapped[str | None] = mapped_column(sa.String(7))
+    #: the office's results and published replies are shown on the public pages
+    #: (``/ket-qua/``); an administrator may switch them off (audited)
+    public_results: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     parent: Mapped[Office | None] = relationship(remote_side=[id], back_populates="children")

@@ -42,6 +42,10 @@ class PendingAnswer(Base):
     flags: Mapped[str | None] = mapped_column(sa.String(64))
     #: A questionnaire left before the end (see :attr:`core.models.Response.partial`).
     partial: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: SHA-256 (hex) of the follow-up code the citizen was given with a comment (made on the
+    #: kiosk or the phone's page, never stored in clear); the release copies it to the
+    #: comment's handling record
+    followup_hash: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class SubmissionKey(Base):

@@ -54,6 +54,7 @@ from core import metrics
 from core.errors import Conflict, DomainError, Invalid, RateLimited
 from core.instrument import NO_ANSWER, Instrument
 from core.personal_data import MAX_CONTACT, Contact, mask_personal_data, normalize_contact
+from core.services import followup
 from core.services.common import registry
 from core.services.feedback import hold_request
 from core.services.offices import ensure_collecting
@@ -304,6 +305,8 @@ class RawSubmission:
     #: a questionnaire left before the end (kiosk walk-away): ``True`` or absent; it carries
     #: criterion answers only
     partial: Any = None
+    #: SHA-256 of the follow-up code the citizen was given (core.services.followup)
+    followup_hash: Any = None
     every_criterion: bool = False
     #: what the channel's adapter found wrong with the envelope (field key -> message)
     problems: dict[str, str] = field(default_factory=dict)
@@ -343,7 +346,7 @@ def raw_from_json(body: Any) -> RawSubmission:
                          submitted_at=body.get("submitted_at"),
                          started_at=body.get("started_at"), consent=body.get("consent"),
                          contact=body.get("contact"), partial=body.get("partial"),
-                         problems=problems)
+                         followup_hash=body.get("followup_hash"), problems=problems)
 
 
 def criterion_field(code: str) -> str:
@@ -426,6 +429,7 @@ def check_submission(raw: RawSubmission, *, require_id: bool = False) -> Submiss
     submitted = parse_time(raw.submitted_at, "submitted_at", errors)
     started = parse_time(raw.started_at, "started_at", errors)
     partial = _check_partial(raw, errors)
+    followup_hash = followup.check_hash(raw.followup_hash, errors)
     if errors:
         raise ValidationFailed(errors)
     contact, problems = clean_contact(raw.consent, raw.contact)
@@ -447,6 +451,9 @@ def check_submission(raw: RawSubmission, *, require_id: bool = False) -> Submiss
     if partial:
         clean = replace(clean, partial=True)
     if contact is None:
+        # a follow-up code goes with a comment kept on the answer, and only then
+        if followup_hash and clean.comment:
+            clean = replace(clean, followup_hash=followup_hash)
         return Submission(clean, uid, submitted, started)
     # the comment goes with the contact, never with the scores
     request = NewContactRequest(clean.comment, contact)

@@ -9,14 +9,17 @@ was served when). Written at once, an answer would share its transaction (Postgr
 1. every channel's :class:`~core.services.intake.Door` stores the answer with :func:`hold`,
    in the one transaction that also claims what the channel claims (the receipt's use, the
    form token, the kiosk's submission key), and the citizen is acknowledged when it commits;
-   a pending row holds the answer and its Vietnam day, nothing else;
+   a pending row holds the answer and its Vietnam day, nothing else (with a comment, the hash
+   of the citizen's follow-up code: :mod:`core.services.followup`);
 2. :func:`mix` (``flask responses mix``, from cron) releases each closed office-day with at
    least ``MIX_MIN_BATCH`` answers: in one transaction (per batch of offices), it inserts them into
    ``response`` in an order drawn from a cryptographic generator, every time set to the start
-   of the day, adds them to the tallies and deletes the pending rows. Smaller days carry over
-   to the office's next day and take its date; what remains when a month is over is released
-   with the month's last day. The pending rows were the only rows that shared a transaction
-   with the channel's records, and the released rows are new ones, written by the release.
+   of the day, adds them to the tallies, gives each released comment that came with a
+   follow-up code its handling record carrying the code's hash, and deletes the pending rows.
+   Smaller days carry over to the office's next day and take its date; what remains when a
+   month is over is released with the month's last day. The pending rows were the only rows
+   that shared a transaction with the channel's records, and the released rows are new ones,
+   written by the release.
 
 Exactly once: acknowledging and releasing are each one transaction, and the release deletes
 what it inserts. Mixers may run concurrently (a lock per office: PostgreSQL advisory lock,
@@ -39,7 +42,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from core.extensions import db
-from core.models import PendingAnswer, Response, SubmissionKey
+from core.models import CommentHandling, PendingAnswer, Response, SubmissionKey
 from core.services.common import upsert
 from core.services.responses import CleanResponse
 from core.services.tallies import TallyAccumulator, TallyRow, add_partial_counts
@@ -55,6 +58,7 @@ _PENDING = PendingAnswer.__table__
 _RESPONSE = Response.__table__
 _HOLD = _PENDING.insert()
 _RELEASE = _RESPONSE.insert()
+_HANDLING = CommentHandling.__table__
 #: The first key of the PostgreSQL advisory lock a mixer holds per office (the second is the
 #: office id): 'SMIX' as a 32-bit integer.
 _LOCK_NAMESPACE = 0x534D4958
@@ -80,7 +84,8 @@ def hold(response: CleanResponse, office_id: int, channel: str, day: date, *,
         "channel": channel, "answers": response.answers, "comment": response.comment,
         "procedure": response.procedure, "expectations": response.expectations,
         "demographics": response.demographics, "counted": counted, "flags": flags,
-        "partial": response.partial})
+        "partial": response.partial,
+        "followup_hash": response.followup_hash if response.comment else None})
 
 
 def claim_submission_key(submission_id: str, today: date | None = None) -> bool:
@@ -162,7 +167,8 @@ class MixReport:
 
 
 _COLUMNS = ("id", "office_id", "day", "instrument_id", "channel", "answers", "comment",
-            "procedure", "expectations", "demographics", "counted", "flags", "partial")
+            "procedure", "expectations", "demographics", "counted", "flags", "partial",
+            "followup_hash")
 
 
 #: Offices are released together, one transaction per batch, up to about this many answers
@@ -233,14 +239,16 @@ def _release(office_ids: list[int], last_closed: date, minimum: int, shuffle: Sh
                 shuffle(group)
                 stamp = day_start(day)
                 month = f"{day.year:04d}-{day.month:02d}"
+                uuids = [str(uuidlib.uuid4()) for _r in group]
                 conn.execute(_RELEASE, [
-                    {"uuid": str(uuidlib.uuid4()), "office_id": r.office_id,
+                    {"uuid": uid, "office_id": r.office_id,
                      "instrument_id": r.instrument_id, "channel": r.channel,
                      "answers": r.answers, "month": month, "submitted_at": stamp,
                      "received_at": stamp, "comment": r.comment, "procedure": r.procedure,
                      "expectations": r.expectations, "demographics": r.demographics,
                      "counted": r.counted, "flags": r.flags, "partial": r.partial}
-                    for r in group])
+                    for uid, r in zip(uuids, group, strict=True)])
+                _attach_followups(conn, uuids, group, stamp)
                 for r in group:
                     released_ids.append(r.id)
                     if r.counted and (count_partial or not r.partial):
@@ -255,6 +263,22 @@ def _release(office_ids: list[int], last_closed: date, minimum: int, shuffle: Sh
         tallies.write(db.session)
         add_partial_counts(db.session, partial_counts)
     return len(released_ids), groups
+
+
+def _attach_followups(conn: sa.Connection, uuids: list[str], group: list[Any],
+                      stamp: datetime) -> None:
+    """Give each released comment that came with a follow-up code its handling record,
+    carrying the code's hash (its times: the day's start, like the answer's)."""
+    hashes = {uid: r.followup_hash for uid, r in zip(uuids, group, strict=True)
+              if r.followup_hash and r.comment}
+    if not hashes:
+        return
+    ids = conn.execute(sa.select(_RESPONSE.c.uuid, _RESPONSE.c.id)
+                       .where(_RESPONSE.c.uuid.in_(list(hashes)))).all()
+    conn.execute(_HANDLING.insert(), [
+        {"response_id": rid, "status": "new", "followup_hash": hashes[uid],
+         "reply_public": False, "comment_public": False, "created_at": stamp,
+         "updated_at": stamp} for uid, rid in ids])
 
 
 def _vacuum() -> None:

@@ -26,3 +26,5 @@ class CleanResponse:
     demographics: dict[str, str] | None = None
     #: a questionnaire left before the end (kiosk walk-away): criterion answers only
     partial: bool = False
+    #: SHA-256 of the citizen's follow-up code (core.services.followup), only with a comment
+    followup_hash: str | None = None

@@ -19,7 +19,7 @@ from core.services.offices import get_office
 PERMISSIONS = {
     "admin": {"read", "handle_comments", "export", "manage_users", "manage_targets",
               "view_audit", "manage_kiosks", "import_paper", "review_held", "alerts",
-              "finalise_reports", "manage_offices", "manage_keys"},
+              "finalise_reports", "manage_offices", "manage_keys", "manage_public"},
     "head": {"read", "handle_comments", "export", "manage_kiosks", "import_paper", "review_held",
              "alerts", "finalise_reports", "manage_offices", "manage_keys"},
     "viewer": {"read", "export"},

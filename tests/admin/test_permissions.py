@@ -45,6 +45,8 @@ def _cases(w: dict) -> list[tuple[str, str, str, dict[str, int]]]:
     add("admin.comments", "GET", f"/admin/comments?office=STP&month={m}", 200, 404, 200, 404)
     add("admin.handle_comment", "POST", f"/admin/comments/{km}", 302, 302, 404, 403)
     add("admin.handle_comment", "POST", f"/admin/comments/{stp}", 302, 404, 302, 403)
+    add("admin.publish_comment", "POST", f"/admin/comments/{km}/publish", 302, 302, 404, 403)
+    add("admin.publish_comment", "POST", f"/admin/comments/{stp}/publish", 302, 404, 302, 403)
     kr, sr = w["km_request"], w["stp_request"]
     add("admin.handle_request", "POST", f"/admin/requests/{kr}", 302, 302, 404, 403)
     add("admin.handle_request", "POST", f"/admin/requests/{sr}", 302, 404, 302, 403)
@@ -100,6 +102,10 @@ def _cases(w: dict) -> list[tuple[str, str, str, dict[str, int]]]:
         403)
     add("admin.withdraw_request", "POST", f"/admin/requests/{kr}/withdraw", 302, 302, 404, 403)
     add("admin.withdraw_request", "POST", f"/admin/requests/{sr}/withdraw", 302, 404, 302, 403)
+    add("admin.public_results_page", "GET", "/admin/public-results", 200, 403, 403, 403)
+    stp_office = w["offices"]["STP"].id
+    add("admin.switch_public_results", "POST", f"/admin/public-results/{stp_office}", 302,
+        403, 403, 403)
     add("admin.logout", "POST", "/admin/logout", 302, 302, 302, 302)
     add("admin_api.office_report", "GET", f"/api/v1/offices/BD/reports/{m}", 200, 200, 404,
         404, 401)

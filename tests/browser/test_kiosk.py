@@ -107,7 +107,8 @@ def expect_visible(page, selector: str, timeout: float = 5000) -> None:
 
 def test_activation_then_full_run_to_thank_you_and_auto_reset(live_app_factory, page):
     setup = Setup(credential=False)
-    server = live_app_factory(setup, **{**FAST, "KIOSK_THANKS_SECONDS": 5})
+    server = live_app_factory(setup, **{**FAST, "KIOSK_THANKS_SECONDS": 5,
+                                        "KIOSK_FOLLOWUP_SECONDS": 5})  # a comment: a code
     page.goto(f"{server.url}/kiosk/activate/{setup.code}")
     assert_accessible(page, "activation")
     save_screenshot(page, "kiosk-activate")

@@ -64,16 +64,30 @@
   var furthest = 0;        // the furthest screen of this run (finished dimensions are before it)
   var lastActivity = Date.now();
   var thanksTimer = null;
+  var followupNow = null;  // {code, hash} of the run being sent, until the thank-you shows it
   var revoked = false;
 
   document.documentElement.classList.add("js");
 
   // --- screens ---------------------------------------------------------------------------
+  // followup.js (the follow-up code for a comment) is loaded once a run begins, not with the
+  // start screen (whose cold load stays within its budget); the offline shell keeps it too
+  function loadFollowup() {
+    if (window.sipasFollowup || !cfg.followupJs || document.getElementById("k-followup-js")) {
+      return;
+    }
+    var tag = document.createElement("script");
+    tag.id = "k-followup-js";
+    tag.src = cfg.followupJs;
+    document.head.appendChild(tag);
+  }
+
   function show(index) {
     var target = index === THANKS ? thanks : (index === PRIVACY ? privacy : screens[index]);
     screens.concat([thanks, privacy]).forEach(function (s) {
       if (s) { s.classList.toggle("k-active", s === target); }
     });
+    if (index > 0) { loadFollowup(); }
     current = index;
     if (index > furthest) { furthest = index; }
     stopReading();
@@ -130,6 +144,7 @@
 
   function reset() {
     if (thanksTimer) { clearTimeout(thanksTimer); thanksTimer = null; }
+    if (window.sipasFollowup) { window.sipasFollowup.show(null); }  // the code is forgotten
     clearAnswers();
     furthest = 0;
     stopReading();
@@ -260,6 +275,8 @@
     });
     var comment = (form.querySelector("textarea[name=comment]") || {}).value || "";
     var contact = contactInput ? contactInput.value.trim() : "";
+    // a follow-up code for a comment (followup.js): only its hash is sent
+    followupNow = window.sipasFollowup ? window.sipasFollowup.prepare(comment, contact) : null;
     return {
       id: uuid4(),
       instrument: cfg.instrument,
@@ -268,6 +285,7 @@
       consent: consentBox ? consentBox.checked : false,
       contact: contact || null,
       expectations: Object.keys(expectations).length ? expectations : null,
+      followup_hash: followupNow ? followupNow.hash : null,
       submitted_at: new Date().toISOString()
     };
   }
@@ -342,7 +360,9 @@
     enqueue(collect()).then(flushSoon);
     clearAnswers();
     show(-1);
-    thanksTimer = setTimeout(reset, thanksMs);
+    var withCode = window.sipasFollowup && window.sipasFollowup.show(followupNow && followupNow.code);
+    followupNow = null;
+    thanksTimer = setTimeout(reset, withCode ? Number(cfg.followupSeconds) * 1000 : thanksMs);
   });
 
   // --- idle reset ------------------------------------------------------------------------
