@@ -139,7 +139,7 @@ def test_phone_thank_you_shows_the_code_once(live_app_factory, browser):
     server = live_app_factory(setup=_setup([]))
     context = browser.new_context(viewport=PHONE, locale="vi-VN")
     page = context.new_page()
-    page.goto(f"{server.url}/o/BD-KM")
+    page.goto(f"{server.url}/o/BD-KM?all=1")
     for radio in page.locator("fieldset[id^='q-c_'] input[value='5']").all():
         radio.check()
     page.locator("textarea[name=comment]").fill(COMMENT)
