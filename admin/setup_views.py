@@ -79,6 +79,16 @@ def tablet_status(info: kiosks.KioskInfo) -> str:
 
 
 @bp.app_template_global()
+def current_kiosk_version() -> str | None:
+    """The kiosk app's version this server serves (None when the kiosk area is not set up),
+    to mark tablets that still run another one."""
+    from flask import current_app
+
+    version = current_app.extensions.get("sipas_kiosk_app_version")
+    return version() if version else None
+
+
+@bp.app_template_global()
 def offline_tablets(office_code: str) -> list[kiosks.KioskInfo]:
     """Tablets of the office's subtree that are offline while their office is open (the
     dashboard's warning; the office is already within the user's scope)."""

@@ -8,7 +8,7 @@ from flask import Flask
 from core.api import register_openapi_fragment
 from kiosk import api
 from kiosk.cli import kiosks_cli
-from kiosk.views import bp
+from kiosk.views import app_version, bp
 
 __all__ = ["bp", "init_app"]
 
@@ -18,5 +18,7 @@ def init_app(app: Flask) -> None:
     ``flask kiosks``."""
     app.register_blueprint(bp)
     app.register_blueprint(api.bp)
+    # the tablets page (admin) compares what tablets report with the current version
+    app.extensions["sipas_kiosk_app_version"] = app_version
     app.cli.add_command(kiosks_cli)
     register_openapi_fragment(app, Path(__file__).parent / "openapi.json")

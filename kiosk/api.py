@@ -64,4 +64,4 @@ def post_heartbeat():
     if not isinstance(body, dict):
         raise Invalid("invalid", _("The body must be a JSON object."))
     return jsonify(kiosk_service.heartbeat(kiosk, body.get("pending"), body.get("rejected"),
-                                           body.get("offline_shell")))
+                                           body.get("offline_shell"), body.get("app_version")))

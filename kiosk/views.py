@@ -76,7 +76,7 @@ def _render_kiosk(kiosk, form, *, status: int = 200, notice: str | None = None,
         submission_id=submission_id or str(uuidlib.uuid4()),
         credential=request.cookies.get(COOKIE),
         criteria=[(c.code, field_name(c.code)) for c in instrument.criteria],
-        thanks_seconds=cfg["KIOSK_THANKS_SECONDS"],
+        thanks_seconds=cfg["KIOSK_THANKS_SECONDS"], app_version=app_version(),
         followup_seconds=cfg["KIOSK_FOLLOWUP_SECONDS"], followup_base=followup_url(""),
         heartbeat_seconds=cfg["KIOSK_HEARTBEAT_SECONDS"],
         retry_seconds=cfg["KIOSK_RETRY_SECONDS"],
@@ -164,6 +164,13 @@ def script():
     resp.headers["Cache-Control"] = "no-cache"
     resp.set_etag(hashlib.sha256(resp.get_data()).hexdigest()[:32])
     return resp.make_conditional(request)
+
+
+def app_version() -> str:
+    """The version of the kiosk app a tablet runs: a digest of the files the offline shell
+    keeps (a new version: a new cache). Tablets report it in their heartbeat; the tablets page
+    marks those on another version (a tablet still on an old shell)."""
+    return _shell_version()
 
 
 def _shell_version() -> str:

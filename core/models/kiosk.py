@@ -44,6 +44,10 @@ class Kiosk(Base):
     #: Whether the tablet's page runs under its service worker (the offline shell that
     #: survives a reload during an outage), as last reported by its heartbeat.
     offline_shell_reported: Mapped[bool | None] = mapped_column()
+    #: The version of the kiosk app the tablet runs (a digest of its script and offline
+    #: shell, :func:`kiosk.views.app_version`), as last reported by its heartbeat: a tablet
+    #: still on an old version is shown as such.
+    app_version_reported: Mapped[str | None] = mapped_column(sa.String(32))
 
     office: Mapped[Office] = relationship()
 

@@ -79,13 +79,15 @@ class KioskInfo:
     pending_reported: int | None
     rejected_reported: int | None = None
     offline_shell_reported: bool | None = None
+    app_version_reported: str | None = None
 
     @classmethod
     def of(cls, kiosk: Kiosk) -> KioskInfo:
         return cls(kiosk.id, kiosk.office_id, kiosk.office.code, kiosk.office.name, kiosk.name,
                    kiosk.status, kiosk.idle_seconds, kiosk.created_at, kiosk.activated_at,
                    kiosk.revoked_at, kiosk.last_seen_at, kiosk.pending_reported,
-                   kiosk.rejected_reported, kiosk.offline_shell_reported)
+                   kiosk.rejected_reported, kiosk.offline_shell_reported,
+                   kiosk.app_version_reported)
 
 
 @dataclass(frozen=True)
@@ -271,25 +273,35 @@ def authenticate_device(credential: str | None) -> KioskRef | None:
     return KioskRef(kid, office_id, OfficeRef(office_id, bool(active), office_name))
 
 
+#: what a heartbeat may report as the kiosk app's version
+_APP_VERSION = re.compile(r"[0-9a-f]{1,32}")
+
+
 def heartbeat(kiosk: Kiosk, pending: Any, rejected: Any = None,
-              offline_shell: Any = None) -> dict[str, Any]:
+              offline_shell: Any = None, app_version: Any = None) -> dict[str, Any]:
     """Record that the kiosk is alive, how many submissions wait in its offline queue, how
     many it has set aside (refused for good) and whether its page runs under the offline
-    shell (its service worker). Commits. Returns the settings the tablet should use. Raises
-    ValidationFailed naming each count that is not a whole number from 0 to 100000, and an
-    ``offline_shell`` that is not true or false."""
+    shell (its service worker) and which version of the kiosk app it runs. Commits. Returns
+    the settings the tablet should use. Raises ValidationFailed naming each count that is not
+    a whole number from 0 to 100000, an ``offline_shell`` that is not true or false and an
+    ``app_version`` that is not 1-32 lowercase hexadecimal digits."""
     problems = {name: _("must be a whole number from 0 to 100000")
                 for name, value in (("pending", pending), ("rejected", rejected))
                 if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                           or not 0 <= value <= 100_000)}
     if offline_shell is not None and not isinstance(offline_shell, bool):
         problems["offline_shell"] = _("must be true or false")
+    if app_version is not None and (not isinstance(app_version, str)
+                                    or not _APP_VERSION.fullmatch(app_version)):
+        problems["app_version"] = _("must be 1 to 32 hexadecimal digits")
     if problems:
         raise ValidationFailed(problems)
     with transaction():
         kiosk.last_seen_at = utcnow()
         if offline_shell is not None:
             kiosk.offline_shell_reported = offline_shell
+        if app_version is not None:
+            kiosk.app_version_reported = app_version
         if pending is not None:
             kiosk.pending_reported = pending
         if rejected is not None:

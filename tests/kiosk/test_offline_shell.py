@@ -61,3 +61,33 @@ def test_the_script_is_served_compacted_and_revalidated(app, kiosk):
     assert "function collectPartial()" in text and "sipasContactOk" in text
     again = client.get("/kiosk/kiosk.js", headers={"If-None-Match": resp.headers["ETag"]})
     assert again.status_code == 304
+
+
+def test_the_tablet_reports_its_app_version_and_an_old_one_is_marked(app, kiosk):
+    from core.services.accounts import create_user
+    from kiosk.views import app_version
+
+    client = Client(app)
+    client.set_cookie("sipas_kiosk", kiosk.credential, path="/kiosk")
+    page = client.get("/kiosk/").get_data(as_text=True)
+    current = app_version()
+    assert f'data-app-version="{current}"' in page
+    assert client.post(HEARTBEAT, json={"pending": 0, "app_version": current},
+                       headers=auth(kiosk)).status_code == 200
+    db.session.remove()
+    assert kiosk_service.list_kiosks()[0].app_version_reported == current
+    for bad_value in ("v1.0", 7, "0" * 33, ""):
+        bad = client.post(HEARTBEAT, json={"app_version": bad_value}, headers=auth(kiosk))
+        assert bad.status_code == 400 and "app_version" in bad.get_json()["fields"]
+    # the tablets page marks a tablet that still runs another version
+    create_user("it-admin", "admin", "HN", "correct horse battery 1", actor="test",
+                must_change=False)
+    admin = app.test_client()
+    admin.post("/admin/login", data={"username": "it-admin",
+                                     "password": "correct horse battery 1"})
+    listing = admin.get("/admin/kiosks?office=HN").get_data(as_text=True)
+    assert f'data-app-version="{current}"' in listing and "data-stale-version" not in listing
+    assert client.post(HEARTBEAT, json={"app_version": "0123abcd"},
+                       headers=auth(kiosk)).status_code == 200
+    listing = admin.get("/admin/kiosks?office=HN").get_data(as_text=True)
+    assert 'data-app-version="0123abcd"' in listing and "data-stale-version" in listing

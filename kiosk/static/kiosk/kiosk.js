@@ -602,7 +602,7 @@
   }
   function beat(pending) {
     var counts = { pending: pending, rejected: rejectedCount(),
-                   offline_shell: offlineShell() };
+                   offline_shell: offlineShell(), app_version: cfg.appVersion || null };
     return request(cfg.heartbeat, counts).then(function (resp) {
       if (resp.status === 401) {
         revoked = true;
