@@ -202,7 +202,8 @@ def _init_shared(app: Flask) -> None:
     app.register_blueprint(web.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(api.bp)
-    import public
+    # the package is not called "public": aiosmtpd's dependency atpublic owns that module name
+    import public_site
 
-    app.register_blueprint(public.bp)  # /phan-hoi/, /ket-qua/ (no sign-in)
+    app.register_blueprint(public_site.bp)  # /phan-hoi/, /ket-qua/ (no sign-in)
     cli.init_app(app)

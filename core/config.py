@@ -80,7 +80,7 @@ class Defaults:
     QR_ERROR_CORRECTION = "Q"  # L, M, Q or H; Q survives smudged or faded thermal paper
     GENERIC_RATE_LIMIT = "5/hour"  # answers per client and office through the generic link
     GENERIC_FORM_MAX_AGE = 4 * 3600  # seconds a generic-link form stays valid
-    # public pages (public/): follow-up codes, published replies, public results
+    # public pages (public_site/): follow-up codes, published replies, public results
     FOLLOWUP_RATE_LIMIT = "20/hour"  # /phan-hoi/<code> look-ups per client address
     PUBLIC_CACHE_SECONDS = 300  # public results and boards: server cache and max-age
     KIOSK_FOLLOWUP_SECONDS = 30  # how long the kiosk's thank-you stays when it shows a code

@@ -2,6 +2,6 @@
 board of published replies (``/ket-qua/``). See :mod:`core.services.followup` and
 :mod:`core.services.public`."""
 
-from public.views import bp
+from public_site.views import bp
 
 __all__ = ["bp"]
