@@ -30,6 +30,11 @@ class Response(Base):
         sa.Index("ix_response_held", "office_id",
                  postgresql_where=sa.text("NOT counted AND review IS NULL"),
                  sqlite_where=sa.text("NOT counted AND review IS NULL")),
+        # the answers with a comment (about one in ten): the comments page and the
+        # dashboard's comment counts read only these (core.services.comment_search)
+        sa.Index("ix_response_comment", "office_id", "month", "counted",
+                 postgresql_where=sa.text("comment IS NOT NULL"),
+                 sqlite_where=sa.text("comment IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

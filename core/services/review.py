@@ -40,7 +40,10 @@ from core.services.tallies import TallyAccumulator, TallyRow
 from core.services.tx import transaction
 
 _R = Response.__table__
-_WAITING = sa.and_(_R.c.counted.is_(False), _R.c.review.is_(None))
+#: waiting for review: written as the partial index ``ix_response_held`` is, word for word, so
+#: that SQLite's planner uses it (SQLAlchemy writes ``counted = 0`` there, which it does not
+#: match, and would scan every answer of the subtree)
+_WAITING = sa.text("NOT response.counted AND response.review IS NULL")
 #: how many groups a page lists at most (the oldest beyond it wait for the next page view)
 GROUP_LIMIT = 200
 _KEY = re.compile(r"^(\d{1,12}):([A-Za-z0-9._-]{1,40}):(\d{4}-\d{2}-\d{2}):([0-5]{1,64})$")

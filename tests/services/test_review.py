@@ -123,3 +123,26 @@ def test_concurrent_reviewers_release_a_group_exactly_once(app, backend, world, 
     assert errors == [] and sorted(results) == [0, 0, 0, 6]
     assert _responses(km_id, m) == before + 6
     assert rebuild_tallies(db.session) == 0
+
+
+def test_the_dashboards_counts_read_the_partial_indexes(app, offices):
+    """The held-back count and the comment counts are written so that the database uses the
+    partial indexes on the few rows they need (a city's dashboard scanned every answer of the
+    subtree when SQLite could not match ``counted = 0`` with the index's ``NOT counted``)."""
+    from core.services import comment_search
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the query plan is read with SQLite's EXPLAIN QUERY PLAN")
+    city = offices["HN"]
+
+    def plan(stmt: sa.Select) -> str:
+        sql = stmt.compile(db.engine, compile_kwargs={"literal_binds": True})
+        return " ".join(str(row[-1]) for row in db.session.execute(
+            sa.text(f"EXPLAIN QUERY PLAN {sql}")))
+
+    held = review.within(sa.select(sa.func.count()).select_from(review._R),
+                         review._R.c.office_id, city.id).where(review._WAITING)
+    assert "ix_response_held" in plan(held)
+    month = comment_search.Filters(month="2026-10")
+    counts = comment_search._base(city, month, None).with_only_columns(sa.func.count())
+    assert "ix_response_comment" in plan(counts)
