@@ -33,7 +33,8 @@ from sqlalchemy.orm import Session
 
 from core.extensions import db
 from core.models import MonthlyPriorityTally
-from core.services.common import registry, upsert
+from core.services.common import registry
+from core.services.packed import add_packed, subtract_packed
 
 LEVELS = 5
 #: the mean of the other answers, rounded to a quarter point: 1.00, 1.25, ... 5.00
@@ -119,26 +120,9 @@ def count(instrument_id: str, answers: Iterable[tuple[str, int]]) -> list[int]:
 
 def add_priority_tallies(session: Session, sums: dict[tuple[int, str, str], list[int]]
                          ) -> None:
-    """Add counts ((office, month, instrument) -> counts) to the stored ones, like
-    :func:`core.services.tallies.add_cross_tallies` (insert, else read FOR UPDATE and
-    rewrite; keys in sorted order)."""
-    conn = session.connection()
-    for key in sorted(sums):
-        layout = layout_for(key[2])
-        inserted = conn.execute(
-            upsert(session, _TABLE)
-            .values(office_id=key[0], month=key[1], instrument_id=key[2],
-                    counts=layout.pack(sums[key]))
-            .on_conflict_do_nothing(index_elements=["office_id", "month", "instrument_id"])
-            .returning(_TABLE.c.office_id)).first()
-        if inserted is not None:
-            continue
-        where = sa.and_(_TABLE.c.office_id == key[0], _TABLE.c.month == key[1],
-                        _TABLE.c.instrument_id == key[2])
-        stored = conn.execute(sa.select(_TABLE.c.counts).where(where).with_for_update()
-                              ).scalar_one()
-        total = [a + b for a, b in zip(layout.unpack(stored), sums[key], strict=True)]
-        conn.execute(sa.update(_TABLE).where(where).values(counts=layout.pack(total)))
+    """Add counts ((office, month, instrument) -> counts) to the stored ones
+    (:func:`core.services.packed.add_packed`)."""
+    add_packed(session, _TABLE, layout_for, sums)
 
 
 def pooled_counts(office_id: int, months: Collection[str], instrument_id: str
@@ -240,22 +224,8 @@ def counter_of(answers: Iterable[str]) -> list[tuple[str, int]]:
 
 def subtract_priority_tallies(session: Session, sums: dict[tuple[int, str, str], list[int]]
                               ) -> None:
-    """Subtract counts of stored responses being deleted (e.g. an undone paper batch) from
-    the stored ones, in sorted key order; a row left without respondents is deleted, so the
-    table equals what ``flask tallies rebuild`` makes. Called by
+    """Subtract counts of stored responses being deleted (e.g. an undone paper batch):
+    :func:`core.services.packed.subtract_packed`. Called by
     :func:`core.services.tallies.remove_from_tallies` with the accumulator's ``priority``
     after ``count_cross()``."""
-    conn = session.connection()
-    for key in sorted(sums):
-        layout = layout_for(key[2])
-        where = sa.and_(_TABLE.c.office_id == key[0], _TABLE.c.month == key[1],
-                        _TABLE.c.instrument_id == key[2])
-        stored = conn.execute(sa.select(_TABLE.c.counts).where(where).with_for_update()
-                              ).scalar_one_or_none()
-        if stored is None:  # not rebuilt since the upgrade: nothing to subtract from
-            continue
-        total = [a - b for a, b in zip(layout.unpack(stored), sums[key], strict=True)]
-        if total[0] <= 0 or min(total) < 0:
-            conn.execute(sa.delete(_TABLE).where(where))
-        else:
-            conn.execute(sa.update(_TABLE).where(where).values(counts=layout.pack(total)))
+    subtract_packed(session, _TABLE, layout_for, sums)

@@ -32,6 +32,7 @@ from core.models import (
 )
 from core.services import priorities
 from core.services.common import registry, upsert
+from core.services.packed import add_packed, subtract_packed
 
 COUNT_COLUMNS = ("n1", "n2", "n3", "n4", "n5", "n_none")
 #: distinct answer strings waiting in memory for the cross-tally before they are counted
@@ -245,30 +246,9 @@ def add_partial_counts(session: Session, sums: Mapping[tuple[int, str, str], int
 
 
 def add_cross_tallies(session: Session, sums: dict[tuple[int, str, str], list[int]]) -> None:
-    """Add cross-tally counts ((office, month, instrument) -> counts) to the stored ones.
-
-    The counts are packed, so adding is read, add, write: a key that is new is inserted
-    (``ON CONFLICT DO NOTHING``); otherwise its row is read ``FOR UPDATE`` (PostgreSQL; SQLite
-    writers hold the database's write lock) and rewritten. Keys are taken in sorted order,
-    after the tally upserts, the same order in every writer, so concurrent writers do not
-    deadlock."""
-    conn = session.connection()
-    for key in sorted(sums):
-        layout = cross_layout(key[2])
-        where = sa.and_(_CROSS.c.office_id == key[0], _CROSS.c.month == key[1],
-                        _CROSS.c.instrument_id == key[2])
-        inserted = conn.execute(
-            upsert(session, _CROSS)
-            .values(office_id=key[0], month=key[1], instrument_id=key[2],
-                    counts=layout.pack(sums[key]))
-            .on_conflict_do_nothing(index_elements=["office_id", "month", "instrument_id"])
-            .returning(_CROSS.c.office_id)).first()
-        if inserted is not None:
-            continue
-        stored = conn.execute(sa.select(_CROSS.c.counts).where(where).with_for_update()
-                              ).scalar_one()
-        total = [a + b for a, b in zip(layout.unpack(stored), sums[key], strict=True)]
-        conn.execute(sa.update(_CROSS).where(where).values(counts=layout.pack(total)))
+    """Add cross-tally counts ((office, month, instrument) -> counts) to the stored ones
+    (packed: read, add, write in sorted key order, :func:`core.services.packed.add_packed`)."""
+    add_packed(session, _CROSS, cross_layout, sums)
 
 
 def add_to_tallies(session: Session, rows: Iterable[TallyRow]) -> None:
@@ -438,17 +418,7 @@ def remove_from_tallies(session: Session, rows: Iterable[TallyRow]) -> None:
         conn.execute(_upsert_statement(session, "channel"), [
             {"office_id": k[0], "month": k[1], "instrument_id": k[2], "channel": k[3],
              "responses": -v} for k, v in sorted(channels.items())])
-    for key in sorted(cross):
-        layout = cross_layout(key[2])
-        where = sa.and_(_CROSS.c.office_id == key[0], _CROSS.c.month == key[1],
-                        _CROSS.c.instrument_id == key[2])
-        stored = conn.execute(sa.select(_CROSS.c.counts).where(where).with_for_update()
-                              ).scalar_one()
-        total = [a - b for a, b in zip(layout.unpack(stored), cross[key], strict=True)]
-        if total[0] <= 0:  # no respondent left
-            conn.execute(sa.delete(_CROSS).where(where))
-        else:
-            conn.execute(sa.update(_CROSS).where(where).values(counts=layout.pack(total)))
+    subtract_packed(session, _CROSS, cross_layout, cross)
     priorities.subtract_priority_tallies(session, acc.priority)
     add_expectation_tallies(session, {k: -v for k, v in acc.expectations.items()})
     for office_id, month, iid in sorted({k[:3] for k in crit} | {k[:3] for k in channels}):
