@@ -39,6 +39,23 @@ def audit_action_label(action: str) -> str:
         "retention.apply": _("Old data deleted (retention)"),
         "report.text_saved": _("Report text saved"), "report.finalise": _("Report finalised"),
         "report.download_final": _("Finalised report downloaded"),
+        "imports.import": _("Paper forms imported"),
+        "imports.replace": _("Paper import replaced"), "imports.undo": _("Paper import undone"),
+        "dossiers.import": _("Dossier volumes imported"),
+        "dossiers.set": _("Dossier volume set"),
+        "held.release": _("Held-back answers counted"),
+        "held.discard": _("Held-back answers discarded"),
+        "alerts.subscribe": _("E-mail alerts chosen"),
+        "office.create": _("Office created"), "office.update": _("Office changed"),
+        "office.move": _("Office moved"), "office.merge": _("Office merged"),
+        "office.activate": _("Office reactivated"),
+        "office.deactivate": _("Office deactivated"),
+        "office.hours": _("Opening hours set"),
+        "office.public_results": _("Public results switched"),
+        "kiosk.update": _("Desk tablet changed"),
+        "apikey.label": _("Office API key labelled"),
+        "apikey.withdraw_links": _("Printed survey links withdrawn"),
+        "comment.publish": _("Reply published"),
     }.get(action, action)
 
 
