@@ -263,7 +263,7 @@ def results_flowables(data: dict[str, Any], lang: str, st: dict[str, ParagraphSt
     ms = data["min_sample"]
     story: list[Any] = []
     story.append(Paragraph(_esc(_(
-        "%(n)s responses were counted this month. Indices are the share of answers "
+        "%(n)s responses were counted in this period. Indices are the share of answers "
         "'satisfied' or 'very satisfied' among the answers given. Citizens chose to answer "
         "(it is not a random sample); intervals show the uncertainty of each figure. "
         "Figures marked * are explained under their table.",
