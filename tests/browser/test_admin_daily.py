@@ -5,6 +5,7 @@ alerts settings; axe-core finds nothing serious or critical; screenshots kept.""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import axe_violations, save_screenshot
 
@@ -52,7 +53,7 @@ def test_daily_pages_at_desktop_and_phone_size(live_app_factory, page):
     _sign_in(page, server.url)
 
     page.goto(server.url + "/admin/?office=CN1")
-    assert page.locator("[data-held]").get_attribute("data-held") == "3"
+    expect(page.locator("[data-held]")).to_have_attribute("data-held", "3")
     row = page.locator("table.criteria tbody tr").first
     if size == "phone":  # the criterion table is a stack of cards
         assert row.evaluate("e => getComputedStyle(e).display") == "block"
@@ -61,7 +62,7 @@ def test_daily_pages_at_desktop_and_phone_size(live_app_factory, page):
     save_screenshot(page, f"admin-dashboard-{size}")
 
     page.get_by_role("link", name="Xem xét các câu trả lời bị tạm giữ").click()
-    assert "Câu trả lời bị tạm giữ" in page.locator("h1").inner_text()
+    expect(page.locator("h1")).to_contain_text("Câu trả lời bị tạm giữ", use_inner_text=True)
     assert axe_violations(page) == []
     if size == "phone":
         _no_sideways_scroll(page)
@@ -84,7 +85,7 @@ def test_daily_pages_at_desktop_and_phone_size(live_app_factory, page):
     assert saved.is_visible()
     box = saved.bounding_box()
     assert box is not None and 0 <= box["y"] < page.viewport_size["height"]  # in view
-    assert page.locator("details.handle[open]").count() == 1  # the saved one stays open
+    expect(page.locator("details.handle[open]")).to_have_count(1)  # the saved one stays open
     height = page.evaluate("document.documentElement.scrollHeight")
     assert height < 20 * 400  # 20 comments a page, each a short card until opened
 
@@ -92,6 +93,6 @@ def test_daily_pages_at_desktop_and_phone_size(live_app_factory, page):
     page.get_by_label("Gửi đến địa chỉ thư điện tử này").fill("truong.bd@example.vn")
     page.get_by_label("Có câu trả lời bị tạm giữ đang chờ xem xét").check()
     page.get_by_role("button", name="Lưu").click()
-    assert "Đã lưu" in page.locator(".flash").inner_text()
+    expect(page.locator(".flash")).to_contain_text("Đã lưu", use_inner_text=True)
     assert axe_violations(page) == []
     save_screenshot(page, f"admin-alerts-{size}")

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import ARTIFACTS, axe_violations, save_screenshot
 
@@ -42,7 +43,7 @@ def test_sign_in_and_dashboard_are_accessible(live_app_factory, page, tmp_path):
     server = live_app_factory(setup=_setup, PASSWORD_HASH_METHOD="scrypt:1024:8:1")
     page.goto(server.url + "/admin/")
     assert page.url.startswith(server.url + "/admin/login")
-    assert page.locator("html").get_attribute("lang") == "vi"
+    expect(page.locator("html")).to_have_attribute("lang", "vi")
     assert axe_violations(page) == []
     save_screenshot(page, "admin-sign-in")
 
@@ -54,15 +55,15 @@ def test_sign_in_and_dashboard_are_accessible(live_app_factory, page, tmp_path):
     _sign_in(page, server.url, "truong.bd")
     assert "Kết quả hằng tháng: Chi nhánh số 1" in page.locator("h1").inner_text()
     assert page.locator("svg.trend-chart polyline").count() >= 1
-    assert page.locator("table.criteria tbody tr").count() == 24
-    assert page.locator("table.children tbody tr").count() == 3
+    expect(page.locator("table.criteria tbody tr")).to_have_count(24)
+    expect(page.locator("table.children tbody tr")).to_have_count(3)
     assert axe_violations(page) == []
     save_screenshot(page, "admin-dashboard")
 
     # pick another office of the scope with the no-JavaScript form
     page.get_by_label("Cơ quan", exact=True).select_option("CN1-BD")
     page.get_by_role("button", name="Xem").click()
-    assert "UBND phường Ba Đình" in page.locator("h1").inner_text()
+    expect(page.locator("h1")).to_contain_text("UBND phường Ba Đình", use_inner_text=True)
 
     # the PDF report of the same office and month, first page kept as an image
     link = page.get_by_role("link", name="Báo cáo PDF")
@@ -89,10 +90,10 @@ def test_temporary_password_must_be_changed_first(live_app_factory, page):
     page.get_by_label("Mật khẩu mới", exact=True).fill("Mot-mat-khau-moi-9")
     page.get_by_label("Nhập lại mật khẩu mới").fill("Mot-mat-khau-moi-9")
     page.get_by_role("button", name="Lưu mật khẩu mới").click()
-    assert "UBND phường Ba Đình" in page.locator("h1").inner_text()
+    expect(page.locator("h1")).to_contain_text("UBND phường Ba Đình", use_inner_text=True)
     comments = page.get_by_role("link", name="Ý kiến", exact=True)
     comments.click()
-    assert "Ý kiến của người dân" in page.locator("h1").inner_text()
+    expect(page.locator("h1")).to_contain_text("Ý kiến của người dân", use_inner_text=True)
     assert axe_violations(page) == []
 
 
@@ -100,14 +101,14 @@ def test_temporary_password_must_be_changed_first(live_app_factory, page):
 def test_dashboard_on_a_phone_has_no_serious_violations(live_app_factory, page):
     server = live_app_factory(setup=_setup, PASSWORD_HASH_METHOD="scrypt:1024:8:1")
     _sign_in(page, server.url, "truong.bd")
-    assert page.locator("table.criteria").count() == 1
+    expect(page.locator("table.criteria")).to_have_count(1)
     assert axe_violations(page) == []
 
 
 def test_every_admin_page_is_accessible(live_app_factory, page):
     server = live_app_factory(setup=_setup, PASSWORD_HASH_METHOD="scrypt:1024:8:1")
     _sign_in(page, server.url, "so.noi.vu")
-    assert "Thành phố Hà Nội" in page.locator("h1").inner_text()
+    expect(page.locator("h1")).to_contain_text("Thành phố Hà Nội", use_inner_text=True)
     for path, heading in (("/admin/comments?office=CN1", "Ý kiến của người dân"),
                           ("/admin/users", "Người dùng"),
                           ("/admin/targets?office=HN&year=2022", "Chỉ tiêu"),

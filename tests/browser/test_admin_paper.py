@@ -11,6 +11,7 @@ import shutil
 import subprocess
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import ARTIFACTS, axe_violations, save_screenshot
 from tests.helpers import CODES
@@ -82,10 +83,11 @@ def test_paper_forms_upload_preview_import_and_undo(live_app_factory, page, tmp_
         str(_file(tmp_path, "loi.csv", bad)))
     page.get_by_role("button", name="Xem trước").click()
     errors = page.locator("ol.line-errors li")
-    assert errors.count() == 2
-    assert "dòng 5: office_code" in errors.nth(0).inner_text()
-    assert "dòng 6: answers.I.1" in errors.nth(1).inner_text()
-    assert page.get_by_role("button", name="Nhập", exact=False).count() == 0
+    # expect() waits for the preview page: count() alone would read the page being left
+    expect(errors).to_have_count(2)
+    expect(errors.nth(0)).to_contain_text("dòng 5: office_code")
+    expect(errors.nth(1)).to_contain_text("dòng 6: answers.I.1")
+    expect(page.get_by_role("button", name="Nhập", exact=False)).to_have_count(0)
     _no_serious(page)
     save_screenshot(page, f"admin-paper-errors-{size}")
     page.get_by_role("button", name="Hủy").click()
@@ -94,20 +96,19 @@ def test_paper_forms_upload_preview_import_and_undo(live_app_factory, page, tmp_
     page.get_by_label("Tệp phiếu giấy (CSV hoặc XLSX)").set_input_files(
         str(_file(tmp_path, "thang3.csv", _rows(12))))
     page.get_by_role("button", name="Xem trước").click()
-    assert page.locator("[data-rows]").inner_text() == "12"
+    expect(page.locator("[data-rows]")).to_have_text("12")
     assert page.locator("[data-offices]").inner_text() == "BD-KM"
     assert page.locator("[data-months]").inner_text() == "2025-03"
     _no_serious(page)
     save_screenshot(page, f"admin-paper-preview-{size}")
     page.get_by_role("button", name="Nhập 12 phiếu thành một đợt").click()
-    assert "Đã nhập đợt 1: 12 phiếu." in page.locator(".flash").inner_text()
-    row = page.locator('tr[data-batch="1"]')
-    assert row.get_attribute("data-state") == "active"
+    expect(page.locator(".flash")).to_contain_text("Đã nhập đợt 1: 12 phiếu.")
+    expect(page.locator('tr[data-batch="1"]')).to_have_attribute("data-state", "active")
     _no_serious(page)
     save_screenshot(page, f"admin-paper-batches-{size}")
 
     # undo it
     page.get_by_role("button", name="Hoàn tác đợt nhập 1").click()
-    assert "Đã hủy đợt nhập 1: xóa 12 phiếu" in page.locator(".flash").inner_text()
-    assert page.locator('tr[data-batch="1"]').get_attribute("data-state") == "undone"
+    expect(page.locator(".flash")).to_contain_text("Đã hủy đợt nhập 1: xóa 12 phiếu")
+    expect(page.locator('tr[data-batch="1"]')).to_have_attribute("data-state", "undone")
     _no_serious(page)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from core.extensions import db
 from core.models import PendingAnswer
@@ -21,16 +22,17 @@ def test_phone_steps_without_javascript(live_app_factory, browser):
     page = context.new_page()
     try:
         page.goto(url)
-        assert "Phần 1/6" in page.locator(".survey-progress").inner_text()
-        assert page.locator("fieldset.question").count() == 4
+        expect(page.locator(".survey-progress")).to_contain_text("Phần 1/6")
+        expect(page.locator("fieldset.question")).to_have_count(4)
         save_screenshot(page, "survey-phone-step1-nojs")
         # continue without answering: the same step, the questions marked
         page.get_by_role("button", name="Tiếp tục").click()
-        assert "Phần 1/6" in page.locator(".survey-progress").inner_text()
-        assert page.locator("fieldset.has-error").count() == 4
+        expect(page.locator(".survey-progress")).to_contain_text("Phần 1/6")
+        expect(page.locator("fieldset.has-error")).to_have_count(4)
         sizes = []
         for step in range(1, 6):
-            assert f"Phần {step}/6" in page.locator(".survey-progress").inner_text()
+            expect(page.locator(".survey-progress")).to_contain_text(f"Phần {step}/6")
+            page.wait_for_load_state("domcontentloaded")  # every question parsed before all()
             for fs in page.locator("fieldset[id^='q-c_']").all():
                 choice = fs.locator("label.choice-4")
                 box = choice.bounding_box()
@@ -38,13 +40,13 @@ def test_phone_steps_without_javascript(live_app_factory, browser):
                 choice.click()
             if step == 2:  # back to I and forward again: nothing lost
                 page.get_by_role("button", name="Quay lại").click()
-                assert "Phần 1/6" in page.locator(".survey-progress").inner_text()
-                assert page.locator("input[type=radio]:checked").count() == 4
+                expect(page.locator(".survey-progress")).to_contain_text("Phần 1/6")
+                expect(page.locator("input[type=radio]:checked")).to_have_count(4)
                 page.get_by_role("button", name="Tiếp tục").click()
-                assert page.locator("input[type=radio]:checked").count() == 5
+                expect(page.locator("input[type=radio]:checked")).to_have_count(5)
             page.get_by_role("button", name="Tiếp tục").click()
         assert all(w >= 200 and h >= 48 for w, h in sizes)
-        assert "Phần 6/6" in page.locator(".survey-progress").inner_text()
+        expect(page.locator(".survey-progress")).to_contain_text("Phần 6/6")
         send = page.get_by_role("button", name="Gửi đánh giá")
         assert send.bounding_box()["height"] >= 48
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

@@ -2,6 +2,7 @@
 of the public pages, accessible (axe-core) in Vietnamese and English, readable on a phone."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import axe_violations, save_screenshot
 
@@ -25,7 +26,7 @@ def test_the_notice_page_is_reached_from_the_footer_and_accessible(live_app_fact
 
     page.locator("header").get_by_role("link", name="EN").click()
     page.wait_for_url(server.url + "/quyen-rieng-tu")
-    assert page.locator("html").get_attribute("lang") == "en"
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     assert page.locator("h1").inner_text() == "Personal data protection"
-    assert "Your rights" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("Your rights", use_inner_text=True)
     assert axe_violations(page) == []

@@ -11,6 +11,7 @@ import re
 from datetime import timedelta
 
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from core.extensions import db
 from core.models import CommentHandling, Office, PendingAnswer, Response
@@ -31,7 +32,7 @@ def test_kiosk_code_shows_the_published_reply_never_the_comment(live_app_factory
     expect_visible(page, "#k-followup")
     shown = box.locator("[data-followup-code]").inner_text()
     assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}", shown), shown
-    assert box.locator(".followup-qr svg[role=img]").count() == 1
+    expect(box.locator(".followup-qr svg[role=img]")).to_have_count(1)
     assert axe_violations(page, IMPACTS) == []
     save_screenshot(page, "kiosk-thanks-followup")
     code = shown.replace("-", "")
@@ -108,19 +109,19 @@ def _results_setup(app) -> None:
 def test_public_results_page_and_a_switched_off_office(live_app_factory, page):
     server = live_app_factory(_results_setup)
     page.goto(f"{server.url}/ket-qua/")
-    assert page.locator("html").get_attribute("lang") == "vi"
-    assert page.locator('[data-office="BD-KM"]').count() == 1
-    assert page.locator('[data-office="STP"]').count() == 0  # switched off: absent
+    expect(page.locator("html")).to_have_attribute("lang", "vi")
+    expect(page.locator('[data-office="BD-KM"]')).to_have_count(1)
+    expect(page.locator('[data-office="STP"]')).to_have_count(0)  # switched off: absent
     assert axe_violations(page, IMPACTS) == []
     page.get_by_role("link", name="UBND phường Kim Mã").click()
     assert page.locator("h1").inner_text() == "Kết quả: UBND phường Kim Mã"
     tables = page.locator("table.results")
-    assert tables.count() == 2
+    expect(tables).to_have_count(2)
     first = tables.first
-    assert "câu trả lời" in first.locator("caption").inner_text()
+    expect(first.locator("caption")).to_contain_text("câu trả lời", use_inner_text=True)
     assert first.locator('tr[data-figure="overall"] th').inner_text() == "Chỉ số chung"
     assert re.search(r"từ \d+,\d+\s?% đến \d+,\d+\s?%", first.inner_text())
-    assert "Xu hướng" in page.locator("[data-trend]").first.inner_text()
+    expect(page.locator("[data-trend]").first).to_contain_text("Xu hướng", use_inner_text=True)
     assert axe_violations(page, IMPACTS) == []
     save_screenshot(page, "public-results")
     csv_text = page.request.get(f"{server.url}/ket-qua/BD-KM/csv").text()
@@ -150,5 +151,5 @@ def test_phone_thank_you_shows_the_code_once(live_app_factory, browser):
     assert axe_violations(page, IMPACTS) == []
     save_screenshot(page, "phone-thanks-followup")
     page.reload()
-    assert page.locator("[data-followup-code]").count() == 0  # shown once
+    expect(page.locator("[data-followup-code]")).to_have_count(0)  # shown once
     context.close()

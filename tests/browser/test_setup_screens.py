@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from core import create_app
 from core.extensions import db
@@ -102,8 +103,8 @@ def test_offices_tree_search_create_edit_move_merge(signed_in, server):
     # search by code, letter case ignored
     pg.get_by_label("Tìm cơ quan theo tên hoặc mã").fill("bd-k")
     pg.get_by_role("button", name="Tìm", exact=True).click()
-    assert pg.locator("ul.office-found li").count() == 1
-    assert "Kim Mã" in pg.locator("ul.office-found").inner_text()
+    expect(pg.locator("ul.office-found li")).to_have_count(1)
+    expect(pg.locator("ul.office-found")).to_contain_text("Kim Mã", use_inner_text=True)
 
     # create a ward under BD
     pg.get_by_role("link", name="Thêm cơ quan").click()
@@ -114,8 +115,8 @@ def test_offices_tree_search_create_edit_move_merge(signed_in, server):
     pg.get_by_label("Cơ quan cấp trên", exact=True).select_option("BD")
     pg.get_by_label("Họ tên người ký").fill("Trần Thị B")
     pg.get_by_role("button", name="Lưu").click()
-    assert "Đã tạo cơ quan." in pg.locator(".flash").inner_text()
-    assert pg.locator('li[data-office="bd-gv"]').count() == 1
+    expect(pg.locator(".flash")).to_contain_text("Đã tạo cơ quan.", use_inner_text=True)
+    expect(pg.locator('li[data-office="bd-gv"]')).to_have_count(1)
 
     # edit, then merge BD-DB into the new ward (dated), then move STP
     pg.goto(server.url + "/admin/offices/BD-DB/edit")
@@ -157,18 +158,18 @@ def test_offices_upload_preview_then_store(signed_in, server, tmp_path):
                     encoding="utf-8")
     pg.get_by_label("Tệp danh sách cơ quan (CSV, UTF-8)").set_input_files(str(good))
     pg.get_by_role("button", name="Kiểm tra tệp").click()
-    assert pg.locator('tr[data-action="create"]').count() == 1
+    expect(pg.locator('tr[data-action="create"]')).to_have_count(1)
     _clean(pg, "admin-offices-upload-preview")
     pg.get_by_role("button", name="Lưu các cơ quan này").click()
-    assert "1" in pg.locator(".flash").inner_text()
-    assert pg.locator('li[data-office="SNV"]').count() == 1
+    expect(pg.locator(".flash")).to_contain_text("1", use_inner_text=True)
+    expect(pg.locator('li[data-office="SNV"]')).to_have_count(1)
 
 
 def test_tablets_register_settings_hours_revoke(signed_in, server):
     pg = signed_in
     pg.goto(server.url + "/admin/kiosks?office=BD")
     _clean(pg, "admin-kiosks")
-    assert pg.locator('td[data-connection="offline"]').count() == 1
+    expect(pg.locator('td[data-connection="offline"]')).to_have_count(1)
     pg.get_by_role("link", name="Đăng ký máy tính bảng").click()
     _clean(pg, "admin-kiosk-new")
     pg.get_by_label("Cơ quan", exact=True).select_option("BD-KM")
@@ -196,16 +197,16 @@ def test_tablets_register_settings_hours_revoke(signed_in, server):
     pg.get_by_label("Quầy", exact=True).fill("Quầy 5")
     pg.get_by_label("Thời gian chờ (giây)").fill("120")
     pg.get_by_role("button", name="Lưu").click()
-    assert "Đã cập nhật máy tính bảng." in pg.locator(".flash").inner_text()
+    expect(pg.locator(".flash")).to_contain_text("Đã cập nhật máy tính bảng.", use_inner_text=True)
 
     pg.get_by_role("link", name=re.compile("Giờ làm việc của")).click()
     _clean(pg, "admin-office-hours")
     pg.get_by_label("Giờ làm việc", exact=True).fill("7:30-11:30")
     pg.get_by_role("button", name="Lưu").click()
-    assert "phải là giờ dạng" in pg.locator("main").inner_text()
+    expect(pg.locator("main")).to_contain_text("phải là giờ dạng", use_inner_text=True)
     pg.get_by_label("Giờ làm việc", exact=True).fill("07:30-11:30,13:30-17:00")
     pg.get_by_role("button", name="Lưu").click()
-    assert "Đã lưu giờ làm việc." in pg.locator(".flash").inner_text()
+    expect(pg.locator(".flash")).to_contain_text("Đã lưu giờ làm việc.", use_inner_text=True)
 
     pg.get_by_role("link", name="Thu hồi Quầy 5").click()
     _clean(pg, "admin-kiosk-revoke")
@@ -250,7 +251,7 @@ def test_qr_material_and_api_keys(signed_in, server):
     assert key.startswith("sipas_")
     _clean(pg, "admin-apikey-created")
     pg.goto(server.url + "/admin/qr?office=BD-KM")
-    assert pg.locator("[data-key]").count() == 0  # shown once
+    expect(pg.locator("[data-key]")).to_have_count(0)  # shown once
     row = pg.locator(f'tr[data-key-prefix="{key[:14]}"]')
     row.get_by_role("link", name="Thu hồi…").click()
     _clean(pg, "admin-apikey-revoke")
@@ -264,8 +265,8 @@ def test_qr_material_and_api_keys(signed_in, server):
 def test_a_viewer_reads_without_forms(signed_in, server):
     pg = signed_in
     pg.goto(server.url + "/admin/offices")
-    assert pg.get_by_role("link", name="Thêm cơ quan").count() == 0
+    expect(pg.get_by_role("link", name="Thêm cơ quan")).to_have_count(0)
     pg.goto(server.url + "/admin/qr")
-    assert pg.get_by_role("button", name="Tạo khóa").count() == 0
-    assert pg.get_by_role("button", name="Tải áp phích (PDF)").count() == 1
+    expect(pg.get_by_role("button", name="Tạo khóa")).to_have_count(0)
+    expect(pg.get_by_role("button", name="Tải áp phích (PDF)")).to_have_count(1)
     _clean(pg, "admin-qr-viewer")

@@ -7,6 +7,7 @@ import io
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import axe_violations, save_screenshot
 
@@ -35,8 +36,8 @@ def test_phone_survey_in_a_mobile_browser(live_app_factory, page):
     server = live_app_factory(setup=_setup(tokens))
     url = f"{server.url}/s/{tokens[0]}"
     page.goto(url + "?all=1")  # the whole questionnaire on one page (steps: test_phone_steps)
-    assert page.locator("html").get_attribute("lang") == "vi"
-    assert "Ông/Bà hài lòng thế nào" in page.locator("h1").inner_text()
+    expect(page.locator("html")).to_have_attribute("lang", "vi")
+    expect(page.locator("h1")).to_contain_text("Ông/Bà hài lòng thế nào", use_inner_text=True)
     assert axe_violations(page) == []
     # nothing wider than the phone: no sideways scrolling
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
@@ -50,9 +51,9 @@ def test_phone_survey_in_a_mobile_browser(live_app_factory, page):
     page.get_by_role("button", name="Gửi đánh giá").click()
     page.wait_for_load_state()
     error = page.locator("fieldset.has-error")
-    assert error.count() == 1
-    assert "Không trả lời" in error.locator(".field-error").inner_text()
-    assert page.locator("input[type=radio]:checked").count() == 23  # answers kept
+    expect(error).to_have_count(1)
+    expect(error.locator(".field-error")).to_contain_text("Không trả lời", use_inner_text=True)
+    expect(page.locator("input[type=radio]:checked")).to_have_count(23)  # answers kept
     assert axe_violations(page) == []
     save_screenshot(page, "survey-phone-missing-answer")
 
@@ -60,7 +61,7 @@ def test_phone_survey_in_a_mobile_browser(live_app_factory, page):
     error.locator("input[value='5']").check(force=True)
     page.get_by_role("button", name="Gửi đánh giá").click()
     page.wait_for_url(re.compile(r"/survey/thanks"))
-    assert "Xin cảm ơn Ông/Bà!" in page.locator("h1").inner_text()
+    expect(page.locator("h1")).to_contain_text("Xin cảm ơn Ông/Bà!", use_inner_text=True)
     assert axe_violations(page) == []
 
     response = page.goto(url)
@@ -101,8 +102,8 @@ def test_phone_notice_opens_beside_the_form_and_the_questions_about_you_can_be_r
     page.goto(f"{server.url}/s/{tokens[0]}?all=1")
     note = page.locator("#privacy-note")
     assert note.is_visible() and "Câu trả lời được ẩn danh" in note.inner_text()
-    assert "vài thông tin về bản thân" in note.inner_text()
-    assert page.locator("input:checked").count() == 0
+    expect(note).to_contain_text("vài thông tin về bản thân", use_inner_text=True)
+    expect(page.locator("input:checked")).to_have_count(0)
 
     radios = page.locator("fieldset[id^='q-c_'] input[value='4']").all()
     for i, radio in enumerate(radios):
@@ -113,10 +114,10 @@ def test_phone_notice_opens_beside_the_form_and_the_questions_about_you_can_be_r
     notice = opened.value
     notice.wait_for_load_state()
     assert notice.url == server.url + "/quyen-rieng-tu"
-    assert "Quyền của Ông/Bà" in notice.locator("main").inner_text()
+    expect(notice.locator("main")).to_contain_text("Quyền của Ông/Bà", use_inner_text=True)
     assert axe_violations(notice) == []
     notice.close()
-    assert page.locator("fieldset[id^='q-c_'] input:checked").count() == 23  # still there
+    expect(page.locator("fieldset[id^='q-c_'] input:checked")).to_have_count(23)  # still there
 
     page.locator("#q-d_age input[value='60+']").check()
     assert page.locator("#q-d_age").is_visible()
@@ -127,8 +128,8 @@ def test_phone_notice_opens_beside_the_form_and_the_questions_about_you_can_be_r
 
     page.get_by_role("button", name="Gửi đánh giá").click()
     page.wait_for_load_state()
-    assert page.locator("fieldset.has-error").count() == 1
-    assert page.locator("input[name^='d_']").count() == 0  # not asked again
+    expect(page.locator("fieldset.has-error")).to_have_count(1)
+    expect(page.locator("input[name^='d_']")).to_have_count(0)  # not asked again
     assert "Ông/Bà đã chọn không trả lời" in page.locator("#about-you").inner_text()
     assert axe_violations(page) == []
     page.locator("fieldset.has-error input[value='5']").check(force=True)
@@ -145,7 +146,7 @@ def test_generic_link_notice_in_english(live_app_factory, page):
     server = live_app_factory(setup=_setup([]))
     page.goto(f"{server.url}/o/BD-KM?lang=en")
     note = page.locator("#privacy-note")
-    assert "Your answers are anonymous" in note.inner_text()
-    assert "(opens in a new tab)" in note.inner_text()
-    assert page.locator("input:checked").count() == 0
+    expect(note).to_contain_text("Your answers are anonymous", use_inner_text=True)
+    expect(note).to_contain_text("(opens in a new tab)", use_inner_text=True)
+    expect(page.locator("input:checked")).to_have_count(0)
     assert axe_violations(page) == []
