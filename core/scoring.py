@@ -469,16 +469,19 @@ def _square_and_add(now: Estimate, before: Estimate, z: float) -> tuple[float, f
             d + math.sqrt((u1 - now.value) ** 2 + (before.value - l2) ** 2))
 
 
-def _excludes_zero_at(now: Estimate, before: Estimate):
-    """``z -> whether _square_and_add(now, before, z) excludes 0``, with the same arithmetic
-    inlined (the p-value's bisection calls it 60 times per change)."""
+def _margin_at(now: Estimate, before: Estimate):
+    """``z -> how far _square_and_add(now, before, z) is from containing 0``: its lower
+    bound when now > before, minus its upper bound otherwise; positive exactly when the
+    interval at ``z`` excludes 0, and falling as ``z`` grows (each bound moves monotonically
+    with z). The same arithmetic as :func:`_square_and_add`, inlined (the p-value's search
+    calls it several times per change)."""
     p1, n1, p2, n2 = now.value, now.n_eff, before.value, before.n_eff
     a1, a2 = p1 * (1 - p1) / n1, p2 * (1 - p2) / n2
     h1, h2, q1, q2 = 2 * n1, 2 * n2, 4 * n1 * n1, 4 * n2 * n2
     d = p1 - p2
     sqrt = math.sqrt
 
-    def excludes(z: float) -> bool:
+    def margin(z: float) -> float:
         z2 = z * z
         den = 1 + z2 / n1
         centre = (p1 + z2 / h1) / den
@@ -488,10 +491,48 @@ def _excludes_zero_at(now: Estimate, before: Estimate):
         centre = (p2 + z2 / h2) / den
         half = z * sqrt(max(0.0, a2 + z2 / q2)) / den
         l2, u2 = max(0.0, centre - half), min(1.0, centre + half)
-        return (d - sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2) > 0
-                or d + sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2) < 0)
+        if d > 0:
+            return d - sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+        return -(d + sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
 
-    return excludes
+    return margin
+
+
+def _excludes_zero_at(now: Estimate, before: Estimate):
+    """``z -> whether _square_and_add(now, before, z) excludes 0``."""
+    margin = _margin_at(now, before)
+    return lambda z: margin(z) > 0
+
+
+def _last_excluding_z(margin, low: float, high: float, f_low: float, f_high: float) -> float:
+    """The z where a falling ``margin`` crosses 0 between ``low`` (margin > 0) and ``high``
+    (margin <= 0), to about 1e-10: Chandrupatla's method (inverse quadratic interpolation
+    where the last three points allow it, else halving the bracket; never slower than
+    bisection by more than a few steps). About ten evaluations where a bisection to the same
+    precision takes over forty."""
+    a, fa, b, fb = high, f_high, low, f_low
+    c, fc = a, fa
+    t = 0.5
+    while True:
+        xt = a + t * (b - a)
+        ft = margin(xt)
+        if (ft > 0) == (fa > 0):
+            c, fc = a, fa
+        else:
+            c, fc, b, fb = b, fb, a, fa
+        a, fa = xt, ft
+        xm, fm = (a, fa) if abs(fa) < abs(fb) else (b, fb)
+        tol = 4e-16 * abs(xm) + 1e-10
+        tlim = tol / abs(b - c)
+        if fm == 0 or tlim > 0.5:
+            return xm
+        xi, phi = (a - b) / (c - b), (fa - fb) / (fc - fb)
+        if phi * phi < xi and (1 - phi) ** 2 < 1 - xi:
+            t = (fa / (fb - fa) * fc / (fb - fc)
+                 + (c - a) / (b - a) * fa / (fc - fa) * fb / (fc - fb))
+        else:
+            t = 0.5
+        t = min(1 - tlim, max(tlim, t))
 
 
 def _normal_two_sided(z: float) -> float:
@@ -503,8 +544,9 @@ def compare(now: Estimate, before: Estimate, *, p_value: bool = True) -> Change:
     independent proportions (two periods have different respondents), in points. With
     criterion estimates (answers as n) it is exactly Newcombe's; with index estimates it is
     the same square-and-add on their respondent-level Wilson intervals. The p-value inverts
-    the interval: the z at which it starts to contain 0, found by bisection (each bound moves
-    monotonically with z); ``p_value=False`` skips it (NaN) when only the interval is needed."""
+    the interval: the z at which it starts to contain 0, found by :func:`_last_excluding_z`
+    (each bound moves monotonically with z); ``p_value=False`` skips it (NaN) when only the
+    interval is needed."""
     lo, hi = _square_and_add(now, before, Z95)
     d = now.value - before.value
     if not p_value:
@@ -512,19 +554,12 @@ def compare(now: Estimate, before: Estimate, *, p_value: bool = True) -> Change:
     elif d == 0:
         p = 1.0
     else:
-        excludes = _excludes_zero_at(now, before)
-
-        low_z, high_z = 0.0, 40.0
-        if excludes(high_z):
+        margin = _margin_at(now, before)
+        at_high = margin(40.0)
+        if at_high > 0:
             p = 0.0
         else:
-            for _ in range(60):
-                mid = (low_z + high_z) / 2
-                if excludes(mid):
-                    low_z = mid
-                else:
-                    high_z = mid
-            p = _normal_two_sided((low_z + high_z) / 2)
+            p = _normal_two_sided(_last_excluding_z(margin, 0.0, 40.0, abs(d), at_high))
     return Change(d * 100.0, lo * 100.0, hi * 100.0, p)
 
 

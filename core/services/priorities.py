@@ -97,6 +97,19 @@ class PriorityLayout:
     def unpack(self, blob: bytes) -> list[int]:
         return list(struct.unpack(f"<{self.width}I", blob))
 
+    def sum_packed(self, blobs: list[bytes]) -> list[int]:
+        """The sum of packed tallies. No count exceeds its tally's first (the respondents),
+        so while the respondents add up to less than 2**32 the tallies are added as long
+        integers of 4-byte lanes (no carry crosses a lane), at C speed; past it, count by
+        count. Raises ValueError for bytes that are not a tally of this layout."""
+        size = 4 * self.width
+        if any(len(b) != size for b in blobs):
+            raise ValueError("a priority tally does not fit the layout")
+        if sum(int.from_bytes(b[:4], "little") for b in blobs) < 2 ** 32:
+            total = sum(int.from_bytes(b, "little") for b in blobs)
+            return self.unpack(total.to_bytes(size, "little"))
+        return [sum(column) for column in zip(*map(self.unpack, blobs), strict=True)]
+
     def table(self, counts: list[int], criterion: int) -> list[list[int]]:
         """The 5 x 17 table of one criterion (answer level -> bin -> respondents)."""
         start = self.offset(criterion, 1, 0)
@@ -133,12 +146,8 @@ def pooled_counts(office_id: int, months: Collection[str], instrument_id: str
     layout = layout_for(instrument_id)
     query = within(sa.select(_TABLE.c.counts), _TABLE.c.office_id, office_id).where(
         _TABLE.c.month.in_(sorted(months)), _TABLE.c.instrument_id == instrument_id)
-    total: list[int] | None = None
-    for (blob,) in db.session.execute(query):
-        counts = layout.unpack(bytes(blob))
-        total = counts if total is None else [a + b for a, b in zip(total, counts,
-                                                                      strict=True)]
-    return total
+    blobs = [bytes(blob) for (blob,) in db.session.execute(query)]
+    return layout.sum_packed(blobs) if blobs else None
 
 
 # --- statistics (pure) -----------------------------------------------------------------------

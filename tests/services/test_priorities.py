@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from core.extensions import db
@@ -145,3 +146,21 @@ def test_subtracting_what_was_added_leaves_what_a_rebuild_makes(app, offices, in
     assert layout.unpack(stored) == acc_of(rows[:100])[key]
     priorities.subtract_priority_tallies(db.session, acc_of(rows[:100]))
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MonthlyPriorityTally)) == 0
+
+
+def test_packed_tallies_add_up_as_their_counts_do_on_both_paths():
+    layout = priorities.PriorityLayout([f"c{i}" for i in range(24)])
+    rng = random.Random(9)
+    answers = ["".join(rng.choice("0123455") for _ in range(24)) for _ in range(300)]
+    parts = [layout.count_weighted((a, rng.randint(1, 4)) for a in answers[k::7])
+             for k in range(7)]
+    expected = [sum(column) for column in zip(*parts, strict=True)]
+    assert layout.sum_packed([layout.pack(p) for p in parts]) == expected  # long integers
+    # respondents near 2**32 in all: added count by count, no lane overflows into the next
+    big = [p[:] for p in parts[:2]]
+    for p in big:
+        p[0] = 2 ** 31 + 5
+    assert layout.sum_packed([layout.pack(p) for p in big]) == [
+        a + b for a, b in zip(*big, strict=True)]
+    with pytest.raises(ValueError):
+        layout.sum_packed([layout.pack(parts[0])[:-4]])
