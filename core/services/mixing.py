@@ -57,6 +57,9 @@ _SYSTEM_RANDOM = secrets.SystemRandom()
 _PENDING = PendingAnswer.__table__
 _RESPONSE = Response.__table__
 _HOLD = _PENDING.insert()
+_SUBMISSION_KEY = SubmissionKey.__table__
+#: the claim of a submission id, per dialect (:func:`claim_submission_key`)
+_CLAIMS: dict[str, sa.sql.Executable] = {}
 _RELEASE = _RESPONSE.insert()
 _HANDLING = CommentHandling.__table__
 #: The first key of the PostgreSQL advisory lock a mixer holds per office (the second is the
@@ -96,11 +99,15 @@ def claim_submission_key(submission_id: str, today: date | None = None) -> bool:
     digest = hashlib.sha256(submission_id.encode("ascii")).hexdigest()
     expires = (today or vn_day(utcnow())) + timedelta(
         days=int(current_app.config["SUBMISSION_KEY_DAYS"]))
-    stmt = (upsert(db.session, SubmissionKey)
-            .values(key_hash=digest, expires_on=expires)
+    conn = db.session.connection()
+    stmt = _CLAIMS.get(conn.dialect.name)
+    if stmt is None:  # built once per dialect: this runs for every kiosk answer
+        stmt = _CLAIMS[conn.dialect.name] = (
+            upsert(db.session, _SUBMISSION_KEY)
+            .values(key_hash=sa.bindparam("key_hash"), expires_on=sa.bindparam("expires_on"))
             .on_conflict_do_nothing(index_elements=["key_hash"])
-            .returning(SubmissionKey.key_hash))
-    return db.session.execute(stmt).scalar() is not None
+            .returning(_SUBMISSION_KEY.c.key_hash))
+    return conn.execute(stmt, {"key_hash": digest, "expires_on": expires}).first() is not None
 
 
 def pending_counts(office_ids: Iterable[int] | None = None) -> dict[int, int]:
