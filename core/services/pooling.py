@@ -37,6 +37,40 @@ def _months(months: str | Collection[str]) -> list[str]:
     return [months] if isinstance(months, str) else sorted(months)
 
 
+#: the pooled queries, built once per shape (kind, grouping, one office or several,
+#: instrument filter) with bound parameters: building and hashing a statement cost more
+#: than running it on a commune's month (:func:`_pooled`)
+_SHAPES: dict[tuple, Any] = {}
+
+
+def within_param(query: sa.Select, office_column: Any, one: bool) -> sa.Select:
+    """:func:`within` with the offices as a bound parameter (``office`` or ``offices``)."""
+    query = query.join(OfficeClosure, OfficeClosure.descendant_id == office_column)
+    if one:
+        return query.where(OfficeClosure.ancestor_id == sa.bindparam("office"))
+    return query.where(OfficeClosure.ancestor_id.in_(sa.bindparam("offices", expanding=True)))
+
+
+def _pooled(shape: tuple, build, offices: int | Collection[int],
+            months: str | Collection[str], **params: Any):
+    """Run the pooled query of ``shape`` (built by ``build(one)`` the first time, ``one``
+    telling whether it pools one office) for ``offices`` and ``months``."""
+    one = isinstance(offices, int)
+    key = (*shape, one)
+    query = _SHAPES.get(key)
+    if query is None:
+        query = _SHAPES[key] = build(one)
+    params["months"] = _months(months)
+    if one:
+        params["office"] = offices
+    else:
+        params["offices"] = list(offices)  # type: ignore[arg-type]
+    return db.session.connection().execute(query, params)
+
+
+_MONTHS = sa.bindparam("months", expanding=True)
+
+
 def _group_columns(table: Any, by: Sequence[str]) -> list[Any]:
     columns = {"office": OfficeClosure.ancestor_id, "month": table.month,
                "instrument": table.instrument_id}
@@ -61,15 +95,18 @@ def pooled_tallies(offices: int | Collection[int], months: str | Collection[str]
     Raises ValueError for a key that is not one of "office", "month", "instrument".
     """
     groups = _group_columns(MonthlyTally, by)
-    sums = [sa.func.sum(getattr(MonthlyTally, c)) for c in COUNT_COLUMNS]
-    query = within(sa.select(*groups, MonthlyTally.criterion, *sums),
-                   MonthlyTally.office_id, offices)
-    query = (query.where(MonthlyTally.month.in_(_months(months)),
-                         MonthlyTally.instrument_id == instrument_id)
-             .group_by(*groups, MonthlyTally.criterion))
+
+    def build(one: bool) -> sa.Select:
+        sums = [sa.func.sum(getattr(MonthlyTally, c)) for c in COUNT_COLUMNS]
+        query = within_param(sa.select(*groups, MonthlyTally.criterion, *sums),
+                               MonthlyTally.office_id, one)
+        return (query.where(MonthlyTally.month.in_(_MONTHS),
+                            MonthlyTally.instrument_id == sa.bindparam("instrument"))
+                .group_by(*groups, MonthlyTally.criterion))
+
     out: dict[tuple, dict[str, scoring.Tally]] = {}
     width = len(groups)
-    for row in db.session.execute(query):
+    for row in _pooled(("tallies", *by), build, offices, months, instrument=instrument_id):
         key, code, counts = tuple(row[:width]), row[width], row[width + 1:]
         out.setdefault(key, {})[code] = scoring.Tally(
             tuple(int(x or 0) for x in counts[:5]), int(counts[5] or 0))  # type: ignore[arg-type]
@@ -84,16 +121,20 @@ def pooled_responses(offices: int | Collection[int], months: str | Collection[st
     ``by`` keys' values; groups without responses are absent.
     Raises ValueError for a key that is not one of :data:`GROUP_KEYS`."""
     groups = _group_columns(MonthlyChannelCount, by)
-    query = within(sa.select(*groups, sa.func.sum(MonthlyChannelCount.responses)),
-                   MonthlyChannelCount.office_id, offices)
-    query = query.where(MonthlyChannelCount.month.in_(_months(months)))
-    if instrument_id is not None:
-        query = query.where(MonthlyChannelCount.instrument_id == instrument_id)
-    if groups:
-        query = query.group_by(*groups)
+
+    def build(one: bool) -> sa.Select:
+        query = within_param(sa.select(*groups, sa.func.sum(MonthlyChannelCount.responses)),
+                               MonthlyChannelCount.office_id, one)
+        query = query.where(MonthlyChannelCount.month.in_(_MONTHS))
+        if instrument_id is not None:
+            query = query.where(MonthlyChannelCount.instrument_id == sa.bindparam("instrument"))
+        return query.group_by(*groups) if groups else query
+
     width = len(groups)
-    return {tuple(row[:width]): int(row[width]) for row in db.session.execute(query)
-            if row[width] is not None}
+    params = {} if instrument_id is None else {"instrument": instrument_id}
+    rows = _pooled(("responses", *by, instrument_id is not None), build, offices, months,
+                   **params)
+    return {tuple(row[:width]): int(row[width]) for row in rows if row[width] is not None}
 
 
 def pooled_cross_tallies(offices: int | Collection[int], months: str | Collection[str],
@@ -106,13 +147,16 @@ def pooled_cross_tallies(offices: int | Collection[int], months: str | Collectio
     in SQL. Returns group -> :class:`core.scoring.CrossTally`; groups without rows are absent.
     Raises ValueError for a key that is not one of "office", "month"."""
     groups = _group_columns(MonthlyCrossTally, by)
-    query = within(sa.select(*groups, MonthlyCrossTally.counts),
-                   MonthlyCrossTally.office_id, offices)
-    query = query.where(MonthlyCrossTally.month.in_(_months(months)),
-                        MonthlyCrossTally.instrument_id == instrument_id)
+
+    def build(one: bool) -> sa.Select:
+        query = within_param(sa.select(*groups, MonthlyCrossTally.counts),
+                               MonthlyCrossTally.office_id, one)
+        return query.where(MonthlyCrossTally.month.in_(_MONTHS),
+                           MonthlyCrossTally.instrument_id == sa.bindparam("instrument"))
+
     width = len(groups)
     packed: dict[tuple, list[bytes]] = {}
-    for row in db.session.execute(query):
+    for row in _pooled(("cross", *by), build, offices, months, instrument=instrument_id):
         packed.setdefault(tuple(row[:width]), []).append(bytes(row[width]))
     layout = cross_layout(instrument_id)
     return {key: scoring.CrossTally(layout, tuple(layout.sum_packed(blobs)))
