@@ -1,8 +1,9 @@
 """Tablets, QR material and API keys from the browser.
 
 * tablets: register (the one-time activation link as a large QR on a printable page),
-  rename, idle time, the office's opening hours, revoke after a confirmation; status from
-  the heartbeat (online/offline, last seen, queue, refused answers);
+  rename, idle time, pause and resume, the office's opening hours, revoke after a
+  confirmation; status from the heartbeat (online/offline, last seen, queue, refused
+  answers);
 * QR material: the receipt slip sheet for a desk (mints one link per dossier code), the
   generic-link poster (A4/A5), the generic link's QR code as PNG/SVG;
 * API keys of the one-stop software: create (shown once), label, list, revoke (optionally
@@ -72,7 +73,7 @@ def _active_offices(u: User):
 
 @bp.app_template_global()
 def tablet_status(info: kiosks.KioskInfo) -> str:
-    """'online', 'offline', 'pending' or 'revoked'."""
+    """'online', 'offline', 'pending', 'paused' or 'revoked'."""
     if info.status != "active":
         return info.status
     return "online" if kiosks.is_online(info) else "offline"
@@ -153,7 +154,28 @@ def kiosk_edit(kiosk_id: int):
             return redirect(url_for("admin.kiosks_page", office=kiosk.office.code))
     elif request.method == "POST":
         status = 400
-    return render_template("admin/kiosk_edit.html", form=form, kiosk=kiosk), status
+    return render_template("admin/kiosk_edit.html", form=form, kiosk=kiosk,
+                           action=ActionForm()), status
+
+
+@bp.post("/kiosks/<int:kiosk_id>/<any(pause, resume):op>")
+def kiosk_pause(kiosk_id: int, op: str):
+    """Pause a tablet (a "paused" screen instead of the questionnaire; the answers it holds
+    are still accepted) or resume it, as ``flask kiosks pause ID [--resume]``."""
+    u = user()
+    kiosk = _kiosk(kiosk_id)
+    scope.require(u, "manage_kiosks")
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        kiosks.pause_kiosk(kiosk.id, paused=op == "pause", actor=u.username)
+    except DomainError as exc:  # revoked in the meantime
+        flash(exc.message, "error")
+    else:
+        flash(_("The tablet has been paused: it shows a notice instead of the questionnaire "
+                "and still sends the answers it holds.") if op == "pause"
+              else _("The tablet is taking answers again."), "info")
+    return redirect(url_for("admin.kiosks_page", office=kiosk.office.code))
 
 
 @bp.route("/kiosks/<int:kiosk_id>/revoke/confirm", methods=["GET", "POST"])

@@ -411,7 +411,7 @@ def audit():
 # --- desk tablets (kiosks) -------------------------------------------------------------
 
 KIOSK_LABELS = {"pending": _l("waiting for activation"), "active": _l("active"),
-                "revoked": _l("revoked")}
+                "paused": _l("paused"), "revoked": _l("revoked")}
 
 
 def _kiosks_in(office) -> list:

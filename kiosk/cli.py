@@ -1,4 +1,4 @@
-"""``flask kiosks add|list|rename|idle|revoke``: kiosk tablets for the IT team. Output in
+"""``flask kiosks add|list|rename|idle|pause|revoke``: kiosk tablets for the IT team. Output in
 Vietnamese (the default locale outside a request; help texts stay English). Exits non-zero
 on error."""
 
@@ -110,6 +110,26 @@ def kiosks_revoke(kiosk_id: int) -> None:
     click.echo(_("Tablet %(id)s (%(code)s / %(name)s) revoked at %(at)s; it can no longer "
                  "submit.", id=k.id, code=k.office_code, name=k.name,
                  at=k.revoked_at.isoformat(timespec="seconds")))
+
+
+@kiosks_cli.command("pause")
+@click.argument("kiosk_id", type=int)
+@click.option("--resume", is_flag=True, help="Resume the tablet instead: the questionnaire "
+                                             "comes back.")
+def kiosks_pause(kiosk_id: int, resume: bool) -> None:
+    """Pause kiosk KIOSK_ID (it shows a "paused" screen instead of the questionnaire but
+    still sends the answers it holds), or resume it with --resume. Audited."""
+    try:
+        k = kiosk_service.pause_kiosk(kiosk_id, paused=not resume, actor="cli")
+    except DomainError as exc:
+        fail(exc.message)
+    if k.paused_at is not None:
+        click.echo(_("Tablet %(id)s (%(code)s / %(name)s) paused since %(at)s; the answers it "
+                     "holds are still accepted.", id=k.id, code=k.office_code, name=k.name,
+                     at=k.paused_at.isoformat(timespec="seconds")))
+    else:
+        click.echo(_("Tablet %(id)s (%(code)s / %(name)s) is taking answers again.", id=k.id,
+                     code=k.office_code, name=k.name))
 
 
 @kiosks_cli.command("rename")

@@ -85,11 +85,21 @@ def _render_kiosk(kiosk, form, *, status: int = 200, notice: str | None = None,
     return _no_store(resp)
 
 
+def _paused():
+    """The screen of a paused tablet: a 200, so that the offline shell keeps it like the
+    questionnaire (a paused tablet that goes offline keeps showing it). It asks the server
+    again every heartbeat period and shows the questionnaire once the tablet is resumed."""
+    return _no_store(make_response(render_template(
+        "kiosk/paused.html", recheck_seconds=current_app.config["KIOSK_HEARTBEAT_SECONDS"])))
+
+
 @bp.get("/")
 def index():
     kiosk = _device()
     if kiosk is None:
         return _not_activated()
+    if kiosk.paused_at is not None:
+        return _paused()
     instrument = get_instrument(current_app.config["DEFAULT_INSTRUMENT"])
     return _render_kiosk(kiosk, questionnaire_form(instrument, locale_code()))
 
@@ -98,7 +108,8 @@ def index():
 @csrf.exempt  # the form checks its own token so that an expired one can be recovered from
 def submit():
     """The no-JavaScript path: the whole questionnaire posted as one form, through the
-    same door as the API."""
+    same door as the API. A paused tablet's form is still accepted (a page rendered before
+    the pause loses nothing); the thank-you page then leads back to the paused screen."""
     kiosk = _device()
     if kiosk is None:
         return _not_activated()
@@ -134,6 +145,7 @@ def submit():
 #: What the offline shell keeps besides the page and the script: (endpoint, filename).
 SHELL_ASSETS = (("static", "css/app.css"), ("kiosk.static", "kiosk/kiosk.css"),
                 ("kiosk.static", "kiosk/speaker.svg"), ("kiosk.static", "kiosk/followup.js"),
+                ("kiosk.static", "kiosk/paused.js"),
                 *(("kiosk.static", f"kiosk/faces/f{n}.svg") for n in range(1, 6)))
 
 

@@ -34,6 +34,10 @@ class Kiosk(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When the tablet was paused (it shows a "paused" screen instead of the questionnaire
+    #: but still sends the answers it holds); NULL when it is not paused. Reversible, unlike
+    #: ``revoked_at``.
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: When the tablet last sent a heartbeat (answers never change this row).
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Submissions waiting in the tablet's offline queue, as last reported by its heartbeat.
@@ -53,9 +57,12 @@ class Kiosk(Base):
 
     @property
     def status(self) -> str:
-        """'revoked', 'active' or 'pending' (registered, not yet activated)."""
+        """'revoked', 'paused' (any tablet not revoked may be paused, activated or not),
+        'active' or 'pending' (registered, not yet activated)."""
         if self.revoked_at is not None:
             return "revoked"
+        if self.paused_at is not None:
+            return "paused"
         return "active" if self.credential_hash else "pending"
 
     def __repr__(self) -> str:

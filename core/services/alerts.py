@@ -11,7 +11,8 @@ an address) chooses among:
   that came with low scores would give each of them its writer's rating. Days from the day
   before the subscription was made, at most ``ALERT_DIGEST_DAYS`` back;
 * ``offline``: an active tablet not heard from for ``ALERT_OFFLINE_MINUTES`` while its office
-  is open (:func:`office_is_open`), at most once per tablet and day;
+  is open (:func:`office_is_open`), at most once per tablet and day (a paused or revoked
+  tablet is not expected to be heard from);
 * ``report``: the previous month's figures are complete (nothing of the month pending), once
   per office and month;
 * ``held``: held-back answers wait for review (:mod:`core.services.review`), once a day.
@@ -209,8 +210,9 @@ def _offline(sub: AlertSubscription, office: Office, now: datetime) -> list[Aler
     silent = now - timedelta(minutes=int(current_app.config["ALERT_OFFLINE_MINUTES"]))
     kiosks = db.session.scalars(
         within(sa.select(Kiosk), Kiosk.office_id, office.id)
-        .where(Kiosk.revoked_at.is_(None), Kiosk.last_seen_at.is_not(None),
-               Kiosk.last_seen_at < silent).order_by(Kiosk.id)).all()
+        .where(Kiosk.revoked_at.is_(None), Kiosk.paused_at.is_(None),
+               Kiosk.last_seen_at.is_not(None), Kiosk.last_seen_at < silent)
+        .order_by(Kiosk.id)).all()
     today = vn_day(now)
     link = _link("/admin/kiosks", office=office.code)
     return [Alert("offline", f"{k.id}:{today.isoformat()}", sub.email,

@@ -2,13 +2,14 @@
 submissions from a kiosk (rate limit, client clock window, burst flagging).
 
 Every function that changes data commits (or rolls back and re-raises) and records an audit
-event for registrations, activations and revocations. Nothing here ever returns a
-citizen's answers, per kiosk or otherwise.
+event for registrations, activations, pauses, resumptions and revocations. Nothing here ever
+returns a citizen's answers, per kiosk or otherwise.
 
 Public entry points used by other areas (e.g. the admin screens):
 
 * :func:`list_kiosks` ``(office_ids)`` -> list of :class:`KioskInfo`
 * :func:`revoke_kiosk` ``(kiosk_id, actor)`` -> :class:`KioskInfo`
+* :func:`pause_kiosk` ``(kiosk_id, paused=..., actor=...)`` -> :class:`KioskInfo`
 * :func:`add_kiosk` ``(office, name, ...)`` -> :class:`NewKiosk` (shows the activation code
   once; :func:`activation_qr_svg` draws its link as a QR code)
 """
@@ -70,7 +71,7 @@ class KioskInfo:
     office_code: str
     office_name: str
     name: str
-    status: str  # 'pending' (not activated yet), 'active' or 'revoked'
+    status: str  # 'pending' (not activated yet), 'active', 'paused' or 'revoked'
     idle_seconds: int
     created_at: datetime
     activated_at: datetime | None
@@ -80,6 +81,7 @@ class KioskInfo:
     rejected_reported: int | None = None
     offline_shell_reported: bool | None = None
     app_version_reported: str | None = None
+    paused_at: datetime | None = None
 
     @classmethod
     def of(cls, kiosk: Kiosk) -> KioskInfo:
@@ -87,7 +89,7 @@ class KioskInfo:
                    kiosk.status, kiosk.idle_seconds, kiosk.created_at, kiosk.activated_at,
                    kiosk.revoked_at, kiosk.last_seen_at, kiosk.pending_reported,
                    kiosk.rejected_reported, kiosk.offline_shell_reported,
-                   kiosk.app_version_reported)
+                   kiosk.app_version_reported, kiosk.paused_at)
 
 
 @dataclass(frozen=True)
@@ -217,6 +219,30 @@ def revoke_kiosk(kiosk_id: int, actor: str) -> KioskInfo:
     return KioskInfo.of(kiosk)
 
 
+def pause_kiosk(kiosk_id: int, *, paused: bool, actor: str) -> KioskInfo:
+    """Pause a kiosk (``paused``) or resume it. A paused tablet shows a "paused" screen
+    instead of the questionnaire (its heartbeat says ``paused``, its page reloads once no
+    citizen is using it and its offline queue is empty) but its credential keeps working:
+    the answers it already holds are still accepted. Audited (``kiosk.pause`` /
+    ``kiosk.resume``) and committed only when the state changes; pausing a paused kiosk or
+    resuming a running one changes nothing. Raises NotFound for an unknown id, Conflict for
+    a revoked kiosk.
+
+    The caller checks that ``actor`` may manage the kiosk's office.
+    """
+    kiosk = db.session.get(Kiosk, kiosk_id)
+    if kiosk is None:
+        raise NotFound("not_found", _("No kiosk with number %(id)s.", id=kiosk_id))
+    if kiosk.revoked_at is not None:
+        raise errors.Conflict("kiosk_revoked", _("This tablet has been revoked."))
+    if paused != (kiosk.paused_at is not None):
+        with transaction():
+            kiosk.paused_at = utcnow() if paused else None
+            record("kiosk.pause" if paused else "kiosk.resume", actor=actor,
+                   office_id=kiosk.office_id, target=f"kiosk:{kiosk.id}")
+    return KioskInfo.of(kiosk)
+
+
 def list_kiosks(office_ids: Iterable[int] | None = None) -> list[KioskInfo]:
     """Kiosks of the given offices (all offices when ``office_ids`` is None), ordered by
     office code then counter name. The caller decides which offices a user may see."""
@@ -230,7 +256,8 @@ def list_kiosks(office_ids: Iterable[int] | None = None) -> list[KioskInfo]:
 
 
 def authenticate(credential: str | None) -> Kiosk | None:
-    """The active kiosk holding ``credential``, or None (unknown, revoked, empty)."""
+    """The kiosk holding ``credential``, or None (unknown, revoked, empty). A paused kiosk
+    is authenticated: it still sends the answers it holds."""
     if not credential or len(credential) > 200:
         return None
     kiosk = db.session.scalar(_AUTH, {"digest": _digest(credential)})
@@ -260,7 +287,8 @@ class KioskRef:
 
 def authenticate_device(credential: str | None) -> KioskRef | None:
     """Like :func:`authenticate`, in one Core SELECT of the few columns a submission needs
-    (kiosk joined to its office, revoked kiosks excluded), without loading ORM objects.
+    (kiosk joined to its office, revoked kiosks excluded, paused ones not), without loading
+    ORM objects.
 
     Read from the database on every call: a revocation takes effect with the next request.
     """
@@ -282,9 +310,11 @@ def heartbeat(kiosk: Kiosk, pending: Any, rejected: Any = None,
     """Record that the kiosk is alive, how many submissions wait in its offline queue, how
     many it has set aside (refused for good) and whether its page runs under the offline
     shell (its service worker) and which version of the kiosk app it runs. Commits. Returns
-    the settings the tablet should use. Raises ValidationFailed naming each count that is not
-    a whole number from 0 to 100000, an ``offline_shell`` that is not true or false and an
-    ``app_version`` that is not 1-32 lowercase hexadecimal digits."""
+    the settings the tablet should use and whether it is paused (the page then reloads to
+    its "paused" screen once nobody is using it and its queue is empty). Raises
+    ValidationFailed naming each count that is not a whole number from 0 to 100000, an
+    ``offline_shell`` that is not true or false and an ``app_version`` that is not 1-32
+    lowercase hexadecimal digits."""
     problems = {name: _("must be a whole number from 0 to 100000")
                 for name, value in (("pending", pending), ("rejected", rejected))
                 if value is not None and (isinstance(value, bool) or not isinstance(value, int)
@@ -308,7 +338,8 @@ def heartbeat(kiosk: Kiosk, pending: Any, rejected: Any = None,
             kiosk.rejected_reported = rejected
     return {"idle_seconds": kiosk.idle_seconds,
             "thanks_seconds": current_app.config["KIOSK_THANKS_SECONDS"],
-            "server_time": utcnow().isoformat().replace("+00:00", "Z")}
+            "server_time": utcnow().isoformat().replace("+00:00", "Z"),
+            "paused": kiosk.paused_at is not None}
 
 
 # --- submissions --------------------------------------------------------------------------
@@ -481,6 +512,8 @@ def online_window() -> timedelta:
 
 
 def is_online(info: KioskInfo, now: datetime | None = None) -> bool:
+    """Whether an active tablet has sent a heartbeat within :func:`online_window`; never for
+    a pending, paused or revoked one (they are neither online nor offline)."""
     return (info.status == "active" and info.last_seen_at is not None
             and (now or utcnow()) - info.last_seen_at < online_window())
 
@@ -488,7 +521,7 @@ def is_online(info: KioskInfo, now: datetime | None = None) -> bool:
 def offline_while_open(office_ids: Iterable[int] | None, now: datetime | None = None
                        ) -> list[KioskInfo]:
     """Active tablets of these offices that are offline while their office is open (for
-    the head's dashboard)."""
+    the head's dashboard); a paused tablet is not expected to be heard from."""
     now = now or utcnow()
     offices = {o.id: o for o in db.session.scalars(sa.select(Office))}
     return [k for k in list_kiosks(office_ids)

@@ -53,6 +53,7 @@ def audit_action_label(action: str) -> str:
         "office.hours": _("Opening hours set"),
         "office.public_results": _("Public results switched"),
         "kiosk.update": _("Desk tablet changed"),
+        "kiosk.pause": _("Desk tablet paused"), "kiosk.resume": _("Desk tablet resumed"),
         "apikey.label": _("Office API key labelled"),
         "apikey.withdraw_links": _("Printed survey links withdrawn"),
         "comment.publish": _("Reply published"),

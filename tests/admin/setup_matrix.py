@@ -1,5 +1,5 @@
 """The setup pages' rows of the permission matrix (tests/admin/test_permissions.py):
-offices, tablets, QR material and API keys, for every role.
+offices, tablets (pause and resume included), QR material and API keys, for every role.
 
 Users (see tests/admin/fixtures.py): ``city`` (administrator), ``bd`` (head of BD, which
 contains BD-KM and BD-DB), ``stp`` (head of STP), ``kmview`` (viewer of BD-KM). Run first in
@@ -44,6 +44,10 @@ def add_cases(w: dict[str, Any], add) -> None:
     add("admin.kiosk_edit", "GET", f"/admin/kiosks/{kk}/edit", 200, 200, 404, 403)
     add("admin.kiosk_edit", "POST", f"/admin/kiosks/{kk}/edit", 302, 302, 404, 403)
     add("admin.kiosk_edit", "GET", f"/admin/kiosks/{sk}/edit", 200, 404, 200, 404)
+    # each tablet paused then resumed: the rows after these see it as it was
+    for op in ("pause", "resume"):
+        add("admin.kiosk_pause", "POST", f"/admin/kiosks/{kk}/{op}", 302, 302, 404, 403)
+        add("admin.kiosk_pause", "POST", f"/admin/kiosks/{sk}/{op}", 302, 404, 302, 404)
     add("admin.kiosk_revoke_confirm", "GET", f"/admin/kiosks/{kk}/revoke/confirm",
         200, 200, 404, 403)
     add("admin.kiosk_revoke_confirm", "POST", f"/admin/kiosks/{sk}/revoke/confirm",

@@ -185,6 +185,26 @@ def test_rename_idle_and_revoke_a_tablet(client, runner, world):
     assert db.session.get(Kiosk, km).revoked_at and db.session.get(Kiosk, stp).revoked_at
 
 
+def test_pause_and_resume_a_tablet(client, runner, world):
+    km, stp = world["km_kiosk"], world["stp_kiosk"]
+    login(client, "city")
+    assert client.post(f"/admin/kiosks/{km}/pause").status_code == 302
+    _cli(runner, "kiosks", "pause", str(stp))
+    web, cli = _two("kiosk.pause")
+    assert web.details == cli.details and (web.actor, cli.actor) == ("city", "cli")
+    assert (web.target, cli.target) == (f"kiosk:{km}", f"kiosk:{stp}")
+    db.session.expire_all()
+    assert db.session.get(Kiosk, km).status == db.session.get(Kiosk, stp).status == "paused"
+    assert client.post(f"/admin/kiosks/{km}/resume").status_code == 302
+    _cli(runner, "kiosks", "pause", str(stp), "--resume")
+    web, cli = _two("kiosk.resume")
+    assert web.details == cli.details and (web.actor, cli.actor) == ("city", "cli")
+    db.session.expire_all()
+    assert db.session.get(Kiosk, km).paused_at is db.session.get(Kiosk, stp).paused_at is None
+    assert [e.target for e in _events("kiosk.pause") + _events("kiosk.resume")] == [
+        f"kiosk:{km}", f"kiosk:{stp}", f"kiosk:{km}", f"kiosk:{stp}"]
+
+
 def test_api_keys(app, client, runner, world):
     login(client, "bd")
     page = client.post("/admin/apikeys", data={"office": "BD-KM", "label": "Một cửa"})

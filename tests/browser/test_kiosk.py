@@ -1,7 +1,8 @@
 """The kiosk in a real browser (Debian's Chromium through Playwright): activation, a full
 questionnaire to the thank-you screen and back, idle reset, the offline queue delivering
-exactly once, recovery from an expired CSRF token and session, accessibility (axe-core) on
-every screen, tablet sizes, and the start screen's weight."""
+exactly once, a paused tablet finishing its run and queue first, recovery from an expired
+CSRF token and session, accessibility (axe-core) on every screen, tablet sizes, and the
+start screen's weight."""
 
 from __future__ import annotations
 
@@ -448,6 +449,53 @@ def test_not_activated_and_revoked_tablets(live_app_factory, page):
     run_questionnaire(page, "5")  # the citizen is thanked; the refused answer is set aside
     page.wait_for_selector("h1:has-text('chưa được kích hoạt')", timeout=8000)
     assert rows(server) == []
+
+
+def _next_heartbeat(page, timeout: float = 12000) -> dict:
+    """The reply of the tablet's next heartbeat."""
+    resp = page.wait_for_event(
+        "response", lambda r: r.url.endswith("/api/v1/kiosk/heartbeat"), timeout=timeout)
+    return resp.json()
+
+
+def test_a_paused_tablet_finishes_the_run_and_its_queue_before_its_paused_screen(
+        live_app_factory, page):
+    server = start_kiosk(live_app_factory, page, KIOSK_HEARTBEAT_SECONDS=5)
+    page.get_by_role("link", name="Bắt đầu đánh giá").click()
+    expect_visible(page, "#k-step-1")
+    with server.app.app_context():
+        kiosk_service.pause_kiosk(1, paused=True, actor="tester")
+        db.session.remove()
+    # a citizen is answering: the heartbeat says paused, the run goes on undisturbed
+    while not _next_heartbeat(page)["paused"]:
+        pass
+    page.wait_for_timeout(500)
+    expect(page.locator("#k-step-1")).to_be_visible()
+    # the answer cannot be sent yet: back at the start screen, the page waits for its queue
+    page.route("**/api/v1/responses", lambda route: route.abort("internetdisconnected"))
+    for step in range(1, STEPS):
+        answer_screen(page, step, "4")
+        page.get_by_role("button", name="Tiếp tục").click()
+    expect_visible(page, f"#k-step-{STEPS}")
+    page.get_by_role("button", name="Gửi đánh giá").click()
+    expect_visible(page, "#k-start")
+    expect(page.locator("#k-pending-n")).to_have_text("1")
+    assert _next_heartbeat(page)["paused"] is True
+    page.wait_for_timeout(500)
+    expect(page.locator("#k-start")).to_be_visible()
+    # the network is back: the answer is delivered, then the paused screen shows
+    page.unroute("**/api/v1/responses")
+    expect(page.locator("h1")).to_have_text("Máy tạm ngừng khảo sát", timeout=15000)
+    assert [r.answers for r in rows(server)] == ["4" * 24]
+    expect(page.locator("main")).to_contain_text("phiếu hẹn", use_inner_text=True)
+    assert_accessible(page, "paused")
+    save_screenshot(page, "kiosk-paused")
+    # resumed: the questionnaire comes back by itself (paused.js asks every heartbeat
+    # period, here 5 s)
+    with server.app.app_context():
+        kiosk_service.pause_kiosk(1, paused=False, actor="tester")
+        db.session.remove()
+    expect(page.get_by_role("link", name="Bắt đầu đánh giá")).to_be_visible(timeout=15000)
 
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "

@@ -1,8 +1,8 @@
 """The setup screens in a real browser, end to end: offices (tree, search, create, edit,
 move, merge, upload with preview), tablets (register with the activation QR, settings,
-opening hours, revoke after confirming, the dashboard's offline warning), QR material and
-API keys. axe-core finds no serious or critical violation on any of them; screenshots go to
-test-artifacts/.
+opening hours, pause and resume, revoke after confirming, the dashboard's offline warning),
+QR material and API keys. axe-core finds no serious or critical violation on any of them;
+screenshots go to test-artifacts/.
 
 One server for the module (the walk-throughs build on each other in order) and one browser
 session: marked ``slow`` (``-m "not slow"`` leaves them out of a quick run).
@@ -207,6 +207,27 @@ def test_tablets_register_settings_hours_revoke(signed_in, server):
     pg.get_by_label("Giờ làm việc", exact=True).fill("07:30-11:30,13:30-17:00")
     pg.get_by_role("button", name="Lưu").click()
     expect(pg.locator(".flash")).to_contain_text("Đã lưu giờ làm việc.", use_inner_text=True)
+
+    # paused, then resumed (reversible, unlike revoking)
+    row = pg.locator("tr", has=pg.get_by_role("rowheader", name="Quầy 5"))
+    pg.get_by_role("link", name="Cài đặt Quầy 5").click()
+    pause = pg.get_by_role("button", name="Tạm ngừng máy này")
+    expect(pause).to_be_visible()
+    pause.click()
+    expect(pg.locator(".flash")).to_contain_text("Đã tạm ngừng máy tính bảng",
+                                                 use_inner_text=True)
+    expect(row.locator("td[data-connection]")).to_have_attribute("data-connection", "paused")
+    expect(row).to_contain_text("tạm ngừng", use_inner_text=True)
+    _clean(pg, "admin-kiosks-paused")
+    pg.get_by_role("link", name="Cài đặt Quầy 5").click()
+    resume = pg.get_by_role("button", name="Cho máy hoạt động lại")
+    expect(resume).to_be_visible()
+    _clean(pg, "admin-kiosk-settings-paused")
+    resume.click()
+    expect(pg.locator(".flash")).to_contain_text("đã nhận đánh giá trở lại",
+                                                 use_inner_text=True)
+    # back to what it was: waiting for activation (the link above was only opened)
+    expect(row.locator("td[data-connection]")).to_have_attribute("data-connection", "pending")
 
     pg.get_by_role("link", name="Thu hồi Quầy 5").click()
     _clean(pg, "admin-kiosk-revoke")

@@ -185,6 +185,38 @@ def test_revoked_kiosk_is_refused_at_once(kclient, kiosk, spec):
     assert actions == ["kiosk.add", "kiosk.revoke"]
 
 
+def test_a_paused_kiosk_still_delivers_its_queued_answers(kclient, kiosk, spec):
+    """Pausing stops new citizens at the tablet, never what it already holds: the API
+    keeps accepting its submissions, stored and counted like any other."""
+    info = kiosk_service.pause_kiosk(kiosk.kiosk.id, paused=True, actor="tester")
+    assert info.status == "paused"
+    queued = body(answers={"I.1": 5, "I.2": 5})
+    r = kclient.post(API, json=queued, headers=auth(kiosk))
+    assert r.status_code == 201 and r.get_json()["created"] is True
+    spec.check(API, r)
+    assert kclient.post(API, json=queued, headers=auth(kiosk)).status_code == 200  # re-sent
+    release_all()
+    row = db.session.scalar(sa.select(Response))
+    assert (row.channel, row.counted) == ("kiosk", True)
+    assert db.session.scalar(sa.select(MonthlyChannelCount.responses)) == 1
+
+
+def test_heartbeat_says_paused_until_resumed(kclient, kiosk, spec):
+    path = "/api/v1/kiosk/heartbeat"
+    r = kclient.post(path, json={"pending": 0}, headers=auth(kiosk))
+    assert r.status_code == 200 and r.get_json()["paused"] is False
+    kiosk_service.pause_kiosk(kiosk.kiosk.id, paused=True, actor="tester")
+    r = kclient.post(path, json={"pending": 2}, headers=auth(kiosk))
+    assert r.status_code == 200 and r.get_json()["paused"] is True
+    spec.check(path, r)
+    info = kiosk_service.list_kiosks([kiosk.kiosk.office_id])[0]
+    assert info.pending_reported == 2 and info.last_seen_at is not None  # still recorded
+    kiosk_service.pause_kiosk(kiosk.kiosk.id, paused=False, actor="tester")
+    r = kclient.post(path, json={"pending": 0}, headers=auth(kiosk))
+    assert r.get_json()["paused"] is False
+    spec.check(path, r)
+
+
 def test_413_for_a_body_over_the_limit(kclient, kiosk, spec):
     payload = body(comment="a" * 40_000)
     r = kclient.post(API, json=payload, headers=auth(kiosk))

@@ -1,4 +1,4 @@
-"""``flask kiosks add|list|revoke``."""
+"""``flask kiosks add|list|pause|revoke``."""
 
 from __future__ import annotations
 
@@ -67,3 +67,24 @@ def test_list_and_revoke(runner, offices):
     actions = db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert actions == ["kiosk.add", "kiosk.add", "kiosk.revoke"]
     assert set(db.session.scalars(sa.select(AuditEvent.actor))) == {"cli"}
+
+
+def test_pause_and_resume(runner, offices):
+    runner.invoke(args=["kiosks", "add", "BD-KM", "Quầy 1", "--credential"])
+    result = runner.invoke(args=["kiosks", "pause", "1"])
+    assert result.exit_code == 0, result.output
+    assert "Đã tạm ngừng máy tính bảng số 1 (BD-KM / Quầy 1)" in result.output
+    assert runner.invoke(args=["kiosks", "list"]).output.splitlines()[1].split("\t")[3] \
+        == "paused"
+    assert runner.invoke(args=["kiosks", "pause", "1"]).exit_code == 0  # already: no event
+    result = runner.invoke(args=["kiosks", "pause", "1", "--resume"])
+    assert result.exit_code == 0 and "đã nhận đánh giá trở lại" in result.output
+    assert runner.invoke(args=["kiosks", "list"]).output.splitlines()[1].split("\t")[3] \
+        == "active"
+    result = runner.invoke(args=["kiosks", "pause", "42"])
+    assert result.exit_code == 1 and "42" in result.output
+    runner.invoke(args=["kiosks", "revoke", "1"])
+    result = runner.invoke(args=["kiosks", "pause", "1", "--resume"])
+    assert result.exit_code == 1 and "thu hồi" in result.output
+    actions = db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions == ["kiosk.add", "kiosk.pause", "kiosk.resume", "kiosk.revoke"]

@@ -201,6 +201,31 @@ def test_revoked_tablet_stops_at_once(csrf_app):
     assert stored() == 0
 
 
+def test_paused_tablet_shows_the_paused_screen_until_resumed(csrf_app):
+    new = kiosk_service.add_kiosk(get_office("BD-KM"), "Quầy 2", with_credential=True)
+    client = _device_client(csrf_app, new.credential)
+    token = csrf_token(client.get("/kiosk/").get_data(as_text=True))
+    kiosk_service.pause_kiosk(new.kiosk.id, paused=True, actor="tester")
+    r = client.get("/kiosk/")
+    html = r.get_data(as_text=True)
+    # a 200 (the offline shell keeps it), never stored by the browser itself
+    assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
+    assert "Máy tạm ngừng khảo sát" in html and "Xin cảm ơn Ông/Bà" in html
+    assert "phiếu hẹn" in html and 'lang="vi"' in html
+    # it comes back by itself: paused.js asks every heartbeat period (without JavaScript,
+    # the page refreshes)
+    assert 'data-recheck-seconds="60"' in html and "/kiosk/static/kiosk/paused.js" in html
+    assert re.search(r'<noscript><meta http-equiv="refresh" content="60"></noscript>', html)
+    assert "Bắt đầu đánh giá" not in html and "kiosk.js" not in html
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html) and "style=" not in html
+    # a form rendered before the pause is still accepted: nothing a citizen gave is lost
+    r = client.post("/kiosk/", data=answers_form(token))
+    assert r.status_code == 303 and stored() == 1
+    kiosk_service.pause_kiosk(new.kiosk.id, paused=False, actor="tester")
+    html = client.get("/kiosk/").get_data(as_text=True)
+    assert "Bắt đầu đánh giá" in html and "Máy tạm ngừng khảo sát" not in html
+
+
 def test_list_and_revoke_service_api(csrf_app):
     a = kiosk_service.add_kiosk(get_office("BD-KM"), "Quầy 2", with_credential=True)
     b = kiosk_service.add_kiosk(get_office("STP"), "Quầy 1", idle_seconds=90)

@@ -111,6 +111,22 @@ def test_offline_tablet_held_answers_and_report_alerts(app, world, instrument, i
     assert [a.kind for a in alerts.due(night) if a.kind == "offline"] == []
 
 
+def test_a_paused_tablet_is_never_an_offline_alert(app, world):
+    from core.services.kiosks import pause_kiosk
+
+    app.config["PUBLIC_BASE_URL"] = "https://sipas.example.vn"
+    stp = world["offices"]["STP"]
+    now = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)  # Wednesday 10:00 in Hà Nội
+    alerts.save_subscription(world["users"]["stp"], stp, "stp@example.vn", {"offline"})
+    db.session.get(Kiosk, world["stp_kiosk"]).last_seen_at = now - timedelta(hours=2)
+    db.session.commit()
+    assert [a.kind for a in alerts.due(now)] == ["offline"]
+    pause_kiosk(world["stp_kiosk"], paused=True, actor="stp")
+    assert alerts.due(now) == []
+    pause_kiosk(world["stp_kiosk"], paused=False, actor="stp")
+    assert [a.kind for a in alerts.due(now)] == ["offline"]
+
+
 def test_nothing_is_sent_without_mail_url(app, world, runner):
     app.config["MAIL_URL"] = None
     alerts.save_subscription(world["users"]["bd"], world["offices"]["BD"], "a@example.vn",

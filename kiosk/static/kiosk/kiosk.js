@@ -66,6 +66,7 @@
   var thanksTimer = null;
   var followupNow = null;  // {code, hash} of the run being sent, until the thank-you shows it
   var revoked = false;
+  var paused = false;      // the server paused this kiosk: its paused screen once nobody is here
 
   document.documentElement.classList.add("js");
 
@@ -152,16 +153,32 @@
     // the next citizen starts in Vietnamese (the kept page when offline)
     if (cfg.lang !== "vi" && cfg.swScope) { window.location.replace(cfg.swScope); return; }
     show(0);
-    if (revoked) { reloadIfReachable(); }
+    if (revoked) { reloadIfReachable(); } else if (paused) { reloadIfPaused(); }
   }
 
-  // The server said this kiosk is revoked: show its explanation page, but only reload when
-  // the server answers (a reload while offline would leave a browser error page).
-  function reloadIfReachable() {
+  // The server said this kiosk is revoked (or paused): show its explanation page, but only
+  // reload when the server answers (a reload while offline would leave a browser error
+  // page), and only if stillDue (when given) still says so once it has.
+  function reloadIfReachable(stillDue) {
     fetch(window.location.href, { cache: "no-store", credentials: "same-origin" })
-      .then(function (r) { if (r.status === 200 || r.status === 403) { window.location.reload(); } },
-            function () {});
+      .then(function (r) {
+        if ((r.status === 200 || r.status === 403) && (!stillDue || stillDue())) {
+          window.location.reload();
+        }
+      }, function () {});
   }
+
+  // The server said this kiosk is paused: reload to its paused screen only between two
+  // citizens (on the start screen, never during a run) and once the offline queue is empty
+  // (the paused page has no script to send what waits here; the server would still accept
+  // it). Otherwise the next heartbeat or reset tries again.
+  function reloadIfPaused() {
+    if (!pausedAndFree()) { return; }
+    queue.load().then(function (q) {
+      if (q.length === 0 && pausedAndFree()) { reloadIfReachable(pausedAndFree); }
+    }, function () {});
+  }
+  function pausedAndFree() { return paused && !revoked && current === 0; }
 
   function checkedValue(name) {
     var el = form.querySelector("input[name='" + name + "']:checked");
@@ -613,6 +630,8 @@
     }).then(function (data) {
       if (data && data.idle_seconds) { idleMs = data.idle_seconds * 1000; }
       if (data && data.thanks_seconds) { thanksMs = data.thanks_seconds * 1000; }
+      if (data) { paused = data.paused === true; }  // resumed before the reload: carry on
+      reloadIfPaused();  // at the start screen with an empty queue; else at the next reset
     }, function () { /* offline: the next beat will tell */ });
   }
   setInterval(heartbeat, heartbeatMs);

@@ -5,6 +5,10 @@
  *   a few seconds, the kept copy is shown, so a tablet that reloads or restarts during a LAN
  *   outage still shows the questionnaire (its answers wait in the page's IndexedDB queue).
  *   A refusal (403: not activated or revoked) is shown as is and the kept copy forgotten.
+ *   A paused tablet's page (kiosk/paused.html) is a 200 like the questionnaire, so it is
+ *   kept the same way: a paused tablet that goes offline keeps showing its paused screen
+ *   (its script, paused.js, is one of the assets below: it asks the server again every
+ *   heartbeat period), and the questionnaire replaces it once resumed.
  * - Styles, script and faces are served from the cache and refreshed in the background.
  * - Nothing else is touched: the API (POST) and every other page go to the network as usual.
  * A new version of any of these files gives a new cache name; old caches are deleted.
