@@ -29,7 +29,7 @@ from admin.forms import (
     TokenForm,
     UserForm,
 )
-from core.errors import Conflict, DomainError, Invalid, NotFound
+from core.errors import Conflict, DomainError, Invalid
 from core.extensions import db
 from core.http_errors import status_of
 from core.models import User
@@ -431,15 +431,3 @@ def kiosks_page():
                            can_manage=scope.can(u, "manage_kiosks"), action=ActionForm())
 
 
-@bp.post("/kiosks/<int:kiosk_id>/revoke")
-def revoke_kiosk(kiosk_id: int):
-    u = user()
-    scope.require(u, "manage_kiosks")
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    visible = scope.visible_office_ids(u)
-    if not any(k.id == kiosk_id for k in kiosks.list_kiosks(visible)):
-        raise NotFound("not_found", _("There is no such tablet."))
-    kiosks.revoke_kiosk(kiosk_id, actor=u.username)
-    flash(_("The tablet has been revoked."), "info")
-    return redirect(url_for("admin.kiosks_page", office=request.args.get("office") or None))

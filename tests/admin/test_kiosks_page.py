@@ -19,8 +19,12 @@ def test_head_lists_and_revokes_kiosks_of_the_scope_with_audit(client, world):
     login(client, "bd")
     page = client.get("/admin/kiosks?office=BD").get_data(as_text=True)
     assert "Quầy 1" in page and "Quầy 2" not in page
-    assert client.post(f"/admin/kiosks/{world['stp_kiosk']}/revoke").status_code == 404
-    r = client.post(f"/admin/kiosks/{world['km_kiosk']}/revoke?office=BD")
+    confirm = {"confirm": "y"}  # revoking is only ever done after the confirmation
+    assert client.post(f"/admin/kiosks/{world['stp_kiosk']}/revoke/confirm",
+                       data=confirm).status_code == 404
+    assert client.post(f"/admin/kiosks/{world['km_kiosk']}/revoke/confirm").status_code == 400
+    assert {k.id: k.status for k in list_kiosks()}[world["km_kiosk"]] == "pending"
+    r = client.post(f"/admin/kiosks/{world['km_kiosk']}/revoke/confirm", data=confirm)
     assert r.status_code == 302
     states = {k.id: k.status for k in list_kiosks()}
     assert states == {world["km_kiosk"]: "revoked", world["stp_kiosk"]: "pending"}
@@ -68,7 +72,7 @@ def test_head_pauses_and_resumes_a_tablet_from_its_settings(client, world):
     row = page[page.index(f'data-kiosk="{km}"'):]
     assert 'data-connection="offline"' in row[:row.index("</tr>")]
     # a revoked tablet is neither paused nor resumed: the page says why
-    client.post(f"/admin/kiosks/{km}/revoke?office=BD")
+    client.post(f"/admin/kiosks/{km}/revoke/confirm", data={"confirm": "y"})
     r = client.post(f"/admin/kiosks/{km}/pause", follow_redirects=True)
     assert r.status_code == 200 and "đã bị thu hồi" in r.get_data(as_text=True)
     actions = db.session.scalars(sa.select(AuditEvent.action).where(

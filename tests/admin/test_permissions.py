@@ -65,11 +65,8 @@ def _cases(w: dict) -> list[tuple[str, str, str, dict[str, int]]]:
         add("admin.export", "GET", f"/admin/exports/BD-KM/{q}/{kind}.{fmt}", 200, 200, 404,
             200)
         add("admin.export", "GET", f"/admin/exports/STP/{q}/{kind}.{fmt}", 200, 404, 200, 404)
-    kk, sk = w["km_kiosk"], w["stp_kiosk"]
     add("admin.kiosks_page", "GET", "/admin/kiosks?office=BD-KM", 200, 200, 404, 200)
     add("admin.kiosks_page", "GET", "/admin/kiosks?office=STP", 200, 404, 200, 404)
-    add("admin.revoke_kiosk", "POST", f"/admin/kiosks/{kk}/revoke", 302, 302, 404, 403)
-    add("admin.revoke_kiosk", "POST", f"/admin/kiosks/{sk}/revoke", 302, 404, 302, 403)
     add("admin.comments_bulk", "POST", "/admin/comments/bulk", 302, 302, 404, 403)
     add("admin.held", "GET", "/admin/held?office=BD-KM", 200, 200, 404, 403)
     add("admin.held", "GET", "/admin/held?office=STP", 200, 404, 200, 403)

@@ -125,6 +125,8 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
 def axe_violations(pg: Any, impacts: tuple[str, ...] = ("serious", "critical")
                    ) -> list[dict[str, Any]]:
     """Run axe-core (WCAG 2.1 A/AA rules) in ``pg``; return violations of the given impacts."""
+    # the whole page a click may just have led to, not the part parsed so far
+    pg.wait_for_load_state()
     # evaluated through the DevTools protocol: the page's Content-Security-Policy (no inline
     # scripts) would block an injected <script> tag
     pg.evaluate(AXE.read_text(encoding="utf-8") + "\n;void 0")
