@@ -32,7 +32,7 @@ class Response(Base):
                  sqlite_where=sa.text("NOT counted AND review IS NULL")),
         # the answers with a comment (about one in ten): the comments page and the
         # dashboard's comment counts read only these (core.services.comment_search)
-        sa.Index("ix_response_comment", "office_id", "month", "counted",
+        sa.Index("ix_response_comment", "office_id", "month", "counted", "submitted_at",
                  postgresql_where=sa.text("comment IS NOT NULL"),
                  sqlite_where=sa.text("comment IS NOT NULL")),
     )

@@ -146,3 +146,15 @@ def test_the_dashboards_counts_read_the_partial_indexes(app, offices):
     month = comment_search.Filters(month="2026-10")
     counts = comment_search._base(city, month, None).with_only_columns(sa.func.count())
     assert "ix_response_comment" in plan(counts)
+    # the oldest open comment's day reads the index alone (submitted_at is in it): the
+    # program never reads a column of the answers' table (its seek stays deferred)
+    open_month = comment_search.Filters(month="2026-10", open_only=True)
+    oldest = comment_search._base(city, open_month, None).with_only_columns(
+        sa.func.min(comment_search.Response.submitted_at))
+    assert "ix_response_comment" in plan(oldest)
+    sql = oldest.compile(db.engine, compile_kwargs={"literal_binds": True})
+    ops = db.session.execute(sa.text(f"EXPLAIN {sql}")).all()
+    root = db.session.scalar(sa.text(
+        "SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = 'response'"))
+    table = {op[2] for op in ops if op[1] == "OpenRead" and op[3] == root}
+    assert table and not [op for op in ops if op[1] == "Column" and op[2] in table]
