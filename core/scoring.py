@@ -563,6 +563,19 @@ def compare(now: Estimate, before: Estimate, *, p_value: bool = True) -> Change:
     return Change(d * 100.0, lo * 100.0, hi * 100.0, p)
 
 
+def compare_screened(now: Estimate, before: Estimate) -> Change:
+    """:func:`compare` for a family tested with :func:`significant_changes` (q at most 5 %):
+    the p-value is searched only when the 95 % interval excludes 0, i.e. when p < 0.05;
+    otherwise it is reported as 1.0. A test with p >= 0.05 is never a discovery at q <= 0.05
+    (its threshold k q / m is at most q) and still ranks after every test with p < 0.05,
+    so the discoveries are the same (but for a p-value of exactly 0.05); most changes
+    between two months contain 0, and their search was most of a report's arithmetic."""
+    change = compare(now, before, p_value=False)
+    if change.excludes_zero:
+        return compare(now, before)
+    return Change(change.delta, change.low, change.high, 1.0)
+
+
 def benjamini_hochberg(p_values: Sequence[float], q: float = 0.05) -> list[bool]:
     """Which of a family of tests are discoveries at false discovery rate ``q``
     (Benjamini & Hochberg 1995): the k smallest p-values, k the largest rank with

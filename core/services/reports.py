@@ -378,7 +378,7 @@ def add_changes(now: MonthFigures, others: Mapping[str, MonthFigures]) -> None:
                                                 strict=True):
             a, b = (scoring.proportion_estimate(c_now.tally),
                     scoring.proportion_estimate(c_then.tally))
-            changes.append(scoring.compare(a, b) if a and b else None)
+            changes.append(scoring.compare_screened(a, b) if a and b else None)
             comparable.append(not r_now["low_sample"] and not r_then["low_sample"])
         found = scoring.significant_changes(changes, comparable)
         for c, change, ok, sig in zip(report["criteria"], changes, comparable, found,
@@ -398,7 +398,7 @@ def add_changes(now: MonthFigures, others: Mapping[str, MonthFigures]) -> None:
             if (r_now["complete"] and r_then["complete"] and index_now is not None
                     and index_then is not None):
                 if est_now is not None and est_then is not None:
-                    change = scoring.compare(est_now, est_then)
+                    change = scoring.compare_screened(est_now, est_then)
                 else:  # no cross-tally yet: the change, without an interval, never significant
                     change = scoring.Change(index_now - index_then, math.nan, math.nan, 1.0)
             head_changes.append(change)
