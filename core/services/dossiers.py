@@ -164,32 +164,28 @@ def set_dossiers(office: Office, month: str, dossiers: Any, *, actor: str) -> in
     return value
 
 
+#: the queries every report runs, built once with bound parameters
+_VOLUMES = within_param(
+    sa.select(DossierVolume.office_id, DossierVolume.month, DossierVolume.dossiers),
+    DossierVolume.office_id, True,
+).where(DossierVolume.month.in_(sa.bindparam("months", expanding=True)))
+_RECEIPTS = within_param(
+    sa.select(sa.func.count(Receipt.id), sa.func.count(ReceiptUse.receipt_id))
+    .select_from(Receipt).outerjoin(ReceiptUse, ReceiptUse.receipt_id == Receipt.id),
+    Receipt.office_id, True,
+).where(Receipt.created_at >= sa.bindparam("start", type_=Receipt.created_at.type),
+        Receipt.created_at < sa.bindparam("end", type_=Receipt.created_at.type))
+
+
 def _subtree_volumes(office: Office, period: Period) -> dict[int, dict[str, int]]:
     """office id -> month -> dossiers, for the subtree and the period's months."""
     out: dict[int, dict[str, int]] = defaultdict(dict)
     for oid, month, n in db.session.connection().execute(
-            _statements()["volumes"], {"office": office.id, "months": list(period.months)}):
+            _VOLUMES, {"office": office.id, "months": list(period.months)}):
         out[oid][month] = n
     return out
 
 
-_STATEMENTS: dict[str, sa.Select] = {}
-
-
-def _statements() -> dict[str, sa.Select]:
-    """The queries every report runs, built once with bound parameters."""
-    if not _STATEMENTS:
-        _STATEMENTS["volumes"] = within_param(
-            sa.select(DossierVolume.office_id, DossierVolume.month, DossierVolume.dossiers),
-            DossierVolume.office_id, True,
-        ).where(DossierVolume.month.in_(sa.bindparam("months", expanding=True)))
-        _STATEMENTS["receipts"] = within_param(
-            sa.select(sa.func.count(Receipt.id), sa.func.count(ReceiptUse.receipt_id))
-            .select_from(Receipt).outerjoin(ReceiptUse, ReceiptUse.receipt_id == Receipt.id),
-            Receipt.office_id, True,
-        ).where(Receipt.created_at >= sa.bindparam("start", type_=Receipt.created_at.type),
-                Receipt.created_at < sa.bindparam("end", type_=Receipt.created_at.type))
-    return _STATEMENTS
 
 
 def _own_responses(office_ids: list[int], period: Period) -> dict[tuple[int, str], int]:
@@ -232,7 +228,7 @@ def receipt_figures(office: Office, period: Period) -> dict[str, Any] | None:
     start, _end = month_bounds_utc(period.first)
     _start, end = month_bounds_utc(period.last)
     minted, used = db.session.connection().execute(
-        _statements()["receipts"], {"office": office.id, "start": start, "end": end}).one()
+        _RECEIPTS, {"office": office.id, "start": start, "end": end}).one()
     if not minted:
         return None
     if minted < current_app.config["MIN_SAMPLE"]:

@@ -56,17 +56,16 @@ class PartialFigures:
 def partial_counts(office_id: int, months: Collection[str]) -> dict[str, int]:
     """month -> released partial responses (every instrument) in the office's subtree, from
     ``monthly_partial_count`` (never the answers themselves)."""
-    global _PARTIAL_COUNTS
-    if _PARTIAL_COUNTS is None:  # built once: every report runs it
-        t = MonthlyPartialCount
-        _PARTIAL_COUNTS = (
-            within_param(sa.select(t.month, sa.func.sum(t.responses)), t.office_id, True)
-            .where(t.month.in_(sa.bindparam("months", expanding=True))).group_by(t.month))
     return {month: int(n) for month, n in db.session.connection().execute(
         _PARTIAL_COUNTS, {"office": office_id, "months": sorted(months)})}
 
 
-_PARTIAL_COUNTS: sa.Select | None = None
+#: :func:`partial_counts`' query (every report runs it), built once
+_PARTIAL_COUNTS = (
+    within_param(sa.select(MonthlyPartialCount.month, sa.func.sum(MonthlyPartialCount.responses)),
+                 MonthlyPartialCount.office_id, True)
+    .where(MonthlyPartialCount.month.in_(sa.bindparam("months", expanding=True)))
+    .group_by(MonthlyPartialCount.month))
 
 
 def partial_figures(office_id: int, months: Collection[str], instrument_id: str

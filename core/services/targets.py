@@ -52,33 +52,29 @@ def valid_codes(instrument: Instrument) -> set[str]:
     return {OVERALL, *(d.code for d in instrument.dimensions), *instrument.criterion_codes}
 
 
-_QUERIES: dict[str, sa.Select] = {}
+#: the queries of :func:`targets_for` (every report runs them), built once
+_CHAIN = (sa.select(OfficeClosure.ancestor_id)
+          .where(OfficeClosure.descendant_id == sa.bindparam("office")).scalar_subquery())
+_EFFECTIVE_YEAR = sa.select(sa.func.max(Target.year)).where(
+    Target.office_id.in_(_CHAIN), Target.year <= sa.bindparam("year"))
+_TARGET_ROWS = (
+    sa.select(Target.code, Target.value, OfficeClosure.depth, Office.code, Target.operator)
+    .join(OfficeClosure, OfficeClosure.ancestor_id == Target.office_id)
+    .join(Office, Office.id == Target.office_id)
+    .where(OfficeClosure.descendant_id == sa.bindparam("office"),
+           Target.year == sa.bindparam("year"))
+    .order_by(OfficeClosure.depth.desc()))
 
 
 def targets_for(office: Office, year: int) -> dict[str, EffectiveTarget]:
     """code -> the target that applies to ``office`` in ``year``: its own, else the nearest
     ancestor's. When nobody above set targets for ``year``, the latest earlier year that has
     targets carries over (until new ones are set)."""
-    if not _QUERIES:  # built once: every report runs them
-        chain = (sa.select(OfficeClosure.ancestor_id)
-                 .where(OfficeClosure.descendant_id == sa.bindparam("office"))
-                 .scalar_subquery())
-        _QUERIES["year"] = sa.select(sa.func.max(Target.year)).where(
-            Target.office_id.in_(chain), Target.year <= sa.bindparam("year"))
-        _QUERIES["rows"] = (
-            sa.select(Target.code, Target.value, OfficeClosure.depth, Office.code,
-                      Target.operator)
-            .join(OfficeClosure, OfficeClosure.ancestor_id == Target.office_id)
-            .join(Office, Office.id == Target.office_id)
-            .where(OfficeClosure.descendant_id == sa.bindparam("office"),
-                   Target.year == sa.bindparam("year"))
-            .order_by(OfficeClosure.depth.desc()))
     conn = db.session.connection()
-    effective_year = conn.execute(_QUERIES["year"], {"office": office.id, "year": year}
-                                  ).scalar()
+    effective_year = conn.execute(_EFFECTIVE_YEAR, {"office": office.id, "year": year}).scalar()
     if effective_year is None:
         return {}
-    rows = conn.execute(_QUERIES["rows"], {"office": office.id, "year": effective_year})
+    rows = conn.execute(_TARGET_ROWS, {"office": office.id, "year": effective_year})
     out: dict[str, EffectiveTarget] = {}
     for code, value, depth, where, operator in rows:  # farthest ancestor first, nearest wins
         out[code] = EffectiveTarget(float(value), where, depth > 0, effective_year, operator)
