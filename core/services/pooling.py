@@ -41,6 +41,7 @@ def _months(months: str | Collection[str]) -> list[str]:
 #: instrument filter) with bound parameters: building and hashing a statement cost more
 #: than running it on a commune's month (:func:`_pooled`)
 _SHAPES: dict[tuple, Any] = {}
+_MONTHS = sa.bindparam("months", expanding=True)
 
 
 def within_param(query: sa.Select, office_column: Any, one: bool) -> sa.Select:
@@ -66,9 +67,6 @@ def _pooled(shape: tuple, build, offices: int | Collection[int],
     else:
         params["offices"] = list(offices)  # type: ignore[arg-type]
     return db.session.connection().execute(query, params)
-
-
-_MONTHS = sa.bindparam("months", expanding=True)
 
 
 def _group_columns(table: Any, by: Sequence[str]) -> list[Any]:
@@ -99,7 +97,7 @@ def pooled_tallies(offices: int | Collection[int], months: str | Collection[str]
     def build(one: bool) -> sa.Select:
         sums = [sa.func.sum(getattr(MonthlyTally, c)) for c in COUNT_COLUMNS]
         query = within_param(sa.select(*groups, MonthlyTally.criterion, *sums),
-                               MonthlyTally.office_id, one)
+                             MonthlyTally.office_id, one)
         return (query.where(MonthlyTally.month.in_(_MONTHS),
                             MonthlyTally.instrument_id == sa.bindparam("instrument"))
                 .group_by(*groups, MonthlyTally.criterion))
@@ -124,7 +122,7 @@ def pooled_responses(offices: int | Collection[int], months: str | Collection[st
 
     def build(one: bool) -> sa.Select:
         query = within_param(sa.select(*groups, sa.func.sum(MonthlyChannelCount.responses)),
-                               MonthlyChannelCount.office_id, one)
+                             MonthlyChannelCount.office_id, one)
         query = query.where(MonthlyChannelCount.month.in_(_MONTHS))
         if instrument_id is not None:
             query = query.where(MonthlyChannelCount.instrument_id == sa.bindparam("instrument"))
@@ -150,7 +148,7 @@ def pooled_cross_tallies(offices: int | Collection[int], months: str | Collectio
 
     def build(one: bool) -> sa.Select:
         query = within_param(sa.select(*groups, MonthlyCrossTally.counts),
-                               MonthlyCrossTally.office_id, one)
+                             MonthlyCrossTally.office_id, one)
         return query.where(MonthlyCrossTally.month.in_(_MONTHS),
                            MonthlyCrossTally.instrument_id == sa.bindparam("instrument"))
 
