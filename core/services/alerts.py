@@ -65,10 +65,10 @@ LOW_AVERAGE = 3.0
 
 # --- opening hours (the hook) --------------------------------------------------------------
 
-#: ``(office, moment) -> bool``: whether the office is open at an aware moment. Opening hours
-#: per office come from the offices' set-up (another change); until then, and for offices
-#: without their own hours, :func:`default_opening_hours` applies. Replace with
-#: :func:`set_opening_hours`.
+#: ``(office, moment) -> bool``: whether the office is open at an aware moment. An office's
+#: own opening hours (set on the tablets page or with ``flask offices hours``) apply; offices
+#: without their own hours use :func:`default_opening_hours`. A deployment may replace the
+#: whole rule with :func:`set_opening_hours`.
 OpeningHours = Callable[[Office, datetime], bool]
 _opening_hours: OpeningHours | None = None
 
@@ -94,7 +94,15 @@ def default_opening_hours(office: Office, moment: datetime) -> bool:
 
 
 def office_is_open(office: Office, moment: datetime) -> bool:
-    return (_opening_hours or default_opening_hours)(office, moment)
+    """Whether ``office`` is open at ``moment``: the installed hook, else the office's own
+    hours (the same rule as the dashboard's offline flag), else the configured default."""
+    if _opening_hours is not None:
+        return _opening_hours(office, moment)
+    if office.opening_hours:
+        from core.services.kiosks import is_open
+
+        return is_open(office, moment)
+    return default_opening_hours(office, moment)
 
 
 # --- subscriptions ---------------------------------------------------------------------------

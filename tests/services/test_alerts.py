@@ -127,6 +127,23 @@ def test_a_paused_tablet_is_never_an_offline_alert(app, world):
     assert [a.kind for a in alerts.due(now)] == ["offline"]
 
 
+def test_an_office_with_its_own_hours_is_alerted_only_within_them(app, world):
+    """The offline alert follows the hours set for the office (the same rule as the
+    dashboard's flag), not the configured default."""
+    from core.services.kiosks import set_opening_hours
+
+    stp = world["offices"]["STP"]
+    alerts.save_subscription(world["users"]["stp"], stp, "stp@example.vn", {"offline"})
+    wednesday_7 = datetime(2026, 12, 2, 0, 0, tzinfo=UTC)  # 07:00 in Hà Nội
+    db.session.get(Kiosk, world["stp_kiosk"]).last_seen_at = wednesday_7 - timedelta(hours=2)
+    db.session.commit()
+    assert alerts.due(wednesday_7) == []  # before the default hours (07:30)
+    set_opening_hours(stp, "06:30-11:00", "12345", actor="stp")
+    assert [a.kind for a in alerts.due(wednesday_7)] == ["offline"]
+    afternoon = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)  # 15:00: open by default, not here
+    assert alerts.due(afternoon) == []
+
+
 def test_nothing_is_sent_without_mail_url(app, world, runner):
     app.config["MAIL_URL"] = None
     alerts.save_subscription(world["users"]["bd"], world["offices"]["BD"], "a@example.vn",
