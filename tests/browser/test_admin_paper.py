@@ -60,7 +60,7 @@ def test_paper_forms_upload_preview_import_and_undo(live_app_factory, page, tmp_
     page.get_by_label("Mật khẩu").fill(PASSWORD)
     page.get_by_role("button", name="Đăng nhập").click()
     page.get_by_role("link", name="Phiếu giấy").click()
-    assert page.locator("h1").inner_text() == "Phiếu giấy"
+    expect(page.locator("h1")).to_have_text("Phiếu giấy")
     _no_serious(page)
     save_screenshot(page, f"admin-paper-{size}")
 

@@ -57,7 +57,8 @@ def test_kiosk_code_shows_the_published_reply_never_the_comment(live_app_factory
     assert axe_violations(mine, IMPACTS) == []
     mine.get_by_label("Mã theo dõi").fill(shown.lower())
     mine.get_by_role("button", name="Tra cứu").click()
-    assert mine.locator("h1").inner_text() == "Góp ý của Ông/Bà"
+    expect(mine.locator("h1")).to_have_text("Góp ý của Ông/Bà")
+    mine.wait_for_load_state()
     assert "Đã được văn phòng trả lời" in mine.content()
     assert REPLY not in mine.content()  # not published yet
     with server.app.app_context():
@@ -114,7 +115,8 @@ def test_public_results_page_and_a_switched_off_office(live_app_factory, page):
     expect(page.locator('[data-office="STP"]')).to_have_count(0)  # switched off: absent
     assert axe_violations(page, IMPACTS) == []
     page.get_by_role("link", name="UBND phường Kim Mã").click()
-    assert page.locator("h1").inner_text() == "Kết quả: UBND phường Kim Mã"
+    expect(page.locator("h1")).to_have_text("Kết quả: UBND phường Kim Mã")
+    page.wait_for_load_state()
     tables = page.locator("table.results")
     expect(tables).to_have_count(2)
     first = tables.first

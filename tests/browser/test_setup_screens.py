@@ -91,7 +91,7 @@ def _clean(pg, name: str) -> None:
 def test_offices_tree_search_create_edit_move_merge(signed_in, server):
     pg = signed_in
     pg.locator("nav.admin-nav").get_by_role("link", name="Danh sách cơ quan").click()
-    assert pg.locator("h1").inner_text() == "Danh sách cơ quan"
+    expect(pg.locator("h1")).to_have_text("Danh sách cơ quan")
     tree = pg.locator("ul.office-tree")
     # expand and collapse: BD's communes are hidden until BD is opened
     km = tree.locator('li[data-office="BD-KM"]')
