@@ -56,6 +56,9 @@ class Defaults:
     PRIVACY_NOTICE_FILE = None
     # reporting
     MIN_SAMPLE = 30  # fewer answers than this: the figure is marked as resting on too few
+    # finished period reports kept per worker process until the figures under them change
+    # (core/services/report_cache.py); 0 turns the cache off
+    REPORT_CACHE_SIZE = 512
     PRIORITY_MIN_RESPONDENTS = 100  # "what to fix first" needs at least this many respondents
     PEER_MIN_OFFICES = 5  # peers' median and rank need this many peers with enough answers
     # sign-in to the results area (admin/)

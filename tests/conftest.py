@@ -22,6 +22,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from core import create_app
 from core.extensions import db
+from core.models.figures import seed_sql
 from tests.helpers import needs_redis
 from tests.service_locks import NoLock, WorkerLock, worker_locks
 from tools.sample_data import SMALL_TREE
@@ -135,6 +136,7 @@ def _shared_services(request: pytest.FixtureRequest,
 def _truncate_all() -> None:
     tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
     db.session.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.session.execute(sa.text(seed_sql("postgresql")))  # the figures token's row
     db.session.commit()
 
 

@@ -19,6 +19,7 @@ from core.models.feedback import (
     CommentHandling,
     ContactRequest,
 )
+from core.models.figures import FiguresVersion
 from core.models.kiosk import Kiosk
 from core.models.office import (
     OFFICE_CHANGE_KINDS,
@@ -46,7 +47,8 @@ from core.models.target import OVERALL, TARGET_OPERATORS, Target
 __all__ = [
     "AuditEvent", "ALERT_KINDS", "AlertSent", "AlertSubscription", "DossierVolume",
     "ROLES", "THROTTLE_KINDS", "ApiToken", "SignInThrottle", "User", "UserSession",
-    "COMMENT_STATUSES", "CONTACT_KINDS", "CommentHandling", "ContactRequest", "OVERALL",
+    "FiguresVersion", "COMMENT_STATUSES", "CONTACT_KINDS", "CommentHandling", "ContactRequest",
+    "OVERALL",
     "TARGET_OPERATORS", "Target",
     "Base", "UTCDateTime", "utcnow", "OFFICE_LEVELS", "OFFICE_REPORT_FIELDS", "Office",
     "OfficeClosure", "OfficeChange", "OFFICE_CHANGE_KINDS",

@@ -35,6 +35,7 @@ from core.periods import Period, month_period, parse_period
 from core.services import partials
 from core.services.common import get_instrument, registry
 from core.services.pooling import pooled_cross_tallies, pooled_responses, pooled_tallies
+from core.services.report_cache import cached_report
 from core.services.sheets import csv_string
 from core.services.targets import EffectiveTarget, targets_for
 from core.timeutil import parse_month, shift_month
@@ -136,18 +137,27 @@ def period_report(office: Office, period: Period | str, instrument_id: str | Non
     and its descendants, as plain data: the months' tallies pooled, with the targets of the
     period's year, the changes against the period of the same kind before it and the same
     period a year earlier, and the dossier volumes and sample adequacy
-    (:mod:`core.services.dossiers`). Nine pooled queries whatever the period's length.
+    (:mod:`core.services.dossiers`). Nine pooled queries whatever the period's length, or
+    one when the same report was made since the figures last changed
+    (:mod:`core.services.report_cache`).
     ``partial_responses`` counts the kiosk walk-aways of the period; ``include_partial``
     adds them to the figures when the tallies do not hold them (``COUNT_PARTIAL`` off).
 
     Raises Invalid(400) for a bad period or instrument.
     """
     period = check_period(period)
-    periods = {"current": period, **comparison_periods(period)}
-    figures = period_figures(office, periods, instrument_id, "current", locale,
-                             include_partial=include_partial)
-    return finish_period(office, period, figures["current"],
-                         {key: figures[key] for key in COMPARISONS})
+
+    def make() -> dict[str, Any]:
+        periods = {"current": period, **comparison_periods(period)}
+        figures = period_figures(office, periods, instrument_id, "current", locale,
+                                 include_partial=include_partial)
+        return finish_period(office, period, figures["current"],
+                             {key: figures[key] for key in COMPARISONS})
+
+    if include_partial and not partials.counting_partial():
+        return make()  # adds the partial answers themselves, which the token does not follow
+    return cached_report((office.id, office.code, office.name, period.label, instrument_id,
+                          locale, include_partial), make)
 
 
 def _sum_cross(parts: list[scoring.CrossTally]) -> scoring.CrossTally | None:
