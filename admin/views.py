@@ -50,6 +50,7 @@ from core.services.common import get_instrument
 from core.services.dashboard import CHILD_SORTS, build_dashboard
 from core.services.mixing import pending_counts
 from core.services.offices import descendant_ids
+from core.services.pdf_report import office_report_pdf
 from core.services.period_choices import period_choices
 from core.services.reports import check_month, check_period
 from core.timeutil import last_complete_month
@@ -263,7 +264,7 @@ def export(code: str, month: str, kind: str, fmt: str):
     lang = _locale()
     rows: int | None = None  # a table's data rows (the PDF has none)
     if kind == "report":
-        payload = exports.pdf_report(build_dashboard(office, period, locale=lang), lang)
+        payload = office_report_pdf(office, month, lang)
     elif kind == "criteria":
         data = build_dashboard(office, period, locale=lang)
         payload = exports.criteria_table(data, fmt, lang)

@@ -59,6 +59,8 @@ class Defaults:
     # finished period reports kept per worker process until the figures under them change
     # (core/services/report_cache.py); 0 turns the cache off
     REPORT_CACHE_SIZE = 512
+    # report PDFs kept per worker process likewise (about 100 kB each); 0 turns it off
+    PDF_CACHE_SIZE = 32
     PRIORITY_MIN_RESPONDENTS = 100  # "what to fix first" needs at least this many respondents
     PEER_MIN_OFFICES = 5  # peers' median and rank need this many peers with enough answers
     # sign-in to the results area (admin/)

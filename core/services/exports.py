@@ -266,12 +266,6 @@ def breakdown_table(table: dict[str, Any], office: Office, period: str, fmt: str
     return _xlsx_bytes(_("Breakdown"), header, rows, {6: "0.00"})
 
 
-def pdf_report(data: dict[str, Any], lang: str = "vi") -> bytes:
-    from core.services.pdf_report import render_pdf
-
-    return render_pdf(data, lang)
-
-
 def record_download(actor: str, office: Office, kind: str, fmt: str, month: str,
                     rows: int | None = None) -> None:
     """Note a download in the audit trail, with its number of data rows (None: a file

@@ -8,6 +8,8 @@ dashboard's. Labels follow the active locale; the national header stays in Vietn
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from flask_babel import gettext as _
@@ -358,14 +360,34 @@ def results_flowables(data: dict[str, Any], lang: str, st: dict[str, ParagraphSt
     return story + standing_flowables(data, lang, st)
 
 
-def monthly_report_pdf(office: Office, report: dict[str, Any], lang: str = "vi") -> bytes:
-    """The PDF of a monthly report already computed for ``office``
-    (:func:`core.services.reports.monthly_report`): the same dashboard figures and the same
-    document as the results area's download. Raises Invalid for a bad month or instrument."""
+def office_report_pdf(office: Office, period: str, lang: str = "vi",
+                      report: dict[str, Any] | None = None) -> bytes:
+    """The report PDF of ``office`` for ``period`` (a period label), dated today: the
+    results area's download and ``flask report --format pdf``. Kept per worker until the
+    figures under it change or the day ends (:func:`core.services.report_cache.cached_pdf`;
+    the key holds the office, period, language and day). ``report``: the period's report
+    already computed (the CLI's, possibly of another instrument or with partial answers);
+    it is part of the key by its digest. Raises Invalid for a bad period or instrument."""
     from core.services.dashboard import build_dashboard
+    from core.services.report_cache import cached_pdf
 
-    return render_pdf(build_dashboard(office, report["period"], locale=lang, report=report),
-                      lang)
+    day = utcnow().astimezone(VN_TZ).date()
+    digest = None if report is None else hashlib.sha256(
+        json.dumps(report, sort_keys=True).encode()).hexdigest()
+
+    def make() -> bytes:
+        data = build_dashboard(office, period, locale=lang, report=report)
+        return render_pdf(data, lang, document={"day": day})
+
+    return cached_pdf((office.id, office.code, office.name, period, lang, day.isoformat(),
+                       digest), make)
+
+
+def monthly_report_pdf(office: Office, report: dict[str, Any], lang: str = "vi") -> bytes:
+    """The PDF of a report already computed for ``office``
+    (:func:`core.services.reports.period_report`): the same dashboard figures and the same
+    document as the results area's download (:func:`office_report_pdf`)."""
+    return office_report_pdf(office, report["period"], lang, report=report)
 
 
 def _channel_label(channel: str) -> str:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from core.extensions import db
-from core.models.figures import SOURCES
+from core.models.figures import PDF_SOURCES, SOURCES, TRIGGERS
 from core.services.report_cache import cache_for, current_token
 from core.services.reports import monthly_report, period_report
 from core.timeutil import shift_month
@@ -78,7 +78,7 @@ def test_every_table_a_report_reads_renews_the_token(world, offices):
 
     read = _tables_read(reports)
     assert read - {"figures_version"} == set(SOURCES)
-    assert _trigger_tables() == set(SOURCES)
+    assert _trigger_tables() == set(TRIGGERS) >= set(SOURCES)
     # adding the partial answers themselves reads the answers, which carry no trigger (the
     # kiosk's write path): that report is never kept, made afresh each time
     for _ in range(2):
@@ -202,3 +202,110 @@ def test_no_cache_without_the_token_row(world, offices):
     cache.clear()
     monthly_report(offices["BD"], world["month"])
     assert len(cache) == 0
+
+
+# --- the report PDF ----------------------------------------------------------------------------
+
+def _pdf(office, month):
+    from core.services.pdf_report import office_report_pdf
+
+    return office_report_pdf(office, month, "vi")
+
+
+def test_the_pdf_reads_only_tables_that_renew_the_token(world, offices):
+    """Everything the PDF reads carries a trigger, except the answers waiting for release,
+    which the dashboard counts and the PDF does not print."""
+    month = _full_month(world, offices)
+    cache_for(current_app, "pdf").clear()
+    cache_for(current_app).clear()
+    read = _tables_read(lambda: [_pdf(offices[c], month) for c in ("BD", "BD-KM", "HN")])
+    assert read - {"figures_version", "pending_answer"} == set(PDF_SOURCES)
+    assert set(PDF_SOURCES) <= _trigger_tables()
+
+
+def _text(pdf: bytes, tmp_path) -> str:
+    import subprocess
+
+    path = tmp_path / "r.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def test_a_kept_pdf_is_served_until_the_figures_change(world, offices, instrument,
+                                                        tmp_path, monkeypatch):
+    from core.services import feedback, pdf_report
+    from core.services.intake import clean_response
+    from core.services.mixing import hold, vn_day
+    from core.timeutil import utcnow
+
+    bd, month = offices["BD"], world["month"]
+    first = _pdf(bd, month)
+    assert _tables_read(lambda: _pdf(bd, month)) == {"figures_version"}
+    assert _pdf(bd, month) == first
+    # an answer waiting for release is not in the PDF: the kept one is still right
+    hold(clean_response(instrument, {c: 5 for c in instrument.criterion_codes}),
+         offices["BD-KM"].id, "kiosk", vn_day(utcnow()))
+    db.session.commit()
+    assert _pdf(bd, month) == first
+    cache_for(current_app, "pdf").clear()
+    assert _text(_pdf(bd, month), tmp_path) == _text(first, tmp_path)
+    # a comment tagged, then withdrawn: the themes and the comments the PDF drafts from
+    u = world["users"]["city"]
+    for change in (lambda: feedback.handle_comment(u, world["km_comment"], "in_progress",
+                                                   None, None, themes=[]),
+                   lambda: feedback.withdraw_comment(world["km_comment"], actor="test")):
+        change()
+        db.session.commit()
+        assert "monthly_tally" in _tables_read(lambda: _pdf(bd, month))  # made afresh
+        assert _tables_read(lambda: _pdf(bd, month)) == {"figures_version"}
+    # the next day's PDF carries the next day's date
+    tomorrow = utcnow().replace(hour=12) + __import__("datetime").timedelta(days=1)
+    monkeypatch.setattr(pdf_report, "utcnow", lambda: tomorrow)
+    assert "monthly_tally" in _tables_read(lambda: _pdf(bd, month))
+
+
+def test_the_download_and_the_command_share_the_kept_pdf(world, offices, client, runner,
+                                                          tmp_path):
+    """The results area's download is the kept PDF; the command line's too when it asks
+    for the same report."""
+    from tests.admin.fixtures import login
+
+    login(client, "city")
+    month = world["month"]
+    got = client.get(f"/admin/exports/BD/{month}/report.pdf")
+    assert got.status_code == 200 and got.data.startswith(b"%PDF")
+    out = tmp_path / "bd.pdf"
+    result = runner.invoke(args=["report", "BD", month, "--format", "pdf", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert _text(out.read_bytes(), tmp_path) == _text(got.data, tmp_path)
+    assert _pdf(offices["BD"], month) == got.data
+
+
+@pytest.mark.postgres_only
+def test_writers_do_not_queue_on_the_token_until_they_commit(app, backend, offices):
+    """PostgreSQL: a long transaction writing the figures (an import, say) does not hold the
+    token's row: another office's writer commits meanwhile, with a lock timeout that would
+    fail it if it waited; the token changes at each commit, once per transaction."""
+    if backend != "postgresql":
+        pytest.skip("concurrent transactions are tested on PostgreSQL")
+    db.session.commit()
+    engine = db.engine
+    with engine.connect() as long_one, engine.connect() as other:
+        before = other.execute(sa.text("SELECT token FROM figures_version")).scalar()
+        other.commit()
+        long_one.execute(sa.text(
+            "INSERT INTO dossier_volume (office_id, month, dossiers, updated_at) "
+            "VALUES (:o, '2022-07', 10, now())"), {"o": offices["BD-KM"].id})
+        for n in range(3):  # many rows, one renewal at the commit
+            long_one.execute(sa.text("UPDATE dossier_volume SET dossiers = :n"), {"n": n})
+        other.execute(sa.text("SET LOCAL lock_timeout = '1s'"))
+        other.execute(sa.text(
+            "INSERT INTO dossier_volume (office_id, month, dossiers, updated_at) "
+            "VALUES (:o, '2022-07', 20, now())"), {"o": offices["STP"].id})
+        other.commit()  # did not wait for the long transaction
+        middle = other.execute(sa.text("SELECT token FROM figures_version")).scalar()
+        other.commit()
+        long_one.commit()
+        after = other.execute(sa.text("SELECT token FROM figures_version")).scalar()
+    assert len({before, middle, after}) == 3
