@@ -41,6 +41,8 @@ LEVELS = 5
 BINS = 17
 #: the first character of the (answer, bin) codes of :meth:`PriorityLayout.count_weighted`
 _CODE0 = 0x100
+_CODES = tuple(chr(_CODE0 + i) for i in range(LEVELS * BINS))
+_BLANK = chr(_CODE0 - 1)  # "0": no answer
 _TABLE = MonthlyPriorityTally.__table__
 
 
@@ -90,13 +92,23 @@ class PriorityLayout:
         for times, rows in by_times.items():
             joined = "".join(rows)
             for i in range(k):
-                base = 1 + i * LEVELS * BINS - _CODE0
-                for ch, n in Counter(joined[i::k]).items():
-                    code = ord(ch)
-                    if _CODE0 <= code < _CODE0 + LEVELS * BINS:
+                column = joined[i::k]
+                base = 1 + i * LEVELS * BINS
+                if len(rows) < 256:  # a few strings: count the characters there are
+                    found = Counter(column).items()
+                else:  # many: count each possible character (each a fast search)
+                    found = [(ch, n) for ch in _CODES if (n := column.count(ch))]
+                    found.append((_BLANK, column.count(_BLANK)))
+                counted = 0
+                for ch, n in found:
+                    code = ord(ch) - _CODE0
+                    if 0 <= code < LEVELS * BINS:
                         total[base + code] += n * times
-                    elif code != _CODE0 - 1:  # "0": no answer
+                    elif ch != _BLANK:
                         raise ValueError("answers must be digits 0-5")
+                    counted += n
+                if counted != len(rows):
+                    raise ValueError("answers must be digits 0-5")
         return total
 
     _TABLES: dict[int, list[list[dict[int, str]]]] = {}
@@ -114,7 +126,7 @@ class PriorityLayout:
             for answered in range(2, k + 1):
                 lookup = bins[answered - 1]
                 table.append([
-                    {48: chr(_CODE0 - 1), **{48 + v: chr(_CODE0 + (v - 1) * BINS + lookup[s - v])
+                    {48: _BLANK, **{48 + v: chr(_CODE0 + (v - 1) * BINS + lookup[s - v])
                                  for v in range(1, LEVELS + 1) if 0 <= s - v < len(lookup)}}
                     for s in range(LEVELS * answered + 1)])
             cls._TABLES[k] = table

@@ -11,7 +11,7 @@ other answers, for "what to fix first": :mod:`core.services.priorities`).
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -182,16 +182,19 @@ class TallyAccumulator:
         by_times: dict[int, list[str]] = defaultdict(list)
         for text, times in answers.items():
             by_times[times].append(text)
+        slots = tuple(self._SLOT.items())
         for times, texts in by_times.items():
             joined = "".join(texts)
             for pos in range(k):
                 column = joined[pos::k]
                 at = 6 * pos
-                for ch, n in Counter(column).items():
-                    slot = self._SLOT.get(ch)
-                    if slot is None:
-                        raise ValueError(f"answer {ch!r} is not one of 0-5")
+                found = 0
+                for ch, slot in slots:
+                    n = column.count(ch)
                     cells[at + slot] += n * times
+                    found += n
+                if found != len(texts):
+                    raise ValueError("answers must be digits 0-5")
 
     @property
     def criteria(self) -> dict[tuple[int, str, str, str], list[int]]:

@@ -128,3 +128,10 @@ def test_accumulator_answer_counts_equal_a_recount(instrument):
     bad.add(TallyRow(1, "2025-03", iid, "paper", "7" * k))
     with pytest.raises(ValueError):
         bad.count_cross()
+
+
+@pytest.mark.parametrize("bad", ["5 " + "3" * 22, "12a" + "3" * 21, "5" * 23 + "/"])
+def test_a_bad_string_among_many_is_refused(bad):
+    rows = [(row, 1) for row in _answers(random.Random(2), 600)] + [(bad, 1)]
+    with pytest.raises(ValueError):
+        PriorityLayout(CODES).count_weighted(rows)
