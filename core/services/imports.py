@@ -34,13 +34,17 @@ import csv
 import hashlib
 import io
 import json
-import secrets
+import os
+import sqlite3
 import uuid as uuidlib
 import zipfile
+from array import array
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from itertools import repeat
+from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import IO, Any
 
@@ -50,7 +54,7 @@ from flask_babel import gettext as _
 
 from core.errors import Conflict, DomainError, NotFound
 from core.extensions import db
-from core.instrument import Instrument
+from core.instrument import NO_ANSWER, Instrument
 from core.models import CHANNELS, ImportBatch, Office, PaperFormNumber, Response
 from core.services import audit
 from core.services.intake import cells_reader, clean_response, limits
@@ -59,8 +63,6 @@ from core.services.offices import ImportFailed, LineError, ensure_collecting
 from core.services.tallies import TallyAccumulator, TallyRow, remove_from_tallies
 from core.timeutil import VN_TZ, month_of, parse_timestamp, utcnow
 
-BATCH = 5000
-_SYSTEM_RANDOM = secrets.SystemRandom()
 MAX_LISTED_ERRORS = 10_000
 #: a file is a probable re-import of an earlier batch when at least this share of its rows,
 #: and at least OVERLAP_MIN_ROWS of them, equal rows of that batch
@@ -229,6 +231,19 @@ def form_digest(form_no: str, key: bytes | None = None) -> str:
     return hashlib.blake2b(normal, key=key or _form_key(), digest_size=32).hexdigest()
 
 
+_DIGEST = methodcaller("digest")
+#: answer cells as usually written -> their character in the packed answers
+_FAST_CELLS = {"": NO_ANSWER, "1": "1", "2": "2", "3": "3", "4": "4", "5": "5"}
+
+
+def plain_row_text(office_json: str, day_json: str, channel_json: str, answers: str) -> str:
+    """:meth:`_Checksum.text` of a row with answers only (no comment, procedure,
+    expectations, demographics, form number or id), from the JSON of its office code, day
+    and channel: what ``json.dumps`` makes of it, without building the tuple (answers are
+    digits, which JSON leaves as they are)."""
+    return f'[{office_json},{day_json},{channel_json},"{answers}",null,null,null,null,"",""]'
+
+
 class _Checksum:
     """SHA-256 over a multiset of normalised rows: the sum of the rows' digests modulo 2^256
     (so the file's row order does not matter), with the count and the instrument."""
@@ -238,11 +253,20 @@ class _Checksum:
         self.total = 0
         self.count = 0
 
+    @staticmethod
+    def text(fields: tuple) -> str:
+        """The normalised row as the text whose digest is summed."""
+        return json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
     def add(self, fields: tuple) -> None:
-        text = json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        self.total = (self.total + int.from_bytes(hashlib.sha256(text.encode()).digest(),
-                                                  "big")) % (1 << 256)
-        self.count += 1
+        self.add_texts([self.text(fields)])
+
+    def add_texts(self, texts: list[str]) -> None:
+        """Add rows given as their :meth:`text` (the digests made and summed at C speed)."""
+        digests = map(_DIGEST, map(hashlib.sha256, map(str.encode, texts)))
+        self.total = (self.total + sum(map(int.from_bytes, digests, repeat("big")))
+                      ) % (1 << 256)
+        self.count += len(texts)
 
     def hexdigest(self) -> str:
         return hashlib.sha256(f"{self.instrument_id}|{self.count}|{self.total:064x}".encode()
@@ -251,9 +275,121 @@ class _Checksum:
 
 # --- the import ----------------------------------------------------------------------------
 
-_COLUMNS = ("uuid", "office_id", "instrument_id", "channel", "answers", "month", "submitted_at",
-            "received_at", "comment", "procedure", "expectations", "demographics", "counted",
-            "batch_id")
+#: a pending row (:func:`_run`): its id (None: a random one), office id, month, day (as the
+#: driver takes it: :meth:`_Writer.day_value`), channel, answers, comment, procedure,
+#: expectations and demographics
+_P_ID, _P_OFFICE, _P_MONTH, _P_DAY, _P_CHANNEL, _P_ANSWERS = range(6)
+#: rows written at once (each group is stored in a random order)
+BATCH = 50_000
+#: SQLite's page cache during an import, in KiB (the response table's indexes take random
+#: keys; with the default 2 MB cache they are read back again and again)
+SQLITE_CACHE_KIB = 65_536
+
+
+def random_uuids(n: int) -> list[str]:
+    """``n`` random (version 4) UUIDs as text, like ``str(uuid.uuid4())`` but from one read of
+    the system's random source."""
+    raw = bytearray(os.urandom(16 * n))
+    raw[6::16] = raw[6::16].translate(_VERSION_4)
+    raw[8::16] = raw[8::16].translate(_VARIANT)
+    h = raw.hex()
+    return [f"{h[i:i + 8]}-{h[i + 8:i + 12]}-{h[i + 12:i + 16]}-{h[i + 16:i + 20]}-"
+            f"{h[i + 20:i + 32]}" for i in range(0, 32 * n, 32)]
+
+
+_VERSION_4 = bytes((b & 0x0F) | 0x40 for b in range(256))
+_VARIANT = bytes((b & 0x3F) | 0x80 for b in range(256))
+
+
+def _shuffle(rows: list) -> None:
+    """Put rows in a random order, in place: sorted by keys read in one go from the system's
+    random source (64 bits each: a tie, which keeps two rows' order, has a chance of about
+    n^2 / 2^65)."""
+    keys = array("Q")
+    keys.frombytes(os.urandom(keys.itemsize * len(rows)))
+    rows[:] = [rows[i] for i in sorted(range(len(rows)), key=keys.__getitem__)]
+
+
+class _Writer:
+    """Inserts pending rows straight through the driver (bypassing per-value SQLAlchemy
+    processing): one prepared statement per batch, executemany. On SQLite the values every
+    row shares (instrument, reception day, counted, batch) are written into the statement as
+    literals and the text columns left out when a batch has none, datetimes in the format
+    the UTCDateTime column reads back; JSON is written as text."""
+
+    def __init__(self, conn: sa.Connection, instrument_id: str, received_at: datetime,
+                 batch_id: int) -> None:
+        self.conn = conn
+        self.sqlite = conn.dialect.name == "sqlite"
+        self.mark = "?" if self.sqlite else "%s"
+        self.instrument_id, self.received_at, self.batch_id = instrument_id, received_at, \
+            batch_id
+
+    def day_value(self, day: datetime) -> object:
+        if self.sqlite:
+            return day.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return day
+
+    def _statement(self, columns: list[str], constants: dict[str, object]) -> str:
+        names = columns + list(constants)
+        values = [self.mark] * len(columns) + [_literal(v) for v in constants.values()]
+        return (f"INSERT INTO response ({', '.join(names)}) "  # noqa: S608 - constants
+                f"VALUES ({', '.join(values)})")
+
+    def write(self, rows: list[tuple]) -> None:
+        uuids = random_uuids(len(rows))
+        extras = any(r[6] is not None or r[7] is not None or r[8] is not None
+                     or r[9] is not None for r in rows)
+        if self.sqlite and not extras:
+            sql = self._statement(
+                ["uuid", "office_id", "channel", "answers", "month", "submitted_at"],
+                {"instrument_id": self.instrument_id,
+                 "received_at": self.day_value(self.received_at), "counted": 1,
+                 "batch_id": self.batch_id})
+            params: list[tuple] = [(r[0] or u, r[1], r[4], r[5], r[2], r[3])
+                                   for u, r in zip(uuids, rows, strict=True)]
+        else:
+            received, iid, batch_id = self.day_value(self.received_at), self.instrument_id, \
+                self.batch_id
+            counted = 1 if self.sqlite else True
+            sql = self._statement(
+                ["uuid", "office_id", "instrument_id", "channel", "answers", "month",
+                 "submitted_at", "received_at", "comment", "procedure", "expectations",
+                 "demographics", "counted", "batch_id"], {})
+            params = [(r[0] or u, r[1], iid, r[4], r[5], r[2], r[3], received, r[6], r[7],
+                       _json(r[8]), _json(r[9]), counted, batch_id)
+                      for u, r in zip(uuids, rows, strict=True)]
+        self.conn.exec_driver_sql(sql, params)
+
+
+def _literal(value: object) -> str:
+    """An SQL literal of a text or an integer (for SQLite statements)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(f"no literal for {value!r}")
+
+
+def _json(value: dict | None) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+@contextmanager
+def _sqlite_cache(conn: sa.Connection) -> Iterator[None]:
+    """A larger page cache on an SQLite connection while the block runs (the connection's
+    own setting is put back after)."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.dbapi_connection
+    before = raw.execute("PRAGMA cache_size").fetchone()[0]
+    raw.execute(f"PRAGMA cache_size = -{int(SQLITE_CACHE_KIB)}")
+    try:
+        yield
+    finally:
+        with suppress(sqlite3.Error):  # (a connection closed meanwhile keeps nothing)
+            raw.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 def _parse_time(cache: dict[str, tuple[datetime, str, datetime]], text: str
@@ -273,37 +409,6 @@ def earliest_accepted() -> datetime:
     carry, as aware UTC."""
     day = date.fromisoformat(str(current_app.config["IMPORT_EARLIEST"]))
     return datetime.combine(day, time(0), VN_TZ).astimezone(UTC)
-
-
-def _insert_raw(rows: list[dict]) -> None:
-    """Bulk insert straight through the driver (bypassing per-value SQLAlchemy processing,
-    which was a third of the import's CPU time); datetimes are written in the format the
-    UTCDateTime column reads back, JSON as text."""
-    conn = db.session.connection()
-    sqlite = conn.dialect.name == "sqlite"
-    mark = "?" if sqlite else "%s"
-    sql = (f"INSERT INTO response ({', '.join(_COLUMNS)}) "  # noqa: S608 - constants
-           f"VALUES ({', '.join([mark] * len(_COLUMNS))})")
-
-    stamps: dict[datetime, str] = {}  # a file has few distinct times: format each once
-
-    def stamp(value: datetime) -> object:
-        if not sqlite:
-            return value
-        text = stamps.get(value)
-        if text is None:
-            text = stamps[value] = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-        return text
-
-    def js(value: dict | None) -> str | None:
-        return None if value is None else json.dumps(value, ensure_ascii=False)
-
-    conn.exec_driver_sql(sql, [
-        (r["uuid"], r["office_id"], r["instrument_id"], r["channel"], r["answers"],
-         r["month"], stamp(r["submitted_at"]), stamp(r["received_at"]), r["comment"],
-         r["procedure"], js(r["expectations"]), js(r["demographics"]),
-         1 if sqlite else True, r["batch_id"])
-        for r in rows])
 
 
 @dataclass
@@ -433,7 +538,7 @@ def import_batch(raw: IO[bytes], file_name: str, instrument: Instrument, *, acto
     """
     outcome = BatchOutcome(file_name=file_name[:255])
     try:
-        with open_rows(raw, file_name) as rows:
+        with open_rows(raw, file_name) as rows, _sqlite_cache(db.session.connection()):
             _run(rows, outcome, instrument, actor=actor, office_ids=office_ids,
                  replace=replace, allow_overlap=allow_overlap, dry_run=dry_run,
                  default_channel=default_channel, progress=progress)
@@ -512,10 +617,11 @@ def _run(rows: Iterator[tuple[int, list[str]]], outcome: BatchOutcome, instrumen
     db.session.add(batch)
     db.session.flush()
     acc = TallyAccumulator()
-    pending: list[dict] = []
+    pending: list[tuple] = []
+    texts: list[str] = []  # of the checksum, waiting to be digested
     times: dict[str, tuple[datetime, str, datetime]] = {}
     now = utcnow()
-    today = day_start(vn_day(now))
+    writer = _Writer(db.session.connection(), instrument.id, day_start(vn_day(now)), batch.id)
     earliest = earliest_accepted()
     checksum = _Checksum(instrument.id)
     used_offices: set[int] = set()
@@ -524,17 +630,73 @@ def _run(rows: Iterator[tuple[int, list[str]]], outcome: BatchOutcome, instrumen
     forms_seen: dict[str, int] = {}  # form-number digests -> their line
 
     def flush() -> None:
+        if texts:
+            checksum.add_texts(texts)
+            texts.clear()
         if not pending:
             return
-        _SYSTEM_RANDOM.shuffle(pending)  # the file's order is not kept
-        _insert_raw(pending)
+        _shuffle(pending)  # the file's order is not kept
+        writer.write(pending)
+        plain: dict[tuple[int, str, str], list[str]] = {}
         for r in pending:
-            acc.add(TallyRow(r["office_id"], r["month"], instrument.id, r["channel"],
-                             r["answers"], r["expectations"]))
+            if r[8] is None:
+                group = (r[_P_OFFICE], r[_P_MONTH], r[_P_CHANNEL])
+                answers = plain.get(group)
+                if answers is None:
+                    plain[group] = [r[_P_ANSWERS]]
+                else:
+                    answers.append(r[_P_ANSWERS])
+            else:
+                acc.add(TallyRow(r[_P_OFFICE], r[_P_MONTH], instrument.id, r[_P_CHANNEL],
+                                 r[_P_ANSWERS], r[8]))
+        for (office_id, month, channel), answers in plain.items():
+            acc.add_plain(office_id, month, instrument.id, channel, answers)
         outcome.stored += len(pending)
         pending.clear()
 
+    # The usual row (a collecting office, a date in range and a channel each seen on a good
+    # line before, answer cells "1".."5" or empty, nothing else filled) is taken from what
+    # was found for the same cells then: the same values, at C speed. Any other row goes
+    # through every check below.
+    fast_offices: dict[str, tuple[int, str]] = {}  # cell -> (office id, JSON of the code)
+    fast_times: dict[str, tuple[str, object, str]] = {}  # cell -> (month, day, JSON of it)
+    fast_channels: dict[str, tuple[str, str]] = {}  # cell -> (channel, JSON of it)
+    criteria_columns = list(head.criteria.values())
+    pick_cells = itemgetter(*criteria_columns) if len(criteria_columns) > 1 else (
+        lambda row, i=criteria_columns[0]: (row[i],))
+    others = [i for i in range(width) if i not in criteria_columns
+              and i not in (col_office, col_time, col_channel)]
+    # any(a cell) and any(a tuple of cells) are both false when every other cell is empty
+    pick_others = itemgetter(*others) if others else None
+    no_answer = NO_ANSWER * len(criteria_columns)
+    fast_width = -1 if col_form is not None else width  # a form number: every check
+
     for line, row in rows:
+        if len(row) == fast_width and not (pick_others and any(pick_others(row))):
+            office_fast = fast_offices.get(row[col_office])
+            time_fast = fast_times.get(row[col_time])
+            channel_fast = fast_channels.get(row[col_channel] if col_channel is not None
+                                             else "")
+            if office_fast is not None and time_fast is not None and channel_fast is not None:
+                try:
+                    answers = "".join(map(_FAST_CELLS.__getitem__, pick_cells(row)))
+                except KeyError:
+                    answers = no_answer  # an odd cell: the checks below
+                if answers != no_answer:
+                    outcome.rows += 1
+                    if progress and outcome.rows % 100_000 == 0:
+                        progress(outcome.rows)
+                    used_offices.add(office_fast[0])
+                    months.add(time_fast[0])
+                    if total_errors:
+                        continue  # the file will be rejected: only keep looking for errors
+                    texts.append(plain_row_text(office_fast[1], time_fast[2], channel_fast[1],
+                                                answers))
+                    pending.append((None, office_fast[0], time_fast[0], time_fast[1],
+                                    channel_fast[0], answers, None, None, None, None))
+                    if len(pending) >= BATCH:
+                        flush()
+                    continue
         if not any(cell.strip() for cell in row):
             continue  # a blank line
         outcome.rows += 1
@@ -558,6 +720,9 @@ def _run(rows: Iterator[tuple[int, list[str]]], outcome: BatchOutcome, instrumen
                 ensure_collecting(office)
             except DomainError as exc:
                 problems.append(LineError(line, exc.message, "office_code", exc.code))
+            else:
+                fast_offices[row[col_office]] = (
+                    office.id, json.dumps(office.code, ensure_ascii=False))
         day = month = None
         try:
             submitted, month, day = times.get(row[col_time]) or _parse_time(times, row[col_time])
@@ -570,6 +735,9 @@ def _run(rows: Iterator[tuple[int, list[str]]], outcome: BatchOutcome, instrumen
                             "accepted", value=row[col_time],
                             earliest=earliest.astimezone(VN_TZ).date().isoformat()),
                     "submitted_at"))
+            elif len(fast_times) < 200_000:
+                fast_times[row[col_time]] = (month, writer.day_value(day),
+                                             json.dumps(day.isoformat(), ensure_ascii=False))
         except (ValueError, OverflowError):
             problems.append(LineError(line, _("submitted_at %(value)r is not an ISO 8601 date",
                                               value=row[col_time]), "submitted_at"))
@@ -578,6 +746,9 @@ def _run(rows: Iterator[tuple[int, list[str]]], outcome: BatchOutcome, instrumen
         if channel not in CHANNELS:
             problems.append(LineError(line, _("unknown channel %(value)r", value=channel),
                                       "channel"))
+        else:
+            fast_channels[row[col_channel] if col_channel is not None else ""] = (
+                channel, json.dumps(channel, ensure_ascii=False))
         clean = None
         try:
             clean = clean_response(
@@ -627,16 +798,12 @@ def _run(rows: Iterator[tuple[int, list[str]]], outcome: BatchOutcome, instrumen
         months.add(month)
         if total_errors:
             continue  # the file will be rejected: only keep looking for errors
-        checksum.add((office.code, day.isoformat(), channel, clean.answers, clean.comment,
-                      clean.procedure, clean.expectations, clean.demographics, form_no.upper(),
-                      rid))
-        pending.append({
-            "uuid": rid or str(uuidlib.uuid4()), "office_id": office.id,
-            "instrument_id": instrument.id, "channel": channel, "answers": clean.answers,
-            "month": month, "submitted_at": day, "received_at": today,
-            "comment": clean.comment, "procedure": clean.procedure,
-            "expectations": clean.expectations, "demographics": clean.demographics,
-            "batch_id": batch.id})
+        texts.append(_Checksum.text((office.code, day.isoformat(), channel, clean.answers,
+                                     clean.comment, clean.procedure, clean.expectations,
+                                     clean.demographics, form_no.upper(), rid)))
+        pending.append((rid or None, office.id, month, writer.day_value(day), channel,
+                        clean.answers, clean.comment, clean.procedure, clean.expectations,
+                        clean.demographics))
         if len(pending) >= BATCH:
             flush()
     if not total_errors and outcome.rows == 0:

@@ -67,9 +67,10 @@ class TallyRow:
 class TallyAccumulator:
     """Sums responses in memory, then writes them with one upsert per chunk.
 
-    Counts are kept per (office, month, instrument) as one flat list of 6 slots per criterion
-    (levels 1-5, then no-answer), so adding a response is one dict lookup and one pass over
-    its answers.
+    Adding a response only counts its answer string per (office, month, instrument); the
+    answer counts (one flat list of 6 slots per criterion: levels 1-5, then no-answer), the
+    cross-tally and the priority tally are made from those strings a batch at a time
+    (:meth:`count_cross`), column by column at C speed.
     """
 
     _SLOT = {"1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "0": 5}
@@ -87,19 +88,18 @@ class TallyAccumulator:
         self.expectations: dict[tuple[int, str, str, str, int], int] = defaultdict(int)
         self._exp_plan: dict[str, tuple[frozenset[str], frozenset[int]]] = {}
 
+    def _criterion_codes(self, instrument_id: str) -> tuple[str, ...]:
+        codes = self._codes.get(instrument_id)
+        if codes is None:
+            codes = self._codes[instrument_id] = registry().get(instrument_id).criterion_codes
+        return codes
+
     def add(self, row: TallyRow, weight: int = 1) -> None:
         key = (row.office_id, row.month, row.instrument_id)
-        cells = self.cells.get(key)
-        if cells is None:
-            if row.instrument_id not in self._codes:
-                self._codes[row.instrument_id] = registry().get(row.instrument_id).criterion_codes
-            cells = self.cells[key] = [0] * (6 * len(self._codes[row.instrument_id]))
-        if len(row.answers) * 6 != len(cells):
+        if len(row.answers) != len(self._codes.get(row.instrument_id)
+                                   or self._criterion_codes(row.instrument_id)):
             raise ValueError(f"answers of length {len(row.answers)} do not fit "
                              f"instrument {row.instrument_id}")
-        slot = self._SLOT
-        for pos, ch in enumerate(row.answers):
-            cells[pos * 6 + slot[ch]] += weight
         self.channels[(row.office_id, row.month, row.instrument_id, row.channel)] += weight
         waiting = self._waiting[key]
         seen = waiting.get(row.answers)
@@ -112,6 +112,26 @@ class TallyAccumulator:
             self.count_cross()
         if row.expectations and isinstance(row.expectations, Mapping):
             self.add_expectations(key, row.expectations, weight)
+
+    def add_plain(self, office_id: int, month: str, instrument_id: str, channel: str,
+                  answers: Iterable[str]) -> None:
+        """What :meth:`add` does for responses of one office, month, instrument and channel
+        without expectations, each once (a paper import's rows)."""
+        key = (office_id, month, instrument_id)
+        width = len(self._criterion_codes(instrument_id))
+        waiting = self._waiting[key]
+        before, n = len(waiting), 0
+        get = waiting.get
+        for text in answers:
+            if len(text) != width:
+                raise ValueError(f"answers of length {len(text)} do not fit "
+                                 f"instrument {instrument_id}")
+            waiting[text] = get(text, 0) + 1
+            n += 1
+        self.channels[(office_id, month, instrument_id, channel)] += n
+        self._n_waiting += len(waiting) - before
+        if self._n_waiting >= _CROSS_BUFFER:
+            self.count_cross()
 
     def add_expectations(self, key: tuple[int, str, str], expectations: Mapping[str, Any],
                          weight: int = 1) -> None:
@@ -134,9 +154,11 @@ class TallyAccumulator:
                 continue
 
     def count_cross(self) -> dict[tuple[int, str, str], list[int]]:
-        """The cross-tally counts so far, (office, month, instrument) -> counts (the waiting
-        answers are counted first: bit sets, a batch at a time)."""
+        """Count the waiting answers (answer counts, cross-tally as bit sets, priority
+        tally); returns the cross-tally counts so far, (office, month, instrument) ->
+        counts."""
         for key, answers in self._waiting.items():
+            self._count_cells(key, answers)
             counts = cross_layout(key[2]).count_weighted(answers.items())
             have = self.cross.get(key)
             self.cross[key] = counts if have is None else [
@@ -149,9 +171,35 @@ class TallyAccumulator:
         self._n_waiting = 0
         return self.cross
 
+    def _count_cells(self, key: tuple[int, str, str], answers: dict[str, int]) -> None:
+        """Add answer strings (-> times given) to the answer counts of ``key``: the strings
+        given the same number of times are joined and each criterion's column (every k-th
+        character) counted at once. Raises ValueError for a character other than 0-5."""
+        k = len(self._criterion_codes(key[2]))
+        cells = self.cells.get(key)
+        if cells is None:
+            cells = self.cells[key] = [0] * (6 * k)
+        by_times: dict[int, list[str]] = defaultdict(list)
+        for text, times in answers.items():
+            by_times[times].append(text)
+        slots = tuple(self._SLOT.items())
+        for times, texts in by_times.items():
+            joined = "".join(texts)
+            for pos in range(k):
+                column = joined[pos::k]
+                at = 6 * pos
+                found = 0
+                for ch, slot in slots:
+                    n = column.count(ch)
+                    cells[at + slot] += n * times
+                    found += n
+                if found != len(texts):
+                    raise ValueError("answers must be digits 0-5")
+
     @property
     def criteria(self) -> dict[tuple[int, str, str, str], list[int]]:
         """(office, month, instrument, criterion) -> [n1..n5, n_none], non-empty rows only."""
+        self.count_cross()
         out = {}
         for (office_id, month, iid), cells in self.cells.items():
             for i, code in enumerate(self._codes[iid]):

@@ -360,12 +360,11 @@ def test_a_batch_keeps_no_file_order_and_no_form_number_beside_an_answer(
 
     order: list[list[str]] = []
 
-    class Recording(random.Random):
-        def shuffle(self, group) -> None:  # reverse, and remember what was shuffled
-            order.extend(r["answers"] for r in group)
-            group.reverse()
+    def recording(group) -> None:  # reverse, and remember what was shuffled
+        order.extend(r[imports._P_ANSWERS] for r in group)
+        group.reverse()
 
-    monkeypatch.setattr(imports, "_SYSTEM_RANDOM", Recording())
+    monkeypatch.setattr(imports, "_shuffle", recording)
     rows = [[f"F-{i}", *paper_row("STP", f"2022-07-05T10:1{i % 10}:00",
                                    [str(1 + (i + k) % 5) for k in range(len(CODES))])]
             for i in range(30)]
@@ -378,3 +377,65 @@ def test_a_batch_keeps_no_file_order_and_no_form_number_beside_an_answer(
     assert len({r.batch_id for r in stored}) == 1
     columns = set(Response.__table__.columns.keys())
     assert not {"form_no", "form_digest", "line"} & columns
+
+
+def test_rows_taken_from_the_cells_seen_before_equal_fully_checked_ones(
+        app, runner, offices, tmp_path):
+    """Most rows repeat an office, a date and a channel already checked on an earlier line:
+    they are taken from what was found then. The batch's checksum is the one of the
+    normalised rows as every check makes them, the stored rows and tallies are those of the
+    file, and odd cells (spaces, a blank row, a comment) still go through every check."""
+    import uuid
+
+    from core.services import imports
+    from core.services.tallies import rebuild_tallies
+
+    header = ["office_code", "submitted_at", "channel", *CODES, "comment"]
+    rnd = random.Random(5)
+    rows = []
+    for i in range(60):
+        cells = [str(rnd.choice([1, 2, 3, 4, 5, ""])) for _ in CODES]
+        cells[0] = str(1 + i % 5)  # at least one answer
+        rows.append(["STP" if i % 3 else "BD-KM", f"2022-07-0{1 + i % 4}T09:30:00",
+                     "" if i % 4 else "kiosk", *cells, ""])
+    rows[7][3] = " 4 "  # spaces: read the slow way, the same answer
+    rows[9][-1] = "viết tay"
+    rows.insert(20, [""] * len(header))  # a blank line
+    batch_id = imported(runner, write_csv(tmp_path / "mixed.csv", header, rows))
+    stored = db.session.execute(sa.select(Response.answers, Response.channel,
+                                          Response.comment, Response.uuid)).all()
+    assert len(stored) == 60
+    expected_answers = sorted("".join((c.strip() or "0") for c in r[3:3 + len(CODES)])
+                              for r in rows if r[0])
+    assert sorted(s.answers for s in stored) == expected_answers
+    assert sorted(s.channel for s in stored) == sorted(
+        (r[2] or "paper") for r in rows if r[0])
+    assert [s.comment for s in stored if s.comment] == ["viết tay"]
+    assert all(str(uuid.UUID(s.uuid)) == s.uuid and uuid.UUID(s.uuid).version == 4
+               for s in stored)
+    # the checksum, with every row normalised as the full checks do
+    checksum = imports._Checksum("hanoi-2022")
+    for r in rows:
+        if not r[0]:
+            continue
+        day = imports.day_start(imports.vn_day(imports.parse_timestamp(r[1])))
+        checksum.add((r[0], day.isoformat(), r[2] or "paper",
+                      "".join((c.strip() or "0") for c in r[3:3 + len(CODES)]),
+                      r[-1] or None, None, None, None, "", ""))
+    assert db.session.get(ImportBatch, batch_id).checksum == checksum.hexdigest()
+    before = tallies()
+    assert rebuild_tallies(db.session) == 0
+    assert tallies() == before
+
+
+def test_random_uuids_are_version_4_and_distinct():
+    import uuid
+
+    from core.services.imports import random_uuids
+
+    made = random_uuids(2000)
+    assert len(set(made)) == 2000 and random_uuids(0) == []
+    for text in made[:200]:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
