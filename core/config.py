@@ -17,7 +17,8 @@ class Defaults:
     ENV = "production"
     SECRET_KEY = None
     SQLALCHEMY_DATABASE_URI = None  # default: sqlite file in the instance folder
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # explicit engine options; core.db_setup.engine_options chooses the rest per database
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     # i18n
     BABEL_DEFAULT_LOCALE = "vi"

@@ -81,18 +81,22 @@ def _sqlite_begin(conn: Connection) -> None:
 
 
 def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
-    """``SQLALCHEMY_ENGINE_OPTIONS`` for the configured database: pre-ping and hidden
-    statement parameters always; for
-    PostgreSQL also the pool size and overflow, a pool wait limit, connection recycling, a
-    connect timeout and server-side statement and idle-in-transaction timeouts (given as
-    connection options, so they hold for every session, also behind PgBouncer in session
-    mode). Options set explicitly in the configuration win."""
+    """``SQLALCHEMY_ENGINE_OPTIONS`` for the configured database: hidden statement
+    parameters always; for PostgreSQL also a pre-ping of each pooled connection (a server's
+    connection can drop while it waits in the pool), the pool size and overflow, a pool
+    wait limit, connection recycling, a connect timeout and server-side statement and
+    idle-in-transaction timeouts (given as connection options, so they hold for every
+    session, also behind PgBouncer in session mode). Options set explicitly in the
+    configuration win."""
     # hide_parameters: an error's message (and so a logged traceback) never shows the values
     # of a statement (answers, comments, digests, credentials)
-    options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
+    # SQLite: no pre-ping. A connection to a file cannot drop while it waits in the pool, and
+    # the ping was one more statement (and pool event) on every request's checkout
+    options: dict[str, Any] = {"pool_pre_ping": False, "hide_parameters": True}
     uri = str(config.get("SQLALCHEMY_DATABASE_URI") or "")
     if uri.startswith("postgresql"):
         options.update(
+            pool_pre_ping=True,
             pool_size=int(config["DB_POOL_SIZE"]),
             max_overflow=int(config["DB_MAX_OVERFLOW"]),
             pool_timeout=float(config["DB_POOL_TIMEOUT"]),

@@ -77,17 +77,24 @@ def _finish_request(response: Response) -> Response:
 
 
 def _security_headers(response: Response) -> None:
+    """The security headers a view did not set itself, added in one pass over the
+    response's headers (``Headers.setdefault`` scanned them, and built a lookup error, once
+    per header)."""
     cfg = current_app.config
+    defaults = [("Content-Security-Policy", cfg["CONTENT_SECURITY_POLICY"]),
+                ("X-Content-Type-Options", "nosniff"),
+                ("Referrer-Policy", cfg["REFERRER_POLICY"]),
+                ("X-Frame-Options", "DENY"),
+                ("Cross-Origin-Opener-Policy", "same-origin"),
+                ("Permissions-Policy", "camera=(), microphone=(), geolocation=()")]
+    if cfg["HSTS_MAX_AGE"] and request.is_secure:
+        defaults.append(("Strict-Transport-Security",
+                         f"max-age={int(cfg['HSTS_MAX_AGE'])}; includeSubDomains"))
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", cfg["CONTENT_SECURITY_POLICY"])
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", cfg["REFERRER_POLICY"])
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if request.is_secure and cfg["HSTS_MAX_AGE"]:
-        headers.setdefault("Strict-Transport-Security",
-                           f"max-age={int(cfg['HSTS_MAX_AGE'])}; includeSubDomains")
+    present = {key.lower() for key, _value in headers}
+    for key, value in defaults:
+        if key.lower() not in present:
+            headers.add(key, value)
 
 
 # --- the session cookie --------------------------------------------------------------------
@@ -102,16 +109,21 @@ class SessionInterface(SecureCookieSessionInterface):
                     or (has_request_context() and request.is_secure))
 
     # Requests without a session cookie (every API call) skip the signing serializer and
-    # the cookie settings: same results as Flask's, less work per request.
+    # the cookie settings, and without any cookie the parsing of the Cookie header: same
+    # results as Flask's, less work per request.
     def open_session(self, app: Flask, request):  # type: ignore[override]
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        if app.secret_key and (not request.environ.get("HTTP_COOKIE")
+                               or not request.cookies.get(self.get_cookie_name(app))):
             return self.session_class()
         return super().open_session(app, request)
 
     def save_session(self, app: Flask, session, response) -> None:  # type: ignore[override]
         if not session and not session.modified:  # empty, untouched: no cookie to set
             if session.accessed:
-                response.vary.add("Cookie")
+                if "Vary" in response.headers:
+                    response.vary.add("Cookie")
+                else:  # the usual case, without parsing and re-serialising a header set
+                    response.headers["Vary"] = "Cookie"
             return
         super().save_session(app, session, response)
 
@@ -157,14 +169,16 @@ def json_depth_exceeds(data: bytes, limit: int) -> bool:
 def _guard_body() -> Response | None:
     """Refuse oversized bodies before reading them; under /api/, check JSON bodies
     (UTF-8, nesting depth, syntax) once, so no view sees a hostile one."""
+    req = request._get_current_object()  # type: ignore[attr-defined]
     limit = current_app.config["MAX_CONTENT_LENGTH"]
-    if limit and request.content_length is not None and request.content_length > limit:
+    length = req.content_length
+    if limit and length is not None and length > limit:
         raise RequestEntityTooLarge()
-    if not request.path.startswith("/api/") or request.url_rule is None:
+    if not req.path.startswith("/api/") or req.url_rule is None:
         return None
-    if request.method not in ("POST", "PUT", "PATCH") or not request.is_json:
+    if req.method not in ("POST", "PUT", "PATCH") or not req.is_json:
         return None
-    data = request.get_data(cache=True)
+    data = req.get_data(cache=True)
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
@@ -172,7 +186,7 @@ def _guard_body() -> Response | None:
     if json_depth_exceeds(data, int(current_app.config["JSON_MAX_DEPTH"])):
         return error_response(400, "too_deep", "The JSON body is nested too deeply.")
     if data.strip():
-        request.get_json()  # raises BadRequest (answered as 400 JSON) when invalid; cached
+        req.get_json()  # raises BadRequest (answered as 400 JSON) when invalid; cached
     return None
 
 

@@ -50,10 +50,33 @@ def _no_store(resp):
     return resp
 
 
+def _answers_ahead() -> tuple[intake.RawSubmission, intake.Checked] | None:
+    """A JSON body's submission and the outcome of its rules, worked out before the
+    credential is looked up: that lookup begins the request's write transaction (SQLite:
+    the write lock), held from then on for the writes only. The errors keep their order
+    (401, 413, 415, the body's own): :func:`intake.submit` raises a rule's error in its
+    place. None when the body is not a JSON value within the kiosk's limit (those errors
+    come after the credential's)."""
+    length = request.content_length
+    if (request.mimetype != "application/json" or length is None
+            or length > current_app.config["KIOSK_MAX_BODY"]):
+        return None
+    body = request.get_json(silent=True)  # parsed once, by core.http's guard; cached
+    if body is None:
+        return None
+    raw = intake.raw_from_json(body)
+    return raw, intake.check_ahead(raw, require_id=kiosk_service.KioskDoor.require_id)
+
+
 @bp.post("/responses")
 def post_response():
+    ahead = _answers_ahead()
     kiosk, body = _json_body(kiosk_service.authenticate_device)
-    stored = intake.submit(kiosk_service.KioskDoor(kiosk), intake.raw_from_json(body))
+    door = kiosk_service.KioskDoor(kiosk)
+    if ahead is None:
+        stored = intake.submit(door, intake.raw_from_json(body))
+    else:
+        stored = intake.submit(door, ahead[0], checked=ahead[1])
     return jsonify({"id": stored.uuid, "created": stored.created,
                     "flags": list(stored.flags)}), 201 if stored.created else 200
 

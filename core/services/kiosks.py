@@ -407,7 +407,8 @@ class KioskDoor:
         effective = min(submitted, now) if submitted else now
         uid = submission.uuid
         assert uid is not None
-        if not claim_submission_key(uid):  # a re-sent copy: leave everything as it was
+        conn = db.session.connection()  # the transaction the credential's lookup began
+        if not claim_submission_key(uid, conn=conn):  # a re-sent copy: leave all as it was
             return Stored(uid, False)
         # the rate limit counts new responses only (a replay above is never limited); the
         # claim is rolled back when the kiosk is sending too fast
@@ -418,7 +419,7 @@ class KioskDoor:
         if burst:
             flags.append("burst")
         hold(clean, office.id, "kiosk", vn_day(effective), counted=not burst,
-             flags=",".join(flags) or None)
+             flags=",".join(flags) or None, conn=conn)
         return Stored(uid, True, tuple(flags))
 
 

@@ -80,9 +80,11 @@ def day_start(day: date) -> datetime:
 # --- acknowledging --------------------------------------------------------------------------
 
 def hold(response: CleanResponse, office_id: int, channel: str, day: date, *,
-         counted: bool = True, flags: str | None = None) -> None:
-    """Store an accepted answer as pending, in the caller's transaction (no commit)."""
-    db.session.connection().execute(_HOLD, {
+         counted: bool = True, flags: str | None = None,
+         conn: sa.Connection | None = None) -> None:
+    """Store an accepted answer as pending, in the caller's transaction (no commit;
+    ``conn``: the session's connection, when the caller holds it already)."""
+    (conn or db.session.connection()).execute(_HOLD, {
         "office_id": office_id, "day": day, "instrument_id": response.instrument_id,
         "channel": channel, "answers": response.answers, "comment": response.comment,
         "procedure": response.procedure, "expectations": response.expectations,
@@ -91,15 +93,17 @@ def hold(response: CleanResponse, office_id: int, channel: str, day: date, *,
         "followup_hash": response.followup_hash if response.comment else None})
 
 
-def claim_submission_key(submission_id: str, today: date | None = None) -> bool:
-    """Record a client-chosen submission id (a kiosk's UUID) in the caller's transaction.
+def claim_submission_key(submission_id: str, today: date | None = None, *,
+                         conn: sa.Connection | None = None) -> bool:
+    """Record a client-chosen submission id (a kiosk's UUID) in the caller's transaction
+    (``conn``: the session's connection, when the caller holds it already).
     True when it is new; False when it was acknowledged before (a re-sent copy), whether that
     copy is still pending or already released. Only a digest of the id is stored, kept
     ``SUBMISSION_KEY_DAYS`` days."""
     digest = hashlib.sha256(submission_id.encode("ascii")).hexdigest()
     expires = (today or vn_day(utcnow())) + timedelta(
         days=int(current_app.config["SUBMISSION_KEY_DAYS"]))
-    conn = db.session.connection()
+    conn = conn or db.session.connection()
     stmt = _CLAIMS.get(conn.dialect.name)
     if stmt is None:  # built once per dialect: this runs for every kiosk answer
         stmt = _CLAIMS[conn.dialect.name] = (

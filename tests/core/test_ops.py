@@ -141,8 +141,15 @@ def test_postgresql_engine_options_from_config():
 
 
 def test_sqlite_engine_options_are_minimal(tmp_path):
+    # no pre-ping: a connection to a file does not drop while it waits in the pool
     assert engine_options({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x"}) == {
-        "pool_pre_ping": True, "hide_parameters": True}
+        "pool_pre_ping": False, "hide_parameters": True}
+
+
+def test_configured_engine_options_win(tmp_path):
+    assert engine_options({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x",
+                           "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True}}
+                          )["pool_pre_ping"] is True
 
 
 def test_statement_timeout_is_in_force_on_postgresql(app, backend):

@@ -345,3 +345,47 @@ def test_openapi_document_lists_the_kiosk_operations(kclient, spec):
     assert set(op["responses"]) >= {"200", "201", "400", "401", "413", "415", "429"}
     assert op["security"] == [{"bearer": []}]
     jsonschema.Draft7Validator.check_schema(doc["components"]["schemas"]["ResponseSubmission"])
+
+
+@pytest.mark.parametrize("case", ["bad credential", "office stopped"])
+def test_a_bad_body_keeps_the_errors_order(kclient, kiosk, offices, spec, case):
+    """The answers are checked before the credential is looked up (outside the write
+    transaction), yet a wrong credential is still a 401 and an office that stopped
+    collecting a 403 whatever the body holds; a valid credential then gets the 400."""
+    bad = body(answers={"I.1": 9})
+    headers = auth(kiosk)
+    if case == "bad credential":
+        headers = auth("sk_wrong")
+        expected = 401
+    else:
+        db.session.execute(sa.update(Office).where(Office.code == "BD-KM").values(active=False))
+        db.session.commit()
+        expected = 403
+    r = kclient.post(API, json=bad, headers=headers)
+    assert r.status_code == expected
+    spec.check(API, r)
+    if case == "bad credential":
+        r = kclient.post(API, json=bad, headers=auth(kiosk))
+        assert r.status_code == 400 and "answers.I.1" in r.get_json()["fields"]
+    assert count() == 0
+
+
+def test_the_answers_are_checked_before_the_write_transaction_begins(kclient, kiosk,
+                                                                     monkeypatch):
+    """SQLite: the credential's lookup begins the request's write transaction (BEGIN
+    IMMEDIATE, the write lock); the rules run before it, so the lock is held for the
+    writes only."""
+    from core.services import intake
+
+    events = []
+    check, lookup = intake.check_submission, kiosk_service.authenticate_device
+    monkeypatch.setattr(intake, "check_submission",
+                        lambda *a, **k: events.append("check") or check(*a, **k))
+    monkeypatch.setattr(kiosk_service, "authenticate_device",
+                        lambda *a, **k: events.append("lookup") or lookup(*a, **k))
+    assert kclient.post(API, json=body(), headers=auth(kiosk)).status_code == 201
+    assert events == ["check", "lookup"]
+    events.clear()
+    r = kclient.post(API, json=body(answers={"I.1": 0}), headers=auth(kiosk))
+    assert r.status_code == 400 and events == ["check", "lookup"]  # checked once
+    assert count() == 1
