@@ -5,6 +5,7 @@ a raw SQL edit, a rolled-back transaction) — or a list of source tables that m
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date
 
@@ -105,12 +106,27 @@ def test_a_kept_report_costs_one_query_and_equals_a_fresh_one(world, offices):
     assert monthly_report(offices["STP"], month)["responses"] == 12
 
 
+def _import(instrument, month: str) -> int:
+    """A paper batch of 5 answers for BD-KM in ``month``; its id."""
+    from core.services.imports import import_batch
+    from tests.helpers import paper_row
+
+    lines = [",".join(["office_code", "submitted_at", *instrument.criterion_codes])]
+    lines += [",".join(paper_row("BD-KM", f"{month}-0{d}", "4")) for d in range(1, 6)]
+    raw = io.BytesIO(("\n".join(lines) + "\n").encode())
+    outcome = import_batch(raw, "thang.csv", instrument, actor="test")
+    db.session.commit()
+    return outcome.batch_id
+
+
 @pytest.mark.parametrize("change", ["release", "target", "dossiers", "rename", "raw_sql",
-                                    "receipt", "move"])
+                                    "receipt", "move", "import", "undo"])
 def test_any_change_under_a_report_is_seen_at_once(world, offices, instrument, change):
     from tests.admin.fixtures import make_answers
 
     bd, month = offices["BD"], world["month"]
+    if change == "undo":
+        batch = _import(instrument, month)
     before = monthly_report(bd, month)
     assert monthly_report(bd, month) == before  # kept
     token = current_token()
@@ -140,6 +156,12 @@ def test_any_change_under_a_report_is_seen_at_once(world, offices, instrument, c
         from core.services.office_admin import move_office
 
         move_office(offices["BD-DB"], offices["HN"], actor="test")
+    elif change == "import":
+        _import(instrument, month)
+    elif change == "undo":
+        from core.services.imports import undo_batch
+
+        undo_batch(batch, actor="test")
     db.session.commit()
     assert current_token() != token
     after = monthly_report(bd, month)
