@@ -148,7 +148,10 @@ def build_scale(n: int, url: str | None, workdir: Path) -> str:
 def time_scales(uris: dict[int, str], rounds: int = 5, per_round: int = 10) -> dict:
     """Time every scale in interleaved rounds, so that load on a shared machine hits every
     scale alike; median wall and CPU time per report."""
-    apps = {n: create_app({"SQLALCHEMY_DATABASE_URI": u, "SECRET_KEY": "bench"})
+    # reports made afresh each time (REPORT_CACHE_SIZE 0): the cost of computing them as
+    # history grows, not of finding one already made (bench/limits_bench.py office shows both)
+    apps = {n: create_app({"SQLALCHEMY_DATABASE_URI": u, "SECRET_KEY": "bench",
+                           "REPORT_CACHE_SIZE": 0})
             for n, u in uris.items()}
     samples = {n: {k: ([], []) for k in ("office", "city")} for n in uris}
     month = "2025-06"

@@ -204,9 +204,12 @@ def main() -> None:
           f"{'p50 ms':>8} {'p99 ms':>8}  statuses")
     for workers in (1, 2):
         for name, url in backends.items():
+            # reports computed on every request (the report cache off): what it costs to
+            # make them; a kept report costs one query (bench/limits_bench.py office)
             with GunicornServer(url, workers=workers, app="tools.probe_app:app",
                                 redis_url=args.redis_url,
-                                env={"SIPAS_ACCESS_LOG": "false"}) as server:
+                                env={"SIPAS_ACCESS_LOG": "false",
+                                     "SIPAS_REPORT_CACHE_SIZE": "0"}) as server:
                 for label, path in paths.items():
                     load(server, path, args.clients, 1.0)  # warm up
                     r = load(server, path, args.clients, args.seconds)
