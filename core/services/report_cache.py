@@ -43,11 +43,8 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 
 from core.extensions import db
-from core.models.figures import SOURCES, trigger_ddl  # noqa: F401 - re-exported
 
 _TOKEN = sa.text("SELECT token FROM figures_version WHERE id = 1")
-
-
 _PG_TOKEN = sa.text("SELECT token, txid_current_if_assigned() IS NOT NULL FROM "
                     "figures_version WHERE id = 1")
 
